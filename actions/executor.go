@@ -1,0 +1,300 @@
+package actions
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mailwarden/mailwarden/rules"
+)
+
+// Options configure an Executor. The zero value (or nil) is valid.
+type Options struct {
+	// Account names the account in journal entries and logs. Default "".
+	Account string
+	// DryRun logs every command the plans need and sends none.
+	DryRun bool
+	// Logger receives one line per message acted on and one per command
+	// (at debug level). Nil discards.
+	Logger *slog.Logger
+	// Journal records applied changes and lets the Executor skip changes
+	// already made (exactly-once across crashes). Nil disables both.
+	Journal Journal
+	// Now returns the time stamped on journal entries. Nil means time.Now.
+	Now func() time.Time
+}
+
+// Executor applies Plans through a Mailbox. It holds no per-batch state and
+// is safe for concurrent use with different Mailboxes.
+type Executor struct {
+	opts Options
+	log  *slog.Logger
+}
+
+// New returns an Executor. opts may be nil.
+func New(opts *Options) *Executor {
+	e := &Executor{}
+	if opts != nil {
+		e.opts = *opts
+	}
+	e.log = e.opts.Logger
+	if e.log == nil {
+		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if e.opts.Now == nil {
+		e.opts.Now = time.Now
+	}
+	return e
+}
+
+// DryRun reports whether the Executor only logs.
+func (e *Executor) DryRun() bool { return e.opts.DryRun }
+
+// Item is one message and the plan decided for it.
+type Item struct {
+	Message *rules.Message
+	Plan    rules.Plan
+}
+
+// Report says what one Apply did.
+type Report struct {
+	// Messages is the number of items whose plan changed something.
+	Messages int
+	// Ops counts messages per kind of change applied (or planned, in dry run).
+	Ops map[Op]int
+	// Commands is the number of IMAP commands sent (or that would be sent).
+	Commands int
+	// Skipped counts operations left out because the journal already held them.
+	Skipped int
+	// Placed lists every copy or move that reached another mailbox, with the
+	// destination UID when the server reported it (COPYUID), so that the
+	// engine can tell its own moves apart from new mail (no loops).
+	Placed []Placed
+	// Failed maps the UID of every message whose plan did not fully apply
+	// to the first error. Such a message is never removed from its mailbox.
+	Failed map[uint32]error
+	// Warnings are non-fatal conditions worth a log line (e.g. no UIDPLUS).
+	Warnings []string
+}
+
+// Placed is one message copied or moved into another mailbox.
+type Placed struct {
+	UID     uint32 // source UID
+	Mailbox string // resolved destination name
+	DestUID uint32 // 0 when unknown
+	Op      Op     // OpCopy or OpMove
+}
+
+// Err returns nil when every plan applied, else an error naming how many
+// messages failed and the first distinct errors.
+func (r *Report) Err() error {
+	if len(r.Failed) == 0 {
+		return nil
+	}
+	uids := make([]uint32, 0, len(r.Failed))
+	for uid := range r.Failed {
+		uids = append(uids, uid)
+	}
+	slices.Sort(uids)
+	var errs []error
+	seen := map[string]bool{}
+	for _, uid := range uids {
+		msg := r.Failed[uid].Error()
+		if !seen[msg] && len(errs) < 3 {
+			seen[msg] = true
+			errs = append(errs, r.Failed[uid])
+		}
+	}
+	return fmt.Errorf("%d message(s) not fully applied (first UID %d): %w", len(uids), uids[0], errors.Join(errs...))
+}
+
+// conventional names for special-use mailboxes on servers without
+// SPECIAL-USE (RFC 6154 §2 lists the attributes, not names).
+var conventional = map[string]string{
+	rules.Trash:   "Trash",
+	rules.Archive: "Archive",
+	rules.Junk:    "Junk",
+	rules.Sent:    "Sent",
+	rules.Drafts:  "Drafts",
+}
+
+// work is the per-message state of one Apply.
+type work struct {
+	item     *Item
+	flags    []string // flags after in-place changes
+	add, rem []string // in-place changes still to apply
+	copies   []target // deliveries that keep the original
+	final    *target  // the delivery that removes the original, if any
+	err      error
+}
+
+type target struct {
+	mailbox string // resolved name
+	flags   []string
+	create  bool
+	rule    string
+}
+
+func (t target) flagsKey() string {
+	if t.flags == nil {
+		return "\x00"
+	}
+	return strings.Join(t.flags, " ")
+}
+
+// Apply carries out the plans of items, which must all come from the
+// mailbox mb has selected. It returns an error only when the batch could
+// not be attempted at all (ctx cancelled, journal unreadable); per-message
+// failures are in Report.Failed.
+func (e *Executor) Apply(ctx context.Context, mb Mailbox, items []Item) (*Report, error) {
+	rep := &Report{Ops: map[Op]int{}, Failed: map[uint32]error{}}
+	mailbox, uidValidity := mb.Selected()
+	log := e.log.With("account", e.opts.Account, "mailbox", mailbox)
+
+	ws := make([]*work, 0, len(items))
+	resolved := map[string]string{}
+	for i := range items {
+		it := &items[i]
+		if it.Plan.IsZero() {
+			continue
+		}
+		w := &work{item: it, flags: it.Plan.FlagsAfter(it.Message.Flags)}
+		w.add, w.rem = it.Plan.AddFlags, it.Plan.RemoveFlags
+		keepOriginal := !it.Plan.Remove
+		var targets []target
+		for _, d := range it.Plan.Deliveries {
+			name, err := e.resolve(ctx, mb, d.Mailbox, resolved)
+			if err != nil {
+				w.err = err
+				break
+			}
+			if name == mailbox {
+				// fileinto the mailbox the message is already in is a keep
+				// (RFC 5228 §4.1, RFC 6785 §3.4).
+				keepOriginal = true
+				continue
+			}
+			targets = append(targets, target{mailbox: name, flags: d.Flags, create: d.Create || rules.IsSpecialUse(d.Mailbox), rule: d.Rule})
+		}
+		if !keepOriginal && len(targets) > 0 {
+			// The last delivery moves the original; the others copy it.
+			w.final = &targets[len(targets)-1]
+			targets = targets[:len(targets)-1]
+		}
+		w.copies = targets
+		if w.err != nil {
+			rep.Failed[it.Message.UID] = w.err
+			continue
+		}
+		ws = append(ws, w)
+		rep.Messages++
+	}
+	if len(ws) == 0 {
+		return rep, ctx.Err()
+	}
+	if err := e.skipJournaled(ctx, mailbox, uidValidity, ws, rep); err != nil {
+		return rep, err
+	}
+
+	b := &batch{e: e, ctx: ctx, mb: mb, rep: rep, log: log, mailbox: mailbox, uidValidity: uidValidity}
+	b.storeFlags(ws, StoreAdd)
+	b.storeFlags(ws, StoreRemove)
+	b.copy(ws)
+	b.move(ws)
+
+	for _, w := range ws {
+		uid := w.item.Message.UID
+		if w.err != nil {
+			rep.Failed[uid] = w.err
+			log.Error("plan not fully applied; message left in place", "uid", uid,
+				"message_id", w.item.Message.MessageID(), "plan", w.item.Plan.Summary(), "err", w.err)
+			continue
+		}
+		msg := "applied"
+		if e.opts.DryRun {
+			msg = "dry run: would apply"
+		}
+		log.Info(msg, "uid", uid, "message_id", w.item.Message.MessageID(),
+			"subject", w.item.Message.Subject(), "plan", w.item.Plan.Summary(), "rules", ruleNames(w.item.Plan.Trace))
+	}
+	return rep, ctx.Err()
+}
+
+// resolve maps a special-use attribute to a mailbox name, once per Apply.
+func (e *Executor) resolve(ctx context.Context, mb Mailbox, name string, cache map[string]string) (string, error) {
+	if !rules.IsSpecialUse(name) {
+		return name, nil
+	}
+	if n, ok := cache[name]; ok {
+		return n, nil
+	}
+	n, err := mb.SpecialUse(ctx, name)
+	if errors.Is(err, ErrNoSpecialUse) {
+		fallback, ok := conventional[name]
+		if !ok {
+			return "", fmt.Errorf("no mailbox has special-use attribute %s: %w", name, err)
+		}
+		n, err = fallback, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("resolve %s: %w", name, err)
+	}
+	cache[name] = n
+	return n, nil
+}
+
+// skipJournaled drops operations the journal already holds.
+func (e *Executor) skipJournaled(ctx context.Context, mailbox string, uidValidity uint32, ws []*work, rep *Report) error {
+	if e.opts.Journal == nil || e.opts.DryRun {
+		return nil
+	}
+	entry := func(w *work, op Op, target string) string {
+		en := Entry{Account: e.opts.Account, Mailbox: mailbox, UIDValidity: uidValidity, UID: w.item.Message.UID, Op: op, Target: target}
+		return en.Key()
+	}
+	var keys []string
+	for _, w := range ws {
+		for _, f := range w.add {
+			keys = append(keys, entry(w, OpFlag, f))
+		}
+		for _, f := range w.rem {
+			keys = append(keys, entry(w, OpUnflag, f))
+		}
+		for _, t := range w.copies {
+			keys = append(keys, entry(w, OpCopy, t.mailbox))
+		}
+	}
+	if len(keys) == 0 {
+		return nil
+	}
+	done, err := e.opts.Journal.Applied(ctx, keys)
+	if err != nil {
+		return fmt.Errorf("read journal: %w", err)
+	}
+	if len(done) == 0 {
+		return nil
+	}
+	for _, w := range ws {
+		w.add = slices.DeleteFunc(slices.Clone(w.add), func(f string) bool { return done[entry(w, OpFlag, f)] && skip(rep) })
+		w.rem = slices.DeleteFunc(slices.Clone(w.rem), func(f string) bool { return done[entry(w, OpUnflag, f)] && skip(rep) })
+		w.copies = slices.DeleteFunc(w.copies, func(t target) bool { return done[entry(w, OpCopy, t.mailbox)] && skip(rep) })
+	}
+	return nil
+}
+
+func skip(rep *Report) bool { rep.Skipped++; return true }
+
+func ruleNames(trace []rules.Step) string {
+	var names []string
+	for _, s := range trace {
+		if s.Rule != "" && !slices.Contains(names, s.Rule) {
+			names = append(names, s.Rule)
+		}
+	}
+	return strings.Join(names, ",")
+}

@@ -1,0 +1,46 @@
+package actions
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Op is the kind of change one journal entry records.
+type Op string
+
+const (
+	OpFlag   Op = "flag"   // keyword or flag added in place
+	OpUnflag Op = "unflag" // removed in place
+	OpCopy   Op = "copy"   // copied to Target, original kept
+	OpMove   Op = "move"   // moved to Target (UID MOVE, or copy+delete+expunge)
+	OpDelete Op = "delete" // flagged \Deleted after a copy, not expunged (no UIDPLUS)
+)
+
+// Entry is one applied change to one message.
+type Entry struct {
+	Account     string
+	Mailbox     string
+	UIDValidity uint32
+	UID         uint32
+	MessageID   string
+	Rule        string
+	Op          Op
+	Target      string // flag for flag/unflag, destination mailbox for copy/move
+	DestUID     uint32 // UID of the copy in Target when the server said (COPYUID), else 0
+	Time        time.Time
+}
+
+// Key identifies the operation independently of when it happened, for the
+// exactly-once check.
+func (e *Entry) Key() string {
+	return fmt.Sprintf("%s\x00%s\x00%d\x00%d\x00%s\x00%s", e.Account, e.Mailbox, e.UIDValidity, e.UID, e.Op, e.Target)
+}
+
+// Journal records applied changes durably. engine/state implements it.
+type Journal interface {
+	// Applied returns the subset of keys (Entry.Key values) already recorded.
+	Applied(ctx context.Context, keys []string) (map[string]bool, error)
+	// Record appends entries durably (fsync'd) before returning.
+	Record(ctx context.Context, entries []Entry) error
+}
