@@ -1,0 +1,336 @@
+// Package state keeps mailwarden's durable state in one embedded bbolt
+// file (state_dir/mailwarden.db):
+//
+//   - checkpoints: per account × mailbox, the UIDVALIDITY and the highest
+//     UID whose plan was applied. A watcher fetches only UIDs above it, and
+//     advances it only after the batch's plans are applied, so a restart
+//     processes exactly the messages that arrived while it was down.
+//   - the journal: one entry per applied change (account, mailbox,
+//     UIDVALIDITY, UID, Message-ID, rule, op, target, destination UID,
+//     time), indexed by operation key so that a batch repeated after a crash
+//     skips what it already did (actions.Journal).
+//   - placements: where the daemon itself put a message (destination
+//     mailbox and UID, or Message-ID when the server gave no COPYUID) and
+//     under which rule set, so that a watcher on the destination does not run
+//     the same rule set over it again (no loops).
+//
+// Every write is one bbolt transaction, fsync'd before it returns. The file
+// is locked: a second process on the same state_dir fails at Open with a
+// clear error instead of corrupting checkpoints.
+package state
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/mailwarden/mailwarden/actions"
+)
+
+var (
+	bucketCheckpoints = []byte("checkpoints")
+	bucketJournal     = []byte("journal")
+	bucketApplied     = []byte("applied")
+	bucketPlaced      = []byte("placed")
+)
+
+// FileName is the name of the state file inside state_dir.
+const FileName = "mailwarden.db"
+
+// Store is the state file. It is safe for concurrent use.
+type Store struct {
+	db  *bolt.DB
+	now func() time.Time
+}
+
+var _ actions.Journal = (*Store)(nil)
+
+// Options configure Open. Nil means defaults.
+type Options struct {
+	// LockTimeout is how long Open waits for another process to release the
+	// file. Default 2s.
+	LockTimeout time.Duration
+	// Now stamps checkpoints and placements. Default time.Now.
+	Now func() time.Time
+}
+
+// Open opens (creating if needed) the state file in dir, creating dir with
+// mode 0700 when missing.
+func Open(dir string, opts *Options) (*Store, error) {
+	o := Options{LockTimeout: 2 * time.Second, Now: time.Now}
+	if opts != nil {
+		if opts.LockTimeout > 0 {
+			o.LockTimeout = opts.LockTimeout
+		}
+		if opts.Now != nil {
+			o.Now = opts.Now
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("state dir: %w", err)
+	}
+	path := filepath.Join(dir, FileName)
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open state %s: locked by another process (is another mailwarden running with the same state_dir?)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketCheckpoints, bucketJournal, bucketApplied, bucketPlaced} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("init state %s: %w", path, err)
+	}
+	return &Store{db: db, now: o.Now}, nil
+}
+
+// Close closes the file.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Path returns the state file's path.
+func (s *Store) Path() string { return s.db.Path() }
+
+func key(parts ...string) []byte {
+	var b bytes.Buffer
+	for i, p := range parts {
+		if i > 0 {
+			b.WriteByte(0)
+		}
+		b.WriteString(p)
+	}
+	return b.Bytes()
+}
+
+// Checkpoint is how far a watched mailbox has been processed.
+type Checkpoint struct {
+	UIDValidity uint32    `json:"uidvalidity"`
+	LastUID     uint32    `json:"last_uid"`
+	Updated     time.Time `json:"updated"`
+}
+
+// Checkpoint returns the checkpoint of account/mailbox; ok is false when
+// there is none yet (first start).
+func (s *Store) Checkpoint(account, mailbox string) (cp Checkpoint, ok bool, err error) {
+	err = s.db.View(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bucketCheckpoints).Get(key(account, mailbox))
+		if v == nil {
+			return nil
+		}
+		ok = true
+		return json.Unmarshal(v, &cp)
+	})
+	if err != nil {
+		err = fmt.Errorf("read checkpoint %s/%s: %w", account, mailbox, err)
+	}
+	return cp, ok, err
+}
+
+// SetCheckpoint stores the checkpoint of account/mailbox durably.
+func (s *Store) SetCheckpoint(account, mailbox string, cp Checkpoint) error {
+	if cp.Updated.IsZero() {
+		cp.Updated = s.now()
+	}
+	v, err := json.Marshal(cp)
+	if err != nil {
+		return err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketCheckpoints).Put(key(account, mailbox), v)
+	})
+	if err != nil {
+		return fmt.Errorf("write checkpoint %s/%s: %w", account, mailbox, err)
+	}
+	return nil
+}
+
+// Applied implements actions.Journal.
+func (s *Store) Applied(_ context.Context, keys []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketApplied)
+		for _, k := range keys {
+			if b.Get([]byte(k)) != nil {
+				out[k] = true
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Record implements actions.Journal: entries are appended in one
+// transaction, indexed by their operation key.
+func (s *Store) Record(_ context.Context, entries []actions.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		j, a := tx.Bucket(bucketJournal), tx.Bucket(bucketApplied)
+		for i := range entries {
+			seq, err := j.NextSequence()
+			if err != nil {
+				return err
+			}
+			v, err := json.Marshal(&entries[i])
+			if err != nil {
+				return err
+			}
+			var k [8]byte
+			binary.BigEndian.PutUint64(k[:], seq)
+			if err := j.Put(k[:], v); err != nil {
+				return err
+			}
+			if err := a.Put([]byte(entries[i].Key()), k[:]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Journal calls fn for each journal entry at or after since, oldest first,
+// until fn returns false.
+func (s *Store) Journal(since time.Time, fn func(actions.Entry) bool) error {
+	return s.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketJournal).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			var e actions.Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("journal entry %x: %w", k, err)
+			}
+			if e.Time.Before(since) {
+				continue
+			}
+			if !fn(e) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// PruneJournal deletes journal entries older than before and returns how
+// many it removed. Entries are in time order, so it stops at the first
+// newer one.
+func (s *Store) PruneJournal(before time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		j, a := tx.Bucket(bucketJournal), tx.Bucket(bucketApplied)
+		c := j.Cursor()
+		for k, v := c.First(); k != nil; k, v = c.First() {
+			var e actions.Entry
+			if err := json.Unmarshal(v, &e); err == nil && !e.Time.Before(before) {
+				return nil
+			}
+			if err := a.Delete([]byte(e.Key())); err != nil {
+				return err
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			n++
+		}
+		return nil
+	})
+	return n, err
+}
+
+// Placement says the daemon itself put a message into a mailbox.
+type Placement struct {
+	Ruleset   string    `json:"ruleset"`
+	MessageID string    `json:"message_id"`
+	From      string    `json:"from"` // source mailbox
+	Time      time.Time `json:"time"`
+}
+
+// MarkPlaced records that ruleset put a message into account/mailbox, under
+// its destination UID when known and under its Message-ID when it has one.
+func (s *Store) MarkPlaced(account, mailbox string, destUID uint32, p Placement) error {
+	if p.Time.IsZero() {
+		p.Time = s.now()
+	}
+	v, err := json.Marshal(p)
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPlaced)
+		if destUID != 0 {
+			if err := b.Put(key(account, mailbox, fmt.Sprint("uid:", destUID)), v); err != nil {
+				return err
+			}
+		}
+		if p.MessageID != "" {
+			return b.Put(key(account, mailbox, "mid:"+p.MessageID), v)
+		}
+		return nil
+	})
+}
+
+// PlacedBy returns the rule set that placed the message with uid and
+// messageID into account/mailbox, if the daemon placed it. A UID match
+// counts only when the Message-ID agrees too (a UID can be reused after a
+// UIDVALIDITY change).
+func (s *Store) PlacedBy(account, mailbox string, uid uint32, messageID string) (Placement, bool, error) {
+	var p Placement
+	found := false
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPlaced)
+		if v := b.Get(key(account, mailbox, fmt.Sprint("uid:", uid))); v != nil {
+			if err := json.Unmarshal(v, &p); err != nil {
+				return err
+			}
+			if p.MessageID == messageID {
+				found = true
+				return nil
+			}
+		}
+		if messageID == "" {
+			return nil
+		}
+		if v := b.Get(key(account, mailbox, "mid:"+messageID)); v != nil {
+			found = true
+			return json.Unmarshal(v, &p)
+		}
+		return nil
+	})
+	return p, found, err
+}
+
+// PrunePlaced deletes placements older than before.
+func (s *Store) PrunePlaced(before time.Time) (int, error) {
+	n := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketPlaced).Cursor()
+		for k, v := c.First(); k != nil; {
+			var p Placement
+			if err := json.Unmarshal(v, &p); err == nil && !p.Time.Before(before) {
+				k, v = c.Next()
+				continue
+			}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+			n++
+			k, v = c.Seek(k)
+		}
+		return nil
+	})
+	return n, err
+}
