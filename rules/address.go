@@ -53,7 +53,7 @@ func ParseAddressList(value string, dec *mime.WordDecoder) []Address {
 	}
 	p := mail.AddressParser{WordDecoder: dec}
 	if list, err := p.ParseList(value); err == nil {
-		return fromMail(list)
+		return fromMail(list, dec)
 	}
 	var out []Address
 	for _, part := range splitTopLevel(value) {
@@ -67,7 +67,7 @@ func ParseAddressList(value string, dec *mime.WordDecoder) []Address {
 			continue
 		}
 		if a, err := p.Parse(part); err == nil {
-			out = append(out, Address{Name: a.Name, Address: a.Address})
+			out = append(out, Address{Name: decodeQuotedWords(a.Name, dec), Address: a.Address})
 			continue
 		}
 		if a, ok := salvage(part, dec); ok {
@@ -77,12 +77,28 @@ func ParseAddressList(value string, dec *mime.WordDecoder) []Address {
 	return out
 }
 
-func fromMail(list []*mail.Address) []Address {
+func fromMail(list []*mail.Address, dec *mime.WordDecoder) []Address {
 	out := make([]Address, 0, len(list))
 	for _, a := range list {
-		out = append(out, Address{Name: a.Name, Address: a.Address})
+		out = append(out, Address{Name: decodeQuotedWords(a.Name, dec), Address: a.Address})
 	}
 	return out
+}
+
+// decodeQuotedWords decodes encoded words that net/mail left in a display
+// name because they were inside a quoted string ("=?utf-8?q?J=C3=BCrgen?=").
+// RFC 2047 §5 forbids that, but common mailers do it.
+func decodeQuotedWords(name string, dec *mime.WordDecoder) string {
+	if !strings.Contains(name, "=?") {
+		return name
+	}
+	if dec == nil {
+		dec = new(mime.WordDecoder)
+	}
+	if d, err := dec.DecodeHeader(name); err == nil {
+		return d
+	}
+	return name
 }
 
 // splitTopLevel splits s at commas that are not inside a quoted string,
