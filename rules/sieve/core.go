@@ -1,0 +1,422 @@
+package sieve
+
+import (
+	"strings"
+
+	"github.com/mailwarden/mailwarden/rules"
+)
+
+// ---- keep and discard (RFC 5228 §4.3, §4.4) ----
+
+type keepCmd struct {
+	line  int
+	flags *flagArg // RFC 5232 §5 keep :flags
+}
+
+func (c *keepCmd) exec(r *run) error {
+	r.line = c.line
+	flags := r.flagsCopy()
+	if c.flags != nil {
+		flags = c.flags.value(r)
+	}
+	r.cancelled = true
+	// RFC 5228 §2.10.3: keeping twice keeps once; the later flags win.
+	for i := range r.actions {
+		if e := &r.actions[i]; e.Type == "keep" {
+			e.Flags = flags
+			return nil
+		}
+	}
+	return r.addAction(Action{Type: "keep", Flags: flags, Line: c.line})
+}
+
+type discardCmd struct{ line int }
+
+func (c *discardCmd) exec(r *run) error {
+	r.line = c.line
+	r.cancelled = true
+	return r.addAction(Action{Type: "discard", Line: c.line})
+}
+
+func init() {
+	registerCommand("keep", "", func(c *compiler, n *node) command {
+		p, ok := c.args(n, []tagSpec{{name: "flags", val: vStringList, ext: "imap4flags"}}, nil)
+		if !ok || !c.simple(n) {
+			return nil
+		}
+		k := &keepCmd{line: n.pos.Line}
+		if a := p.tags["flags"]; a != nil {
+			k.flags = c.flagArg(a)
+		}
+		return k
+	})
+	registerCommand("discard", "", func(c *compiler, n *node) command {
+		if _, ok := c.args(n, nil, nil); !ok || !c.simple(n) {
+			return nil
+		}
+		return &discardCmd{line: n.pos.Line}
+	})
+}
+
+// ---- header (RFC 5228 §5.7), with :index (RFC 5260 §4) and :mime
+// (RFC 5703 §4) ----
+
+type headerTest struct {
+	names  []*str
+	consts []string // lower-cased names when constant
+	m      *matcher
+	idx    index
+	mime   *mimeOpts // nil without :mime
+}
+
+// index is the :index/:last selection of RFC 5260 §4.
+type index struct {
+	n    int // 0 = all
+	last bool
+}
+
+// selectFields returns the fields called name, or the one :index selects.
+func (ix index) selectFields(fields []rules.Field, name string, buf []rules.Field) []rules.Field {
+	buf = buf[:0]
+	for _, f := range fields {
+		if strings.EqualFold(f.Name, name) {
+			buf = append(buf, f)
+		}
+	}
+	if ix.n == 0 {
+		return buf
+	}
+	i := ix.n - 1
+	if ix.last {
+		i = len(buf) - ix.n
+	}
+	if i < 0 || i >= len(buf) {
+		return buf[:0]
+	}
+	return buf[i : i+1]
+}
+
+func (c *compiler) index(p *parsedArgs) index {
+	var ix index
+	if a := p.tags["index"]; a != nil {
+		if a.num < 1 {
+			c.errorf(a.pos, "fields are counted from 1", ":index must be at least 1")
+		}
+		ix.n = int(min(a.num, 1<<30))
+	}
+	if a := p.tags["last"]; a != nil {
+		if ix.n == 0 {
+			c.errorf(a.pos, "use :last together with :index", ":last without :index")
+		}
+		ix.last = true
+	}
+	return ix
+}
+
+func (t *headerTest) eval(r *run) (bool, error) {
+	if t.mime != nil {
+		return t.evalMIME(r)
+	}
+	return t.evalFields(r, r.m.Header.Fields())
+}
+
+func (t *headerTest) evalFields(r *run, fields []rules.Field) (bool, error) {
+	p, err := t.m.prepare(r)
+	if err != nil {
+		return false, err
+	}
+	names := r.expandAll(t.names, t.consts)
+	count := 0
+	for _, name := range names {
+		if t.idx.n > 0 {
+			var buf [8]rules.Field
+			for _, f := range t.idx.selectFields(fields, name, buf[:0]) {
+				if t.m.kind == mCount {
+					count++
+				} else if p.test(r, trimValue(f.Value)) {
+					return true, nil
+				}
+			}
+			continue
+		}
+		for i := range fields {
+			f := &fields[i]
+			if !strings.EqualFold(f.Name, name) {
+				continue
+			}
+			if t.m.kind == mCount {
+				count++
+				continue
+			}
+			if p.test(r, trimValue(f.Value)) {
+				return true, nil
+			}
+		}
+	}
+	if t.m.kind == mCount {
+		return p.testCount(count), nil
+	}
+	return false, nil
+}
+
+// trimValue removes the surrounding white space of an unfolded value.
+func trimValue(s string) string {
+	if s == "" {
+		return s
+	}
+	if c := s[0]; c == ' ' || c == '\t' || c == '\r' || c == '\n' || s[len(s)-1] <= ' ' {
+		return strings.Trim(s, " \t\r\n")
+	}
+	return s
+}
+
+func init() {
+	registerTest("header", "", func(c *compiler, n *node) test {
+		p, ok := c.args(n, join(comparatorTags, matchTypeTags, indexTags, mimeTags), []vKind{vStringList, vStringList})
+		if !ok || !c.leafTest(n) {
+			return nil
+		}
+		t := &headerTest{names: c.strs(p.pos[0]), m: c.matcher(n, p, p.pos[1]), idx: c.index(p)}
+		t.consts = constStrings(t.names)
+		t.mime = c.mimeOpts(n, p, true)
+		c.checkHeaderNames(p.pos[0])
+		return t
+	})
+	registerTest("exists", "", func(c *compiler, n *node) test {
+		p, ok := c.args(n, mimeTags, []vKind{vStringList})
+		if !ok || !c.leafTest(n) {
+			return nil
+		}
+		t := &existsTest{names: c.strs(p.pos[0])}
+		t.consts = constStrings(t.names)
+		t.mime = c.mimeOpts(n, p, false)
+		c.checkHeaderNames(p.pos[0])
+		return t
+	})
+	registerTest("size", "", func(c *compiler, n *node) test {
+		p, ok := c.args(n, []tagSpec{{name: "over", group: "size"}, {name: "under", group: "size"}}, []vKind{vNumber})
+		if !ok || !c.leafTest(n) {
+			return nil
+		}
+		if p.grp["size"] == "" {
+			c.errorf(n.pos, usage("size"), "size needs :over or :under")
+			return nil
+		}
+		return &sizeTest{over: p.grp["size"] == "over", n: p.pos[0].num}
+	})
+}
+
+// checkHeaderNames rejects constant header names that cannot be field
+// names (RFC 5228 §2.4.2.2, RFC 5322 §3.6.8).
+func (c *compiler) checkHeaderNames(a *arg) {
+	for i, s := range a.strs {
+		if c.has("variables") && strings.Contains(s, "${") {
+			continue
+		}
+		if !validFieldName(s) {
+			hint := ""
+			if strings.HasSuffix(s, ":") {
+				hint = "leave out the colon"
+			}
+			c.errorf(a.spos[i], hint, "invalid header name %q", s)
+		}
+	}
+}
+
+func validFieldName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] >= 0x7f || s[i] == ':' {
+			return false
+		}
+	}
+	return true
+}
+
+type existsTest struct {
+	names  []*str
+	consts []string
+	mime   *mimeOpts
+}
+
+// RFC 5228 §5.5: true when every named header exists.
+func (t *existsTest) eval(r *run) (bool, error) {
+	names := r.expandAll(t.names, t.consts)
+	if t.mime != nil {
+		return t.evalMIME(r, names)
+	}
+	for _, n := range names {
+		if !r.m.Header.Has(n) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+type sizeTest struct {
+	over bool
+	n    int64
+}
+
+// RFC 5228 §5.9.
+func (t *sizeTest) eval(r *run) (bool, error) {
+	size := r.m.Size
+	if raw, err := r.m.Raw(); err == nil && size == 0 {
+		size = int64(len(raw))
+	}
+	if t.over {
+		return size > t.n, nil
+	}
+	return size < t.n, nil
+}
+
+// ---- address (RFC 5228 §5.1), :user/:detail (RFC 5233), :index ----
+
+type addrPart uint8
+
+const (
+	apAll addrPart = iota
+	apLocal
+	apDomain
+	apUser
+	apDetail
+)
+
+type addressTest struct {
+	names  []*str
+	consts []string
+	part   addrPart
+	m      *matcher
+	idx    index
+	mime   *mimeOpts
+}
+
+// addressHeaders are the fields Pigeonhole allows in the address test
+// (RFC 5228 §5.1: implementations MUST restrict it to headers that
+// contain addresses).
+var addressHeaders = map[string]bool{
+	"from": true, "to": true, "cc": true, "bcc": true, "sender": true, "reply-to": true,
+	"resent-from": true, "resent-to": true, "resent-cc": true, "resent-bcc": true, "resent-sender": true,
+	"resent-reply-to": true, "delivered-to": true, "errors-to": true, "x-original-to": true,
+	"mail-followup-to": true, "mail-reply-to": true,
+}
+
+func (c *compiler) addressPart(p *parsedArgs) addrPart {
+	switch p.grp["addresspart"] {
+	case "localpart":
+		return apLocal
+	case "domain":
+		return apDomain
+	case "user":
+		return apUser
+	case "detail":
+		return apDetail
+	}
+	return apAll
+}
+
+func init() {
+	registerTest("address", "", func(c *compiler, n *node) test {
+		p, ok := c.args(n, join(comparatorTags, matchTypeTags, addressPartTags, indexTags,
+			[]tagSpec{{name: "mime", ext: "mime"}, {name: "anychild", ext: "mime"}}), []vKind{vStringList, vStringList})
+		if !ok || !c.leafTest(n) {
+			return nil
+		}
+		t := &addressTest{names: c.strs(p.pos[0]), part: c.addressPart(p), m: c.matcher(n, p, p.pos[1]), idx: c.index(p)}
+		t.consts = constStrings(t.names)
+		t.mime = c.mimeOpts(n, p, false)
+		h := p.pos[0]
+		for i, s := range h.strs {
+			if c.has("variables") && strings.Contains(s, "${") {
+				continue
+			}
+			if !addressHeaders[strings.ToLower(s)] {
+				c.errorf(h.spos[i], "the address test reads address headers such as from, to, cc, sender, reply-to; use header for others", "header %q is not allowed in the address test", s)
+			}
+		}
+		return t
+	})
+}
+
+func (t *addressTest) eval(r *run) (bool, error) {
+	if t.mime != nil {
+		return t.evalMIME(r)
+	}
+	return t.evalFields(r, r.m.Header.Fields())
+}
+
+func (t *addressTest) evalFields(r *run, fields []rules.Field) (bool, error) {
+	p, err := t.m.prepare(r)
+	if err != nil {
+		return false, err
+	}
+	names := r.expandAll(t.names, t.consts)
+	count := 0
+	var buf [8]rules.Field
+	for _, name := range names {
+		for _, f := range t.idx.selectFields(fields, name, buf[:0]) {
+			addrs := rules.ParseAddressList(f.Raw, r.m.WordDecoder)
+			if len(addrs) == 0 && strings.TrimSpace(f.Raw) != "" && !isGroupOnly(f.Raw) {
+				// RFC 5228 §5.1 leaves unparseable values to the
+				// implementation; like Pigeonhole we compare the raw value.
+				if t.m.kind == mCount {
+					count++
+				} else if t.part == apAll && p.test(r, strings.TrimSpace(f.Value)) {
+					return true, nil
+				}
+				continue
+			}
+			for _, a := range addrs {
+				v, ok := addressPartOf(a.Address, t.part)
+				if !ok {
+					continue
+				}
+				if t.m.kind == mCount {
+					count++
+					continue
+				}
+				if p.test(r, v) {
+					return true, nil
+				}
+			}
+		}
+	}
+	if t.m.kind == mCount {
+		return p.testCount(count), nil
+	}
+	return false, nil
+}
+
+func isGroupOnly(v string) bool {
+	v = strings.TrimSpace(v)
+	return strings.HasSuffix(v, ";") && strings.Contains(v, ":")
+}
+
+// addressPartOf returns the requested part of an addr-spec; ok is false
+// when the part does not exist (RFC 5233 §4: :detail without separator).
+func addressPartOf(addr string, part addrPart) (string, bool) {
+	local, domain := addr, ""
+	if i := strings.LastIndexByte(addr, '@'); i >= 0 {
+		local, domain = addr[:i], addr[i+1:]
+	}
+	switch part {
+	case apLocal:
+		return local, true
+	case apDomain:
+		return domain, true
+	case apUser:
+		// RFC 5233 §4: the user is everything before the first separator.
+		if i := strings.IndexByte(local, '+'); i >= 0 {
+			return local[:i], true
+		}
+		return local, true
+	case apDetail:
+		if i := strings.IndexByte(local, '+'); i >= 0 {
+			return local[i+1:], true
+		}
+		return "", false
+	}
+	return addr, true
+}

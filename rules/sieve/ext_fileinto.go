@@ -1,0 +1,92 @@
+package sieve
+
+// fileinto (RFC 5228 §4.1) with :copy (RFC 3894), :flags (RFC 5232 §5),
+// :create (RFC 5490 §3.2) and :specialuse (RFC 8579 §4).
+
+type fileintoCmd struct {
+	line       int
+	mailbox    *str
+	copy       bool
+	create     bool
+	flags      *flagArg
+	specialUse *str
+}
+
+func init() {
+	registerExtension("fileinto", "copy")
+	registerCommand("fileinto", "fileinto", compileFileinto)
+}
+
+func compileFileinto(c *compiler, n *node) command {
+	p, ok := c.args(n, []tagSpec{
+		{name: "copy", ext: "copy"},
+		{name: "flags", val: vStringList, ext: "imap4flags"},
+		{name: "create", ext: "mailbox"},
+		{name: "specialuse", val: vString, ext: "special-use"},
+	}, []vKind{vString})
+	if !ok || !c.simple(n) {
+		return nil
+	}
+	f := &fileintoCmd{line: n.pos.Line, copy: p.has("copy"), create: p.has("create")}
+	f.mailbox = c.str(p.pos[0].strs[0], p.pos[0].pos)
+	if a := p.tags["flags"]; a != nil {
+		f.flags = c.flagArg(a)
+	}
+	if a := p.tags["specialuse"]; a != nil {
+		f.specialUse = c.str(a.strs[0], a.pos)
+		if f.specialUse.constant() && !validSpecialUse(f.specialUse.lit) {
+			c.errorf(a.pos, `special-use attributes are \Archive, \Drafts, \Junk, \Sent, \Trash, \All, \Flagged`, "invalid special-use attribute %q", f.specialUse.lit)
+		}
+	}
+	if f.mailbox.constant() && f.mailbox.lit == "" {
+		c.errorf(p.pos[0].pos, "", "fileinto needs a mailbox name")
+	}
+	return f
+}
+
+func (f *fileintoCmd) exec(r *run) error {
+	r.line = f.line
+	a := Action{Type: "fileinto", Mailbox: r.expand(f.mailbox), Copy: f.copy, Create: f.create, Line: f.line}
+	if f.flags != nil {
+		a.Flags = f.flags.value(r)
+	} else {
+		a.Flags = r.flagsCopy()
+	}
+	if f.specialUse != nil {
+		use := r.expand(f.specialUse)
+		if !validSpecialUse(use) {
+			return r.errorf("invalid special-use attribute %q", use)
+		}
+		a.SpecialUse = canonicalSpecialUse(use)
+		ok := true
+		if fn := r.root.opts.specialUseExists(); fn != nil {
+			var err error
+			if ok, err = fn(r.ctx, "", a.SpecialUse); err != nil {
+				return &RuntimeError{Script: r.s.name, Line: f.line, Msg: "specialuse lookup", Err: err}
+			}
+		}
+		if ok {
+			// RFC 8579 §4: the mailbox with that attribute wins.
+			a.Mailbox = a.SpecialUse
+		}
+	}
+	if a.Mailbox == "" {
+		return r.errorf("fileinto: empty mailbox name")
+	}
+	// RFC 3894: :copy does not cancel the implicit keep.
+	if !f.copy {
+		r.cancelled = true
+	}
+	// RFC 5228 §2.10.3: fileinto into the same mailbox twice is done once;
+	// the later flags win, as in Pigeonhole.
+	for i := range r.actions {
+		e := &r.actions[i]
+		if e.Type == "fileinto" && e.Mailbox == a.Mailbox {
+			e.Flags = a.Flags
+			e.Create = e.Create || a.Create
+			e.Copy = e.Copy && a.Copy
+			return nil
+		}
+	}
+	return r.addAction(a)
+}

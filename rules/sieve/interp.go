@@ -1,0 +1,385 @@
+package sieve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	"github.com/mailwarden/mailwarden/rules"
+)
+
+// Script is a compiled Sieve script. It is immutable and safe for
+// concurrent use by many goroutines.
+type Script struct {
+	name      string
+	cmds      []command
+	opts      *Options
+	lim       limits
+	exts      map[string]bool
+	usesFlags bool
+	needsBody bool
+	rc        regexCache
+}
+
+var _ rules.Rule = (*Script)(nil)
+
+// Name returns the script's name as given to Compile.
+func (s *Script) Name() string { return s.name }
+
+// NeedsBody reports whether the script (or a script it includes) reads the
+// message body: body, mime, foreverypart, extracttext and the :mime tests.
+func (s *Script) NeedsBody() bool { return s.needsBody }
+
+// Extensions returns the extensions the script requires.
+func (s *Script) Extensions() []string {
+	var out []string
+	for _, e := range Extensions() {
+		if s.exts[e] {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// Control flow inside the interpreter.
+var (
+	errStop   = errors.New("stop")
+	errReturn = errors.New("return")
+)
+
+type errBreak struct{ name string }
+
+func (e *errBreak) Error() string { return "break" }
+
+// run is the state of one execution (RFC 5228 §2.10).
+type run struct {
+	ctx       context.Context
+	s         *Script // script being executed (changes inside include)
+	root      *Script
+	m         *rules.Message
+	vars      map[string]string // variables of the current script
+	globals   map[string]string // RFC 6609 §3.5 global variables
+	nVars     int
+	matchVars []string
+	flags     []string // RFC 5232 §3 internal variable
+	actions   []Action
+	cancelled bool // implicit keep cancelled
+	line      int  // line of the command being executed
+	mime      *mimeTree
+	part      *mimePart // current part inside foreverypart
+	loopIters int
+	inclDepth int
+	included  map[string]bool
+	dups      []dupRecord
+}
+
+// Execute runs the script against m and returns the raw Sieve result:
+// every action in execution order, the implicit keep last when it was not
+// cancelled. On a runtime error the returned Result holds the actions taken
+// before the error followed by an implicit keep, and the error is a
+// *RuntimeError (RFC 5228 §2.10.6).
+func (s *Script) Execute(ctx context.Context, m *rules.Message) (res *Result, err error) {
+	r := &run{ctx: ctx, s: s, root: s, m: m, flags: rules.CanonicalFlags(m.Flags)}
+	defer func() {
+		if v := recover(); v != nil {
+			err = &rules.PanicError{Rule: s.name, Value: v, Stack: debug.Stack()}
+			res = &Result{Actions: append(r.actions, Action{Type: "keep", Flags: r.flagsCopy(), Implicit: true}), Error: err.Error(), Stopped: false}
+		}
+	}()
+	err = r.block(s.cmds)
+	stopped := errors.Is(err, errStop)
+	if stopped || errors.Is(err, errReturn) {
+		err = nil
+	}
+	res = &Result{Stopped: stopped}
+	if err != nil {
+		var re *RuntimeError
+		if !errors.As(err, &re) {
+			err = &RuntimeError{Script: s.name, Line: r.line, Msg: "execution failed", Err: err}
+		}
+		res.Error = err.Error()
+		// RFC 5228 §2.10.6: on error, the implicit keep is done.
+		res.Actions = append(r.actions, Action{Type: "keep", Flags: r.flagsCopy(), Implicit: true})
+		return res, err
+	}
+	res.Actions = r.actions
+	if !r.cancelled {
+		// RFC 5228 §2.10.2 implicit keep, with the final flags (RFC 5232 §3).
+		res.Actions = append(res.Actions, Action{Type: "keep", Flags: r.flagsCopy(), Implicit: true})
+	}
+	if err := r.commitDuplicates(); err != nil {
+		return res, &RuntimeError{Script: s.name, Line: 0, Msg: "recording duplicate", Err: err}
+	}
+	return res, nil
+}
+
+// Apply implements rules.Rule: it executes the script and records the
+// result in p (see Result.ApplyTo for the RFC 6785 mapping). stop is true
+// when the script executed `stop`, which ends the whole rule set. On a
+// runtime error p is left as it was (the caller keeps the message) and the
+// error is returned.
+func (s *Script) Apply(ctx context.Context, m *rules.Message, p *rules.Plan) (stop bool, err error) {
+	res, err := s.Execute(ctx, m)
+	if err != nil {
+		return false, err
+	}
+	res.ApplyTo(m, s.name, s.usesFlags, p)
+	return res.Stopped, nil
+}
+
+func (r *run) flagsCopy() []string {
+	out := make([]string, len(r.flags))
+	copy(out, r.flags)
+	return out
+}
+
+func (r *run) errorf(format string, args ...any) error {
+	return &RuntimeError{Script: r.s.name, Line: r.line, Msg: fmt.Sprintf(format, args...)}
+}
+
+func (r *run) block(cmds []command) error {
+	for _, c := range cmds {
+		if err := c.exec(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// addAction records an action, enforcing the action limit.
+func (r *run) addAction(a Action) error {
+	if len(r.actions) >= r.root.lim.maxActions {
+		return r.errorf("more than %d actions", r.root.lim.maxActions)
+	}
+	if r.ctx != nil {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	r.actions = append(r.actions, a)
+	return nil
+}
+
+// ---- core control commands (RFC 5228 §3) ----
+
+type ifCmd struct {
+	line     int
+	branches []ifBranch
+	elseBody []command
+	hasElse  bool
+}
+
+type ifBranch struct {
+	line int
+	cond test
+	body []command
+}
+
+func (c *ifCmd) exec(r *run) error {
+	for i := range c.branches {
+		b := &c.branches[i]
+		r.line = b.line
+		ok, err := b.cond.eval(r)
+		if err != nil {
+			return err
+		}
+		if ok {
+			return r.block(b.body)
+		}
+	}
+	if c.hasElse {
+		return r.block(c.elseBody)
+	}
+	return nil
+}
+
+type stopCmd struct{ line int }
+
+func (c *stopCmd) exec(r *run) error { r.line = c.line; return errStop }
+
+// The if/elsif/else chain is assembled by compileIf: elsif and else nodes
+// attach to the preceding if.
+type elseMarker struct{}
+
+func (elseMarker) exec(*run) error { return nil }
+
+func init() {
+	registerCommand("if", "", compileIf)
+	registerCommand("elsif", "", compileElse)
+	registerCommand("else", "", compileElse)
+	registerCommand("stop", "", func(c *compiler, n *node) command {
+		if _, ok := c.args(n, nil, nil); !ok || !c.simple(n) {
+			return nil
+		}
+		return &stopCmd{line: n.pos.Line}
+	})
+	// RFC 5228 §4.2, §6: commands that need an SMTP transport.
+	unsupported["redirect"] = "redirect needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785)"
+	unsupported["reject"] = "reject needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785 §3.7)"
+	unsupported["ereject"] = unsupported["reject"]
+	unsupported["vacation"] = "vacation needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785)"
+	unsupported["vacation-seconds"] = unsupported["vacation"]
+	unsupported["envelope"] = "the envelope is gone once mail is delivered; mailwarden sees messages already in a mailbox (RFC 6785 §3.7); test headers such as Delivered-To or Return-Path instead"
+	unsupported["enotify"] = "notify needs a transport, which mailwarden does not have yet"
+	unsupported["notify"] = unsupported["enotify"]
+	unsupported["editheader"] = "IMAP messages are immutable: editing headers would need APPEND of a new message, which mailwarden does not do"
+	unsupported["addheader"] = unsupported["editheader"]
+	unsupported["deleteheader"] = unsupported["editheader"]
+}
+
+// compileIf compiles "if" (RFC 5228 §3.1). The chain of elsif/else that
+// follows is linked by the compiler's block pass: we handle it by looking
+// ahead through the parent's node list in compileBlockIf.
+func compileIf(c *compiler, n *node) command {
+	cmd := &ifCmd{line: n.pos.Line}
+	c.addBranch(cmd, n)
+	c.pendingIf = cmd
+	return cmd
+}
+
+func (c *compiler) addBranch(cmd *ifCmd, n *node) {
+	if _, ok := c.args(n, nil, nil); !ok {
+		return
+	}
+	if len(n.tests) != 1 || n.testList {
+		c.errorf(n.pos, usage(n.name), "%s needs exactly one test", n.raw)
+		return
+	}
+	if !n.hasBlock {
+		c.errorf(n.pos, usage(n.name), "%s needs a block", n.raw)
+		return
+	}
+	t := c.test(n.tests[0])
+	saved := c.pendingIf
+	body := c.block(n.block)
+	c.pendingIf = saved
+	if t != nil {
+		cmd.branches = append(cmd.branches, ifBranch{line: n.pos.Line, cond: t, body: body})
+	}
+}
+
+func compileElse(c *compiler, n *node) command {
+	cmd := c.pendingIf
+	if cmd == nil || cmd.hasElse {
+		c.errorf(n.pos, "elsif and else must follow an if or elsif block", "%s without a preceding if", n.name)
+		return nil
+	}
+	if n.name == "elsif" {
+		c.addBranch(cmd, n)
+		return nil
+	}
+	if _, ok := c.args(n, nil, nil); !ok {
+		return nil
+	}
+	if len(n.tests) > 0 {
+		c.errorf(n.pos, "use elsif for a conditional branch", "else takes no test")
+		return nil
+	}
+	if !n.hasBlock {
+		c.errorf(n.pos, usage("else"), "else needs a block")
+		return nil
+	}
+	cmd.hasElse = true
+	cmd.elseBody = c.block(n.block)
+	c.pendingIf = cmd
+	c.pendingIf = nil
+	return nil
+}
+
+// ---- core tests (RFC 5228 §5) ----
+
+type constTest bool
+
+func (t constTest) eval(*run) (bool, error) { return bool(t), nil }
+
+type notTest struct{ t test }
+
+func (t *notTest) eval(r *run) (bool, error) {
+	ok, err := t.t.eval(r)
+	return !ok, err
+}
+
+type ofTest struct {
+	all   bool
+	tests []test
+}
+
+// RFC 5228 §5.2/§5.3: allof and anyof short-circuit.
+func (t *ofTest) eval(r *run) (bool, error) {
+	for _, x := range t.tests {
+		ok, err := x.eval(r)
+		if err != nil {
+			return false, err
+		}
+		if ok != t.all {
+			return ok, nil
+		}
+	}
+	return t.all, nil
+}
+
+func init() {
+	registerTest("true", "", func(c *compiler, n *node) test {
+		if _, ok := c.args(n, nil, nil); !ok || !c.leafTest(n) {
+			return nil
+		}
+		return constTest(true)
+	})
+	registerTest("false", "", func(c *compiler, n *node) test {
+		if _, ok := c.args(n, nil, nil); !ok || !c.leafTest(n) {
+			return nil
+		}
+		return constTest(false)
+	})
+	registerTest("not", "", func(c *compiler, n *node) test {
+		if _, ok := c.args(n, nil, nil); !ok {
+			return nil
+		}
+		if len(n.tests) != 1 || n.testList {
+			c.errorf(n.pos, usage("not"), "not needs exactly one test")
+			return nil
+		}
+		t := c.test(n.tests[0])
+		if t == nil {
+			return nil
+		}
+		return &notTest{t}
+	})
+	of := func(all bool) testCompiler {
+		return func(c *compiler, n *node) test {
+			if _, ok := c.args(n, nil, nil); !ok {
+				return nil
+			}
+			if !n.testList {
+				c.errorf(n.pos, usage(n.name), "%s needs a test list in parentheses", n.raw)
+				return nil
+			}
+			t := &ofTest{all: all}
+			ok := true
+			for _, x := range n.tests {
+				ct := c.test(x)
+				if ct == nil {
+					ok = false
+				}
+				t.tests = append(t.tests, ct)
+			}
+			if !ok {
+				return nil
+			}
+			return t
+		}
+	}
+	registerTest("allof", "", of(true))
+	registerTest("anyof", "", of(false))
+}
+
+// lowerAll lower-cases names (header names compare case-insensitively).
+func lowerAll(list []string) []string {
+	out := make([]string, len(list))
+	for i, s := range list {
+		out[i] = strings.ToLower(s)
+	}
+	return out
+}

@@ -1,0 +1,175 @@
+package sieve
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// Default limits used when an Options field is zero.
+const (
+	DefaultMaxScriptSize    = 1 << 20 // 1 MiB of source per script file
+	DefaultMaxNesting       = 32      // nested blocks / tests
+	DefaultMaxActions       = 64      // actions per message
+	DefaultMaxVariableSize  = 4096    // bytes per variable value (RFC 5229 §6 minimum is 1000)
+	DefaultMaxVariables     = 512     // distinct variables per execution
+	DefaultMaxIncludeDepth  = 8       // nested include levels (RFC 6609 §3.2)
+	DefaultMaxRegexSize     = 4096    // bytes of one regular expression after expansion
+	DefaultMaxMatchValues   = 10000   // values compared by one test
+	DefaultMaxMIMEParts     = 1000    // MIME parts examined per message
+	DefaultMaxLoopIters     = 1000    // foreverypart iterations in total
+	DefaultDuplicateTTL     = 7 * 24 * time.Hour
+	DefaultSpamtestHeader   = "X-Spam-Score"
+	DefaultSpamtestMax      = 10
+	DefaultVirustestHeader  = "X-Virus-Score"
+	DefaultMaxExtractLength = 1 << 20
+)
+
+// DuplicateStore remembers the keys the duplicate test (RFC 7352) has
+// seen. Seen reports whether key was recorded within its ttl and records
+// it (with ttl) when it was not. Implementations must be safe for
+// concurrent use.
+type DuplicateStore interface {
+	Seen(ctx context.Context, key string, ttl time.Duration) (bool, error)
+}
+
+// Options configure compilation and execution. A nil *Options, and every
+// zero field, means the documented default.
+type Options struct {
+	// MaxScriptSize is the largest script source accepted, in bytes.
+	// Default DefaultMaxScriptSize.
+	MaxScriptSize int
+	// MaxNesting bounds the nesting depth of blocks and tests.
+	// Default DefaultMaxNesting.
+	MaxNesting int
+	// MaxActions bounds the number of actions (keep, fileinto, discard,
+	// flag changes do not count) one execution may take; exceeding it is a
+	// runtime error. Default DefaultMaxActions.
+	MaxActions int
+	// MaxVariableSize bounds the length of one variable value; longer
+	// values are truncated at a UTF-8 boundary (RFC 5229 §6).
+	// Default DefaultMaxVariableSize.
+	MaxVariableSize int
+	// MaxVariables bounds the number of distinct variables per execution;
+	// exceeding it is a runtime error. Default DefaultMaxVariables.
+	MaxVariables int
+	// MaxIncludeDepth bounds nested includes (RFC 6609). Default
+	// DefaultMaxIncludeDepth.
+	MaxIncludeDepth int
+	// MaxRegexSize bounds the length of a regular expression (after
+	// variable expansion). Default DefaultMaxRegexSize.
+	MaxRegexSize int
+	// MaxMIMEParts bounds how many MIME parts body, mime and foreverypart
+	// look at. Default DefaultMaxMIMEParts.
+	MaxMIMEParts int
+
+	// IncludePersonal and IncludeGlobal are the directories that
+	// include :personal (the default location) and include :global resolve
+	// script names in (RFC 6609 §3.1). A script name gets ".sieve"
+	// appended when it has no extension. Empty: include of that location
+	// is a compile error.
+	IncludePersonal string
+	IncludeGlobal   string
+
+	// SpamtestHeader is the header holding the spam score read by
+	// spamtest (RFC 5235); its value starts with a number, optionally
+	// followed by "/max". Default DefaultSpamtestHeader.
+	SpamtestHeader string
+	// SpamtestMax is the score that maps to spamtest 10 (and 100 %
+	// with :percent) when the header does not carry its own maximum.
+	// Default DefaultSpamtestMax.
+	SpamtestMax float64
+	// VirustestHeader is the header holding the virus test result, a
+	// number 0..5 (RFC 5235 §3.3). Default DefaultVirustestHeader.
+	VirustestHeader string
+
+	// Duplicates backs the duplicate test (RFC 7352). Nil means a
+	// process-wide in-memory store shared by every script compiled with
+	// nil Duplicates (lost on restart).
+	Duplicates DuplicateStore
+	// DuplicateTTL is the default :seconds of the duplicate test.
+	// Default DefaultDuplicateTTL.
+	DuplicateTTL time.Duration
+
+	// MailboxExists answers mailboxexists (RFC 5490 §3.1) and
+	// specialuse_exists (RFC 8579 §3). Nil means every mailbox exists:
+	// mailwarden's executor creates missing mailboxes only where :create
+	// allows, so a wrong "true" never loses mail.
+	MailboxExists func(ctx context.Context, name string) (bool, error)
+	// SpecialUseExists answers specialuse_exists for a special-use
+	// attribute (`\Junk`) in an optional mailbox. Nil means true.
+	SpecialUseExists func(ctx context.Context, mailbox, use string) (bool, error)
+
+	// Environment holds the items of the environment test (RFC 5183),
+	// e.g. "domain", "host", "name" ("mailwarden"), "version", "phase"
+	// ("post"), "location" ("MS"). Unset standard items take those
+	// defaults; others are absent.
+	Environment map[string]string
+
+	// Now returns the current time for currentdate (RFC 5260 §5). Nil
+	// means time.Now.
+	Now func() time.Time
+}
+
+// limits is Options with the defaults filled in.
+type limits struct {
+	maxScriptSize, maxNesting, maxActions, maxVarSize, maxVars int
+	maxInclude, maxRegex, maxParts                             int
+}
+
+func (o *Options) limits() limits {
+	if o == nil {
+		o = &Options{}
+	}
+	l := limits{
+		maxScriptSize: o.MaxScriptSize, maxNesting: o.MaxNesting, maxActions: o.MaxActions,
+		maxVarSize: o.MaxVariableSize, maxVars: o.MaxVariables, maxInclude: o.MaxIncludeDepth,
+		maxRegex: o.MaxRegexSize, maxParts: o.MaxMIMEParts,
+	}
+	def := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.maxScriptSize, DefaultMaxScriptSize)
+	def(&l.maxNesting, DefaultMaxNesting)
+	def(&l.maxActions, DefaultMaxActions)
+	def(&l.maxVarSize, DefaultMaxVariableSize)
+	def(&l.maxVars, DefaultMaxVariables)
+	def(&l.maxInclude, DefaultMaxIncludeDepth)
+	def(&l.maxRegex, DefaultMaxRegexSize)
+	def(&l.maxParts, DefaultMaxMIMEParts)
+	return l
+}
+
+// memDuplicates is the default in-memory DuplicateStore.
+type memDuplicates struct {
+	mu   sync.Mutex
+	seen map[string]time.Time // key → expiry
+}
+
+var defaultDuplicates = &memDuplicates{seen: map[string]time.Time{}}
+
+func (d *memDuplicates) Seen(_ context.Context, key string, ttl time.Duration) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := time.Now()
+	if exp, ok := d.seen[key]; ok && now.Before(exp) {
+		return true, nil
+	}
+	if len(d.seen) > 100000 {
+		for k, exp := range d.seen {
+			if !now.Before(exp) {
+				delete(d.seen, k)
+			}
+		}
+	}
+	d.seen[key] = now.Add(ttl)
+	return false, nil
+}
+
+// NewMemoryDuplicateStore returns an in-memory DuplicateStore (for tests
+// and single-process use).
+func NewMemoryDuplicateStore() DuplicateStore {
+	return &memDuplicates{seen: map[string]time.Time{}}
+}

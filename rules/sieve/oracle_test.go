@@ -1,0 +1,101 @@
+package sieve
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// normalize renders a Result in the line format of the oracle (Pigeonhole's
+// sieve-test, see internal/sieveoracle): keep [flags="…"],
+// fileinto "X" [create] [flags="…"], discard, error. Like Pigeonhole it
+// prints explicit keep, implicit keep and fileinto "INBOX" all as keep,
+// and merges duplicates.
+func normalize(res *Result, execErr error) []string {
+	type entry struct {
+		line  string
+		key   string
+		flags []string
+		mbox  string
+		creat bool
+	}
+	var out []*entry
+	find := func(key string) *entry {
+		for _, e := range out {
+			if e.key == key {
+				return e
+			}
+		}
+		return nil
+	}
+	actions := res.Actions
+	for _, a := range actions {
+		switch a.Type {
+		case "keep":
+			if a.Implicit && execErr != nil {
+				continue
+			}
+			if e := find("keep"); e != nil {
+				if !a.Implicit {
+					e.flags = a.Flags
+				}
+				continue
+			}
+			out = append(out, &entry{key: "keep", flags: a.Flags})
+		case "fileinto":
+			key := "fileinto\x00" + a.Mailbox
+			if a.Mailbox == "INBOX" {
+				key = "keep"
+			}
+			if e := find(key); e != nil {
+				e.flags = a.Flags
+				e.creat = e.creat || a.Create
+				continue
+			}
+			out = append(out, &entry{key: key, flags: a.Flags, mbox: a.Mailbox, creat: a.Create})
+		case "discard":
+			if find("discard") == nil {
+				out = append(out, &entry{key: "discard", line: "discard"})
+			}
+		}
+	}
+	var lines []string
+	for _, e := range out {
+		switch {
+		case e.key == "keep":
+			lines = append(lines, "keep"+fmtFlags(e.flags))
+		case e.key == "discard":
+			lines = append(lines, "discard")
+		default:
+			l := "fileinto " + quote(e.mbox)
+			if e.creat {
+				l += " create"
+			}
+			lines = append(lines, l+fmtFlags(e.flags))
+		}
+	}
+	if execErr != nil {
+		lines = append(lines, "error", "keep")
+	}
+	return lines
+}
+
+func fmtFlags(flags []string) string {
+	if len(flags) == 0 {
+		return ""
+	}
+	f := append([]string(nil), flags...)
+	sort.Strings(f)
+	var dedup []string
+	for i, x := range f {
+		if i == 0 || x != f[i-1] {
+			dedup = append(dedup, x)
+		}
+	}
+	return " flags=" + quote(strings.Join(dedup, " "))
+}
+
+func quote(s string) string {
+	s = strings.ReplaceAll(s, `"`, `\"`)
+	return fmt.Sprintf(`"%s"`, s)
+}
