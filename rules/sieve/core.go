@@ -357,19 +357,24 @@ func (t *addressTest) evalFields(r *run, fields []rules.Field) (bool, error) {
 	var buf [8]rules.Field
 	for _, name := range names {
 		for _, f := range t.idx.selectFields(fields, name, buf[:0]) {
-			addrs := rules.ParseAddressList(f.Raw, r.m.WordDecoder)
-			if len(addrs) == 0 && strings.TrimSpace(f.Raw) != "" && !isGroupOnly(f.Raw) {
-				// RFC 5228 §5.1 leaves unparseable values to the
-				// implementation; like Pigeonhole we compare the raw value.
+			addrs := validAddresses(rules.ParseAddressList(f.Raw, r.m.WordDecoder))
+			if len(addrs) == 0 {
+				// Nothing parses as an address: like Pigeonhole, the whole
+				// value stands for one invalid address that only :all sees
+				// (RFC 5228 §5.1 leaves this to the implementation).
+				raw := strings.TrimSpace(f.Value)
+				if raw == "" {
+					continue
+				}
 				if t.m.kind == mCount {
 					count++
-				} else if t.part == apAll && p.test(r, strings.TrimSpace(f.Value)) {
+				} else if t.part == apAll && p.test(r, raw) {
 					return true, nil
 				}
 				continue
 			}
 			for _, a := range addrs {
-				v, ok := addressPartOf(a.Address, t.part)
+				v, ok := addressPartOf(a, t.part)
 				if !ok {
 					continue
 				}
@@ -389,9 +394,18 @@ func (t *addressTest) evalFields(r *run, fields []rules.Field) (bool, error) {
 	return false, nil
 }
 
-func isGroupOnly(v string) bool {
-	v = strings.TrimSpace(v)
-	return strings.HasSuffix(v, ";") && strings.Contains(v, ":")
+// validAddresses keeps the addr-specs that have a local part and a domain
+// (an address without a domain is not a mailbox, RFC 5322 §3.4.1).
+func validAddresses(list []rules.Address) []string {
+	out := make([]string, 0, len(list))
+	for _, a := range list {
+		i := strings.LastIndexByte(a.Address, '@')
+		if i <= 0 || i == len(a.Address)-1 {
+			continue
+		}
+		out = append(out, a.Address)
+	}
+	return out
 }
 
 // addressPartOf returns the requested part of an addr-spec; ok is false
@@ -418,5 +432,30 @@ func addressPartOf(addr string, part addrPart) (string, bool) {
 		}
 		return "", false
 	}
-	return addr, true
+	return quoteLocal(local) + "@" + domain, true
+}
+
+// quoteLocal quotes a local part that is not a dot-atom (RFC 5322 §3.4.1),
+// as :all shows it.
+func quoteLocal(local string) string {
+	dotAtom := local != "" && local[0] != '.' && local[len(local)-1] != '.' && !strings.Contains(local, "..")
+	for i := 0; dotAtom && i < len(local); i++ {
+		c := local[i]
+		if c <= ' ' || strings.IndexByte("()<>[]:;@\\,\"", c) >= 0 {
+			dotAtom = false
+		}
+	}
+	if dotAtom {
+		return local
+	}
+	var b strings.Builder
+	b.WriteByte('"')
+	for i := 0; i < len(local); i++ {
+		if local[i] == '"' || local[i] == '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(local[i])
+	}
+	b.WriteByte('"')
+	return b.String()
 }

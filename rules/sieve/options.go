@@ -106,6 +106,11 @@ type Options struct {
 	// defaults; others are absent.
 	Environment map[string]string
 
+	// Location is the time zone the date tests convert to when neither
+	// :zone nor :originalzone is given (RFC 5260 §4.1). Nil means
+	// time.Local.
+	Location *time.Location
+
 	// Now returns the current time for currentdate (RFC 5260 §5). Nil
 	// means time.Now.
 	Now func() time.Time

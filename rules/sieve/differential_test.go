@@ -1,0 +1,280 @@
+package sieve
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/mailwarden/mailwarden/internal/sieveoracle"
+)
+
+// The differential test runs every script of testdata/corpus against every
+// message of testdata/msgs, with mailwarden's interpreter and with
+// Pigeonhole's sieve-test (the oracle), and compares the normalised
+// results (see normalize). The oracle's answers are stored as golden files
+// (testdata/corpus/NAME.expected) so the comparison also runs where
+// sieve-test is not installed; when it is, the goldens are checked against
+// it too. Regenerate the goldens with: go test ./rules/sieve -run
+// TestDifferential -update
+
+var update = flag.Bool("update", false, "rewrite the golden files from the oracle")
+
+const (
+	corpusDir = "testdata/corpus"
+	msgsDir   = "testdata/msgs"
+)
+
+// deviations are the deliberate differences from Pigeonhole, keyed by
+// "script" (every message) or "script x message", with the reason. The
+// package documentation lists them too.
+var deviations = map[string]string{
+	"unsupported_redirect":      "redirect, reject, vacation and envelope are compile errors: mail handled here is already delivered (RFC 6785)",
+	"unsupported_reject":        "redirect, reject, vacation and envelope are compile errors: mail handled here is already delivered (RFC 6785)",
+	"unsupported_vacation":      "redirect, reject, vacation and envelope are compile errors: mail handled here is already delivered (RFC 6785)",
+	"unsupported_envelope":      "redirect, reject, vacation and envelope are compile errors: mail handled here is already delivered (RFC 6785)",
+	"err_header_name_colon":     "a header name that cannot be a field name (\"subject:\") is a compile error with a hint; Pigeonhole accepts it and never matches",
+	"unsupported_redirect_copy": "redirect, reject, vacation and envelope are compile errors: mail handled here is already delivered (RFC 6785)",
+}
+
+// testOptions are the Options the corpus runs with, matching the oracle's
+// configuration (only INBOX and the mailboxes below exist).
+func testOptions() *Options {
+	exists := map[string]bool{"INBOX": true, "Lists": true, "Archive": true}
+	return &Options{
+		MailboxExists: func(_ context.Context, name string) (bool, error) { return exists[name], nil },
+		SpecialUseExists: func(context.Context, string, string) (bool, error) {
+			return false, nil
+		},
+		IncludePersonal: "testdata/include/personal",
+		IncludeGlobal:   "testdata/include/global",
+		Location:        time.UTC,
+		Now:             func() time.Time { return time.Date(2024, 3, 15, 13, 45, 30, 0, time.UTC) },
+		Duplicates:      NewMemoryDuplicateStore(),
+	}
+}
+
+func oracleConfig() sieveoracle.Config {
+	return sieveoracle.Config{
+		PersonalDir: "testdata/include/personal",
+		GlobalDir:   "testdata/include/global",
+		Mailboxes:   []string{"Lists", "Archive"},
+		Plugin: []string{
+			"sieve_extensions = +spamtest +spamtestplus +virustest",
+			"sieve_spamtest_status_type = score",
+			"sieve_spamtest_status_header = X-Spam-Score: ([0-9]+(\\.[0-9]+)?)",
+			"sieve_spamtest_max_value = 10",
+			"sieve_virustest_status_type = value",
+			"sieve_virustest_status_header = X-Virus-Score: ([0-9])",
+			"sieve_virustest_max_value = 5",
+		},
+	}
+}
+
+type corpus struct {
+	scripts []string // names without .sieve
+	msgs    []string // names without .eml
+}
+
+func loadCorpus(t testing.TB) corpus {
+	var c corpus
+	ss, _ := filepath.Glob(filepath.Join(corpusDir, "*.sieve"))
+	for _, s := range ss {
+		c.scripts = append(c.scripts, strings.TrimSuffix(filepath.Base(s), ".sieve"))
+	}
+	ms, _ := filepath.Glob(filepath.Join(msgsDir, "*.eml"))
+	for _, m := range ms {
+		c.msgs = append(c.msgs, strings.TrimSuffix(filepath.Base(m), ".eml"))
+	}
+	if len(c.scripts) == 0 || len(c.msgs) == 0 {
+		t.Fatal("empty corpus")
+	}
+	return c
+}
+
+const compileErrorLine = "compile error"
+
+// golden is one script's expected outputs: message → joined lines.
+type golden map[string]string
+
+func readGolden(script string) (golden, error) {
+	b, err := os.ReadFile(filepath.Join(corpusDir, script+".expected"))
+	if err != nil {
+		return nil, err
+	}
+	g := golden{}
+	for _, l := range strings.Split(string(b), "\n") {
+		if l == "" || strings.HasPrefix(l, "#") {
+			continue
+		}
+		k, v, ok := strings.Cut(l, ": ")
+		if !ok {
+			k, v = strings.TrimSuffix(l, ":"), ""
+		}
+		g[k] = v
+	}
+	return g, nil
+}
+
+func writeGolden(script string, g golden) error {
+	keys := make([]string, 0, len(g))
+	for k := range g {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Pigeonhole sieve-test results for %s.sieve, one message a line (go test -run TestDifferential -update)\n", script)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s: %s\n", k, g[k])
+	}
+	return os.WriteFile(filepath.Join(corpusDir, script+".expected"), []byte(b.String()), 0o644)
+}
+
+func joinLines(l []string) string { return strings.Join(l, " | ") }
+
+// ours runs mailwarden's interpreter and renders the result as a line.
+func ours(s *Script, cerr error, msgPath string, t testing.TB) string {
+	if cerr != nil {
+		return compileErrorLine
+	}
+	m := loadTestMessage(t, msgPath)
+	res, err := s.Execute(context.Background(), m)
+	var pe interface{ Error() string }
+	if err != nil && !errors.As(err, &pe) {
+		t.Fatalf("execute: %v", err)
+	}
+	return joinLines(normalize(res, err))
+}
+
+func TestDifferential(t *testing.T) {
+	c := loadCorpus(t)
+	opts := testOptions()
+	type pair struct{ script, msg string }
+	ourOut := map[pair]string{}
+	for _, sn := range c.scripts {
+		src, err := os.ReadFile(filepath.Join(corpusDir, sn+".sieve"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, cerr := Compile(sn+".sieve", src, opts)
+		for _, mn := range c.msgs {
+			ourOut[pair{sn, mn}] = ours(s, cerr, filepath.Join(msgsDir, mn+".eml"), t)
+		}
+	}
+
+	// The oracle, when installed.
+	oracle, err := sieveoracle.New(oracleConfig())
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("CI is set but the Sieve oracle is unavailable: %v", err)
+		}
+		if *update {
+			t.Fatalf("-update needs the oracle: %v", err)
+		}
+		t.Logf("oracle unavailable (%v): comparing with the stored golden files only", err)
+	} else {
+		defer oracle.Close()
+	}
+	oracleOut := map[pair]string{}
+	if oracle != nil {
+		start := time.Now()
+		var mu sync.Mutex
+		var wg sync.WaitGroup
+		msgs := map[string][]byte{}
+		for _, mn := range c.msgs {
+			msgs[mn], _ = os.ReadFile(filepath.Join(msgsDir, mn+".eml"))
+		}
+		errCh := make(chan error, 1)
+		for _, sn := range c.scripts {
+			src, _ := os.ReadFile(filepath.Join(corpusDir, sn+".sieve"))
+			for _, mn := range c.msgs {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					r, err := oracle.Run(context.Background(), src, msgs[mn])
+					if err != nil {
+						select {
+						case errCh <- fmt.Errorf("%s x %s: %w", sn, mn, err):
+						default:
+						}
+						return
+					}
+					line := joinLines(r.Lines)
+					if r.CompileError != "" {
+						line = compileErrorLine
+					}
+					mu.Lock()
+					oracleOut[pair{sn, mn}] = line
+					mu.Unlock()
+				}()
+			}
+		}
+		wg.Wait()
+		select {
+		case err := <-errCh:
+			t.Fatal(err)
+		default:
+		}
+		t.Logf("oracle: %d runs in %v", len(oracleOut), time.Since(start).Round(time.Millisecond))
+	}
+
+	agree, deviate, fail := 0, 0, 0
+	for _, sn := range c.scripts {
+		g, gerr := readGolden(sn)
+		if oracle != nil {
+			ng := golden{}
+			for _, mn := range c.msgs {
+				ng[mn] = oracleOut[pair{sn, mn}]
+			}
+			if *update {
+				if err := writeGolden(sn, ng); err != nil {
+					t.Fatal(err)
+				}
+				g, gerr = ng, nil
+			} else if gerr == nil {
+				for _, mn := range c.msgs {
+					if g[mn] != ng[mn] {
+						t.Errorf("%s x %s: golden file is stale:\n golden: %s\n oracle: %s", sn, mn, g[mn], ng[mn])
+					}
+				}
+			} else {
+				g, gerr = ng, nil
+			}
+		}
+		if gerr != nil {
+			t.Errorf("%s: no golden file (%v); run with the oracle and -update", sn, gerr)
+			continue
+		}
+		for _, mn := range c.msgs {
+			want, got := g[mn], ourOut[pair{sn, mn}]
+			if want == got {
+				agree++
+				continue
+			}
+			if reason, ok := deviationFor(sn, mn); ok {
+				deviate++
+				t.Logf("deviation %s x %s (%s):\n ours:   %s\n oracle: %s", sn, mn, reason, got, want)
+				continue
+			}
+			fail++
+			t.Errorf("%s x %s:\n ours:   %s\n oracle: %s", sn, mn, got, want)
+		}
+	}
+	t.Logf("differential: %d scripts x %d messages = %d pairs: %d agree, %d documented deviations, %d failures",
+		len(c.scripts), len(c.msgs), len(c.scripts)*len(c.msgs), agree, deviate, fail)
+}
+
+func deviationFor(script, msg string) (string, bool) {
+	if r, ok := deviations[script+" x "+msg]; ok {
+		return r, true
+	}
+	r, ok := deviations[script]
+	return r, ok
+}

@@ -1,0 +1,1 @@
+if address :is "bcc" "hidden@example.com" { discard; }

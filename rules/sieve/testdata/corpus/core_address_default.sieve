@@ -1,0 +1,1 @@
+if address "from" ["winner@lottery.example", "dev@kernel.example"] { discard; }

@@ -1,0 +1,1 @@
+if address :localpart :is "delivered-to" "bob+lists" { discard; }

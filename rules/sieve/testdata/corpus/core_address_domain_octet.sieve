@@ -1,0 +1,1 @@
+if address :domain :is :comparator "i;octet" "to" "Example.ORG" { discard; }

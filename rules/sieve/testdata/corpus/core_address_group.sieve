@@ -1,0 +1,1 @@
+if address :is "reply-to" "bob@team.example" { discard; }

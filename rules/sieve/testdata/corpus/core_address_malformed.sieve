@@ -1,0 +1,1 @@
+if address :contains "from" "example" { discard; } if address :contains "to" "user" { keep; }

@@ -1,0 +1,1 @@
+if address :is "cc" "root" { discard; } if address :domain :is "cc" "" { keep; }

@@ -1,0 +1,1 @@
+if address :localpart :contains "cc" "odd" { discard; }

@@ -1,0 +1,1 @@
+if address :is "resent-from" "relay@forward.example" { discard; }

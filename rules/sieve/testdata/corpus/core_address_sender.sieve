@@ -1,0 +1,1 @@
+if address :domain :is "sender" "lists.example.net" { discard; }

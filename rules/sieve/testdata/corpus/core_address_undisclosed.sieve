@@ -1,0 +1,1 @@
+if address :matches "to" "*" { discard; } if exists "to" { keep; }

@@ -1,0 +1,1 @@
+if allof (exists "from", exists "subject", header :contains "subject" "i") { discard; }

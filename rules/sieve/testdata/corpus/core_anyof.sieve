@@ -1,0 +1,1 @@
+if anyof (exists "x-nothing", header :is "subject" "x", size :under 100) { discard; }

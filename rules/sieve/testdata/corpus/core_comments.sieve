@@ -1,0 +1,5 @@
+# hash comment
+/* bracket
+   comment */ if /* inline */ true { # trailing
+  discard; /* after */
+}

@@ -1,0 +1,1 @@
+# an empty script: implicit keep only

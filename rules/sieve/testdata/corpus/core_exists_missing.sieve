@@ -1,0 +1,1 @@
+if exists "X-Does-Not-Exist" { discard; } else { keep; }

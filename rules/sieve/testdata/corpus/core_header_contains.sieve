@@ -1,0 +1,1 @@
+if header :contains ["subject", "from"] ["patch", "lottery", "INVOICE"] { discard; }

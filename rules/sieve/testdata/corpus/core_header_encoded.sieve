@@ -1,0 +1,1 @@
+if header :contains "subject" "Grüße" { discard; } if header :contains "from" "Jörg" { keep; }

@@ -1,0 +1,1 @@
+if header :contains "x-cyrillic" "Привет" { discard; }

@@ -1,0 +1,1 @@
+if header :contains "subject" "YOU HAVE WON" { discard; }

@@ -1,0 +1,1 @@
+if header :is "SUBJECT" "lunch ON friday?" { discard; }

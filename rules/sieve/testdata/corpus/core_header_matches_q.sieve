@@ -1,0 +1,1 @@
+if header :matches "subject" "x" { discard; } if header :matches "subject" "?" { keep; }

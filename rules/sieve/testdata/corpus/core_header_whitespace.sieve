@@ -1,0 +1,1 @@
+if header :is "x-spaces" "padded value" { discard; }

@@ -1,0 +1,3 @@
+if header :contains "subject" "lunch" { discard; }
+elsif header :contains "subject" "invoice" { keep; }
+else { stop; }

@@ -1,0 +1,5 @@
+require "fileinto";
+if header :contains "subject" text:
+lunch
+.
+{ discard; }

@@ -1,0 +1,4 @@
+if header :is "subject" text: # comment allowed here
+..x
+.
+{ discard; } else { keep; }

@@ -1,0 +1,1 @@
+if allof (anyof (false, not false), not allof (true, false), anyof (exists "subject")) { discard; }

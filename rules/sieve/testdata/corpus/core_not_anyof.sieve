@@ -1,0 +1,1 @@
+if not anyof (exists "date", exists "message-id") { discard; }

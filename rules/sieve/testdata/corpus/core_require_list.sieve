@@ -1,0 +1,3 @@
+require ["fileinto"];
+require "imap4flags";
+fileinto "Box";

@@ -1,0 +1,1 @@
+if size :over 1M { discard; } elsif size :under 1G { keep; }

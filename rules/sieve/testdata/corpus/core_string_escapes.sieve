@@ -1,0 +1,2 @@
+if header :is "subject" "Lunch on Friday\?" { discard; }
+if header :contains "subject" "\L\u\n\c\h" { keep; }

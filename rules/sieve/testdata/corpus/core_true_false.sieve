@@ -1,0 +1,1 @@
+if false { discard; } if true { keep; } if not true { discard; }

@@ -1,0 +1,1 @@
+if header :iss "a" "b" { keep; }

@@ -1,0 +1,4 @@
+if header :is "a" text: junk
+x
+.
+{ keep; }

@@ -1,0 +1,1 @@
+if header :comparator "i;ascii-numeric" :is "a" "1" { keep; }
