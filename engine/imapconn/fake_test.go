@@ -1,0 +1,186 @@
+package imapconn
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+func fakeOptions(f *fakeServer, auth Auth) *Options {
+	return &Options{
+		Host: "127.0.0.1", Port: f.port(), TLS: TLSNone, InsecurePlaintext: true,
+		Username: "alice", Auth: auth, DialTimeout: 5 * time.Second,
+	}
+}
+
+func TestCancelDuringBlockingCall(t *testing.T) {
+	f := startFake(t, "IMAP4rev1 AUTH=PLAIN", true)
+	c := dialT(t, fakeOptions(f, pw("pass")))
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := c.Noop(ctx) // the fake never answers NOOP
+	elapsed := time.Since(start)
+	if !errors.Is(err, context.DeadlineExceeded) || !IsTemporary(err) {
+		t.Fatalf("Noop = %v, want a temporary DeadlineExceeded", err)
+	}
+	if elapsed > time.Second {
+		t.Fatalf("Noop returned after %v", elapsed)
+	}
+	t.Logf("blocking NOOP returned %v after the deadline", elapsed-200*time.Millisecond)
+	select {
+	case <-c.Closed():
+	case <-time.After(time.Second):
+		t.Fatal("client not closed")
+	}
+}
+
+func TestDialTimeoutOnSilentServer(t *testing.T) {
+	f := startFake(t, "IMAP4rev1 AUTH=PLAIN", true)
+	o := fakeOptions(f, pw("pass"))
+	o.TLS, o.InsecurePlaintext = TLSImplicit, false // the fake never speaks TLS
+	o.DialTimeout = 300 * time.Millisecond
+	start := time.Now()
+	_, err := Dial(context.Background(), o)
+	if err == nil || time.Since(start) > 2*time.Second || !IsTemporary(err) {
+		t.Fatalf("Dial = %v after %v", err, time.Since(start))
+	}
+}
+
+func TestLoginWhenNoAuthPlainAndRedaction(t *testing.T) {
+	const secret = `s3cr3t "pa\ss"`
+	f := startFake(t, "IMAP4rev1", true)
+	var trace bytes.Buffer
+	o := fakeOptions(f, pw(secret))
+	o.DebugWriter = &trace
+	c := dialT(t, o)
+	c.Logout(testCtx(t))
+	var login string
+	for _, l := range f.received() {
+		if strings.Contains(l, "LOGIN") {
+			login = l
+		}
+	}
+	if !strings.Contains(login, "alice") {
+		t.Fatalf("no LOGIN sent; got %q", f.received())
+	}
+	if strings.Contains(trace.String(), "s3cr3t") || !strings.Contains(trace.String(), "LOGIN <redacted>") {
+		t.Fatalf("trace leaks or misses redaction:\n%s", trace.String())
+	}
+}
+
+func TestAuthFailureIsPermanent(t *testing.T) {
+	f := startFake(t, "IMAP4rev1 AUTH=PLAIN", false)
+	_, err := Dial(testCtx(t), fakeOptions(f, pw("pass")))
+	var ae *AuthError
+	if !errors.As(err, &ae) || ae.Mechanism != "PLAIN" || !IsPermanent(err) {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestPasswordFuncError(t *testing.T) {
+	f := startFake(t, "IMAP4rev1 AUTH=PLAIN", true)
+	auth := Password{Password: func(context.Context) (string, error) {
+		return "", fmt.Errorf("read password file: %w", ErrConfig)
+	}}
+	_, err := Dial(testCtx(t), fakeOptions(f, auth))
+	if !IsPermanent(err) {
+		t.Fatalf("err = %v, want permanent", err)
+	}
+}
+
+func TestOAuth2(t *testing.T) {
+	for _, mech := range []string{"", XOAUTH2, OAUTHBEARER} {
+		want := mech
+		if want == "" {
+			want = XOAUTH2
+		}
+		f := startFake(t, "IMAP4rev1 SASL-IR AUTH=XOAUTH2 AUTH=OAUTHBEARER", true)
+		var trace bytes.Buffer
+		o := fakeOptions(f, OAuth2{Mechanism: mech, Token: func(context.Context) (string, error) { return "tok-123", nil }})
+		o.DebugWriter = &trace
+		c := dialT(t, o)
+		c.Close()
+		var ir []byte
+		for _, l := range f.received() {
+			if fs := strings.Fields(l); len(fs) == 4 && fs[1] == "AUTHENTICATE" && fs[2] == want {
+				ir, _ = base64.StdEncoding.DecodeString(fs[3])
+			}
+		}
+		switch want {
+		case XOAUTH2:
+			if string(ir) != "user=alice\x01auth=Bearer tok-123\x01\x01" {
+				t.Errorf("XOAUTH2 initial response %q", ir)
+			}
+		case OAUTHBEARER:
+			if !strings.HasPrefix(string(ir), "n,a=alice,") || !strings.Contains(string(ir), "\x01auth=Bearer tok-123\x01\x01") {
+				t.Errorf("OAUTHBEARER initial response %q", ir)
+			}
+		}
+		if strings.Contains(trace.String(), base64.StdEncoding.EncodeToString(ir)) || strings.Contains(trace.String(), "tok-123") {
+			t.Errorf("trace leaks the token:\n%s", trace.String())
+		}
+	}
+	// Mechanism not advertised: permanent config error.
+	f := startFake(t, "IMAP4rev1 AUTH=PLAIN", true)
+	_, err := Dial(testCtx(t), fakeOptions(f, OAuth2{Token: func(context.Context) (string, error) { return "t", nil }}))
+	if !errors.Is(err, ErrConfig) {
+		t.Fatalf("err = %v, want ErrConfig", err)
+	}
+}
+
+func TestXOAuth2ErrorChallenge(t *testing.T) {
+	c := newXOAuth2Client("u", "t")
+	if _, err := c.Next([]byte(`{"status":"401"}`)); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("Next = %v", err)
+	}
+}
+
+func TestTracerRedaction(t *testing.T) {
+	var buf bytes.Buffer
+	tr := &tracer{w: &buf}
+	tr.client([]byte("T1 LOGIN {5}\r\n"))
+	tr.client([]byte("alice {6}\r\n"))
+	tr.client([]byte("secret\r\n"))
+	tr.client([]byte("T2 AUTHENTICATE PLAIN\r\n"))
+	tr.server([]byte("+ \r\n"))
+	tr.client([]byte("AGFsaWNlAHNlY3JldA==\r\n"))
+	tr.server([]byte("T2 OK done\r\n"))
+	tr.client([]byte("T3 SELECT INBOX\r\n"))
+	tr.client([]byte("T4 AUTHENTICATE PLAIN AGFsaWNlAHNlY3JldA==\r\n"))
+	tr.client([]byte("T5 NOOP\r\n")) // before the server's answer to T4
+	want := "C: T1 LOGIN <redacted>\nC: <redacted>\nC: <redacted>\nC: T2 AUTHENTICATE PLAIN <redacted>\n" +
+		"S: + \nC: <redacted>\nS: T2 OK done\nC: T3 SELECT INBOX\nC: T4 AUTHENTICATE PLAIN <redacted>\nC: T5 NOOP\n"
+	if buf.String() != want {
+		t.Fatalf("trace:\n%s\nwant:\n%s", buf.String(), want)
+	}
+}
+
+// There is deliberately no plain EXPUNGE in the code base (it removes other
+// clients' \Deleted mail): only UID EXPUNGE.
+func TestNoPlainExpunge(t *testing.T) {
+	files, err := os.ReadDir(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	re := regexp.MustCompile(`\.(Expunge|UnselectAndExpunge)\(`)
+	for _, f := range files {
+		if !strings.HasSuffix(f.Name(), ".go") || strings.HasSuffix(f.Name(), "_test.go") {
+			continue
+		}
+		b, err := os.ReadFile(f.Name())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if loc := re.Find(b); loc != nil {
+			t.Errorf("%s calls %s: plain EXPUNGE (or CLOSE) is forbidden", f.Name(), loc)
+		}
+	}
+}
