@@ -1,0 +1,189 @@
+package config
+
+import (
+	"time"
+)
+
+// Defaults applied by Validate to zero values.
+const (
+	DefaultPollInterval = time.Minute
+	DefaultIdleRefresh  = 10 * time.Minute
+	// MaxIdleRefresh: RFC 2177 §3 lets servers drop an IDLE after 30
+	// minutes, so idle_refresh must stay below that.
+	MaxIdleRefresh           = 29 * time.Minute
+	DefaultStateDir          = "state"
+	DefaultLogLevel          = "info"
+	DefaultLogFormat         = "text"
+	DefaultExprMaxNodes      = 1000
+	DefaultActionsPerMessage = 64
+)
+
+// TLS modes (accounts[].tls).
+const (
+	TLSImplicit = "implicit" // TLS from the first byte (port 993)
+	TLSStartTLS = "starttls" // STARTTLS upgrade (port 143), RFC 9051 §6.2.1
+	TLSNone     = "none"     // plaintext; needs insecure_plaintext: true
+)
+
+// Watch start modes (accounts[].watch[].start).
+const (
+	StartNew = "new" // first start processes only mail that arrives afterwards
+	StartAll = "all" // first start processes every message already there
+)
+
+// OAuth2 SASL mechanisms.
+const (
+	MechXOAuth2     = "xoauth2"
+	MechOAuthBearer = "oauthbearer" // RFC 7628
+)
+
+var (
+	tlsModes   = []string{TLSImplicit, TLSStartTLS, TLSNone}
+	startModes = []string{StartNew, StartAll}
+	mechanisms = []string{MechXOAuth2, MechOAuthBearer}
+	logLevels  = []string{"debug", "info", "warn", "error"}
+	logFormats = []string{"text", "json"}
+	// ActionKinds are the keys of a rule action.
+	ActionKinds = []string{"move", "copy", "flag", "unflag", "delete"}
+)
+
+// Config is a loaded config file.
+type Config struct {
+	// File is the config file's path as given to Load; Dir is the absolute
+	// directory relative paths are resolved against.
+	File string
+	Dir  string
+
+	StateDir string // absolute after Validate; default "state" next to the config file
+	Log      Log
+	Limits   Limits
+	Accounts []Account
+	Rulesets []Ruleset // in file order
+
+	pos map[string]Pos // key → position, for top-level keys
+}
+
+// Log is the optional `log:` section.
+type Log struct {
+	Level  string // debug | info (default) | warn | error
+	Format string // text (default) | json
+
+	pos map[string]Pos
+}
+
+// Limits is the optional `limits:` section: sandbox limits for rules.
+type Limits struct {
+	ExprMaxNodes      int // AST nodes per expr `when`; default 1000
+	ActionsPerMessage int // actions one message's plan may hold; default 64
+
+	pos map[string]Pos
+}
+
+// Account is one IMAP account.
+type Account struct {
+	Name              string
+	Host              string
+	Port              int    // default 993 for implicit TLS, 143 otherwise
+	TLS               string // implicit (default) | starttls | none
+	InsecurePlaintext bool   // required when TLS is none; refused otherwise
+	TLSCAFile         string // extra CA certificate (PEM) to trust, absolute after Validate
+	TLSServerName     string // name to verify in the certificate; default Host
+	Username          string
+
+	// Exactly one credential source: a password from a file (mode 0600 or
+	// stricter), an environment variable, a command's output, or OAuth2.
+	PasswordFile    string
+	PasswordEnv     string
+	PasswordCommand string
+	OAuth2          *OAuth2
+
+	IdleRefresh time.Duration // re-IDLE period; default 10m, at most 29m
+	Watch       []Watch
+
+	Pos Pos            // the account's list item
+	pos map[string]Pos // key → position
+}
+
+// OAuth2 is an account's `oauth2:` section. The token is fetched when a
+// connection needs it: token_command is re-run each time (so it can
+// refresh), token_file is re-read.
+type OAuth2 struct {
+	Mechanism    string // xoauth2 | oauthbearer
+	TokenCommand string
+	TokenFile    string
+
+	pos map[string]Pos
+}
+
+// Watch is one mailbox an account watches.
+type Watch struct {
+	Mailbox      string
+	Ruleset      string
+	Start        string        // new (default) | all
+	PollInterval time.Duration // used when the server lacks IDLE; default 1m
+
+	Pos Pos
+	pos map[string]Pos
+}
+
+// Ruleset is a named, ordered list of steps.
+type Ruleset struct {
+	Name  string
+	Steps []Step
+	Pos   Pos // position of the ruleset's name
+}
+
+// Step is one step of a ruleset: either an expr rule (Name, When, Actions,
+// Stop) or a Sieve script (Sieve). The fields map one to one onto
+// exprrule.Spec and ruleset.Step.
+type Step struct {
+	// Expr rule.
+	Name    string
+	When    string
+	Actions []Action
+	Stop    bool
+	// Pos is the position of the step's list item.
+	Pos Pos
+	// WhenPos is the position of the first character of the expression
+	// (after an opening quote).
+	WhenPos Pos
+	// WhenInline reports that When appears verbatim on the single line at
+	// WhenPos, so columns inside the expression are columns in the file.
+	WhenInline bool
+
+	// Sieve script: an absolute path after Validate (relative paths are
+	// resolved against the config file's directory).
+	Sieve    string
+	SievePos Pos
+}
+
+// IsSieve reports whether the step is a Sieve script.
+func (s *Step) IsSieve() bool { return s.Sieve != "" }
+
+// Action is one action of an expr rule: Kind is one of ActionKinds, Arg its
+// value as written ("Finance", `\Flagged`, "true" for delete).
+type Action struct {
+	Kind string
+	Arg  string
+	Pos  Pos
+}
+
+// Ruleset returns the ruleset called name, or nil.
+func (c *Config) Ruleset(name string) *Ruleset {
+	for i := range c.Rulesets {
+		if c.Rulesets[i].Name == name {
+			return &c.Rulesets[i]
+		}
+	}
+	return nil
+}
+
+// Account returns the account called name, or nil.
+func (c *Config) Account(name string) *Account {
+	for i := range c.Accounts {
+		if c.Accounts[i].Name == name {
+			return &c.Accounts[i]
+		}
+	}
+	return nil
+}

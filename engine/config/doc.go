@@ -1,0 +1,30 @@
+// Package config is mailwarden's configuration file: the types, a strict
+// loader that keeps the position of every value, and semantic validation.
+//
+// The model:
+//
+//   - [Load] reads one YAML file and returns a [Config] or an [ErrorList]
+//     holding every problem at once, each printed as
+//     "file:line:col: key.path: message (hint: …)". Unknown keys are
+//     errors (with a "did you mean" hint when a known key is close),
+//     duplicate keys are errors, and values have the documented types.
+//   - [Config.Validate] fills in defaults, resolves relative paths against
+//     the config file's directory, and checks what the YAML shape cannot:
+//     unique names, existing rulesets, TLS settings, exactly one credential
+//     source, password file permissions. Load calls it.
+//   - Rules are not compiled here (this package imports only the YAML
+//     decoder). A ruleset's [Step] carries every field of an expr rule
+//     (exprrule.Spec) or a Sieve path (ruleset.Step), with the positions of
+//     the rule, its `when` value and each action, so the rule compiler
+//     reports errors where the user wrote them. The engine converts Steps
+//     field by field.
+//   - Secrets are never read at load: [Account.Secret] resolves the password
+//     (or OAuth2 token) when a connection needs it, and no error message
+//     contains one.
+//
+// Durations are Go durations ("90s", "1h30m") plus the units d (24h) and
+// w (7d): "90d", "2w", "1d12h".
+//
+// New top-level sections (such as the planned `schedules:`) are added as
+// a field on Config, a case in decodeTop and a decode method of their own.
+package config

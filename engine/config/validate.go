@@ -1,0 +1,324 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Validate fills in defaults, resolves relative paths against c.Dir and
+// checks everything the YAML shape cannot. It returns every problem (each
+// an *Error) and may be called again; Load calls it.
+func (c *Config) Validate() []error {
+	v := &validator{c: c}
+	c.defaults()
+
+	for _, lv := range []struct {
+		key, val string
+		allowed  []string
+	}{
+		{"level", c.Log.Level, logLevels}, {"format", c.Log.Format, logFormats},
+	} {
+		if !contains(lv.allowed, lv.val) {
+			v.enum(c.Log.pos, "log", lv.key, lv.val, lv.allowed)
+		}
+	}
+	if c.Limits.ExprMaxNodes < 1 || c.Limits.ExprMaxNodes > 100000 {
+		v.add(c.Limits.pos, "limits", "expr_max_nodes", "", "must be between 1 and 100000, got %d", c.Limits.ExprMaxNodes)
+	}
+	if c.Limits.ActionsPerMessage < 1 || c.Limits.ActionsPerMessage > 10000 {
+		v.add(c.Limits.pos, "limits", "actions_per_message", "", "must be between 1 and 10000, got %d", c.Limits.ActionsPerMessage)
+	}
+
+	names := map[string]int{}
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		path := fmt.Sprintf("accounts[%d]", i)
+		if strings.TrimSpace(a.Name) == "" {
+			v.addAt(a.Pos, path+".name", "every account needs a name, used in logs and on the command line", "missing")
+		} else if j, dup := names[a.Name]; dup {
+			v.add(a.pos, path, "name", "", "duplicate account name %q (also accounts[%d])", a.Name, j)
+		} else {
+			names[a.Name] = i
+		}
+		v.account(a, path)
+	}
+
+	rsNames := make([]string, 0, len(c.Rulesets))
+	for _, rs := range c.Rulesets {
+		rsNames = append(rsNames, rs.Name)
+	}
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		boxes := map[string]int{}
+		for j := range a.Watch {
+			w := &a.Watch[j]
+			path := fmt.Sprintf("accounts[%d].watch[%d]", i, j)
+			if w.Mailbox == "" {
+				v.addAt(w.Pos, path+".mailbox", "e.g. mailbox: INBOX", "missing")
+			} else if k, dup := boxes[w.Mailbox]; dup {
+				v.add(w.pos, path, "mailbox", "watch each mailbox once", "mailbox %q is already watched (accounts[%d].watch[%d])", w.Mailbox, i, k)
+			} else {
+				boxes[w.Mailbox] = j
+			}
+			switch {
+			case w.Ruleset == "":
+				v.addAt(w.Pos, path+".ruleset", "name one of the rulesets under rulesets:", "missing")
+			case c.Ruleset(w.Ruleset) == nil:
+				hint := "define it under rulesets:"
+				if len(rsNames) > 0 {
+					hint = "defined rulesets: " + strings.Join(rsNames, ", ")
+				}
+				if s := didYouMean(w.Ruleset, rsNames); s != "" {
+					hint = "did you mean " + s + "?"
+				}
+				v.add(w.pos, path, "ruleset", hint, "unknown ruleset %q", w.Ruleset)
+			}
+			if !contains(startModes, w.Start) {
+				v.enum(w.pos, path, "start", w.Start, startModes)
+			}
+			if w.PollInterval < 0 {
+				v.add(w.pos, path, "poll_interval", "", "must be positive")
+			}
+		}
+	}
+
+	for ri := range c.Rulesets {
+		rs := &c.Rulesets[ri]
+		rules := map[string]int{}
+		for si := range rs.Steps {
+			s := &rs.Steps[si]
+			path := fmt.Sprintf("rulesets.%s[%d]", rs.Name, si)
+			if s.Sieve != "" {
+				s.Sieve = c.abs(s.Sieve)
+				continue
+			}
+			if s.Name == "" {
+				continue // reported by the decoder
+			}
+			if line, dup := rules[s.Name]; dup {
+				v.addAt(s.Pos, path+".name", "rule names identify rules in logs and the journal", "duplicate rule name %q in ruleset %s (first at line %d)", s.Name, rs.Name, line)
+			} else {
+				rules[s.Name] = s.Pos.Line
+			}
+		}
+	}
+	return v.errs
+}
+
+// defaults fills in zero values and resolves relative paths.
+func (c *Config) defaults() {
+	if c.StateDir == "" {
+		c.StateDir = DefaultStateDir
+	}
+	c.StateDir = c.abs(c.StateDir)
+	if c.Log.Level == "" {
+		c.Log.Level = DefaultLogLevel
+	}
+	if c.Log.Format == "" {
+		c.Log.Format = DefaultLogFormat
+	}
+	if c.Limits.ExprMaxNodes == 0 && c.Limits.pos["expr_max_nodes"] == (Pos{}) {
+		c.Limits.ExprMaxNodes = DefaultExprMaxNodes
+	}
+	if c.Limits.ActionsPerMessage == 0 && c.Limits.pos["actions_per_message"] == (Pos{}) {
+		c.Limits.ActionsPerMessage = DefaultActionsPerMessage
+	}
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		if a.TLS == "" {
+			a.TLS = TLSImplicit
+		}
+		if a.Port == 0 && a.pos["port"] == (Pos{}) {
+			switch a.TLS {
+			case TLSImplicit:
+				a.Port = 993
+			case TLSStartTLS, TLSNone:
+				a.Port = 143
+			}
+		}
+		if a.IdleRefresh == 0 {
+			a.IdleRefresh = DefaultIdleRefresh
+		}
+		a.TLSCAFile = c.abs(a.TLSCAFile)
+		a.PasswordFile = c.abs(a.PasswordFile)
+		if a.OAuth2 != nil {
+			a.OAuth2.TokenFile = c.abs(a.OAuth2.TokenFile)
+		}
+		for j := range a.Watch {
+			w := &a.Watch[j]
+			if w.Start == "" {
+				w.Start = StartNew
+			}
+			if w.PollInterval == 0 {
+				w.PollInterval = DefaultPollInterval
+			}
+		}
+	}
+}
+
+// abs resolves p against the config file's directory ("" stays "").
+func (c *Config) abs(p string) string {
+	if p == "" {
+		return ""
+	}
+	if strings.HasPrefix(p, "~/") {
+		if home, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(home, p[2:])
+		}
+	}
+	if filepath.IsAbs(p) || c.Dir == "" {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(c.Dir, p)
+}
+
+type validator struct {
+	c    *Config
+	errs []error
+}
+
+// add reports a problem with key of the object at path, located at the key
+// when it was written, else at nothing.
+func (v *validator) add(pos map[string]Pos, path, key, hint, format string, args ...any) {
+	v.errs = append(v.errs, &Error{Pos: v.at(pos, key), Path: join(path, key), Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+// addAt reports a problem at p.
+func (v *validator) addAt(p Pos, path, hint, format string, args ...any) {
+	if p == (Pos{}) {
+		p = Pos{File: v.c.File}
+	}
+	v.errs = append(v.errs, &Error{Pos: p, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+func (v *validator) at(pos map[string]Pos, key string) Pos {
+	if p, ok := pos[key]; ok {
+		return p
+	}
+	return Pos{File: v.c.File}
+}
+
+func (v *validator) enum(pos map[string]Pos, path, key, val string, allowed []string) {
+	hint := oneOf(allowed)
+	if s := didYouMean(val, allowed); s != "" {
+		hint = "did you mean " + s + "?"
+	}
+	v.add(pos, path, key, hint, "unknown value %q", val)
+}
+
+func (v *validator) account(a *Account, path string) {
+	if strings.TrimSpace(a.Host) == "" {
+		v.addAt(a.Pos, path+".host", "the IMAP server's name or address", "missing")
+	}
+	if a.Username == "" {
+		v.addAt(a.Pos, path+".username", "", "missing")
+	}
+	if _, written := a.pos["port"]; (written || a.Port != 0) && (a.Port < 1 || a.Port > 65535) {
+		v.add(a.pos, path, "port", "", "must be between 1 and 65535, got %d", a.Port)
+	}
+	switch a.TLS {
+	case TLSImplicit, TLSStartTLS:
+		if a.InsecurePlaintext {
+			v.add(a.pos, path, "insecure_plaintext", "remove it, or set tls: none", "only allowed with tls: none")
+		}
+	case TLSNone:
+		if !a.InsecurePlaintext {
+			v.add(a.pos, path, "tls", "use tls: implicit or starttls, or add insecure_plaintext: true for a server on a trusted network",
+				"none sends the password in clear text")
+		}
+		for _, k := range []string{"tls_ca_file", "tls_server_name"} {
+			if _, ok := a.pos[k]; ok {
+				v.add(a.pos, path, k, "remove it, or use tls: implicit or starttls", "has no effect with tls: none")
+			}
+		}
+	default:
+		v.enum(a.pos, path, "tls", a.TLS, tlsModes)
+	}
+	if a.TLSCAFile != "" {
+		if _, err := os.Stat(a.TLSCAFile); err != nil {
+			v.add(a.pos, path, "tls_ca_file", "", "%v", unwrapPathError(err))
+		}
+	}
+	if a.IdleRefresh < 0 || a.IdleRefresh > MaxIdleRefresh {
+		v.add(a.pos, path, "idle_refresh", "servers may drop an IDLE after 30 minutes (RFC 2177); the default is 10m",
+			"must be between 0 and 29m, got %v", a.IdleRefresh)
+	}
+
+	// Exactly one credential source.
+	var sources []string
+	for _, s := range []struct {
+		key string
+		set bool
+	}{
+		{"password_file", a.PasswordFile != ""}, {"password_env", a.PasswordEnv != ""},
+		{"password_command", a.PasswordCommand != ""}, {"oauth2", a.OAuth2 != nil},
+	} {
+		if s.set {
+			sources = append(sources, s.key)
+		}
+	}
+	switch {
+	case len(sources) == 0:
+		v.addAt(a.Pos, path, "set one of password_file, password_env, password_command, oauth2", "no credentials")
+	case len(sources) > 1:
+		v.add(a.pos, path, sources[1], "keep one", "more than one credential source (%s)", strings.Join(sources, ", "))
+	}
+	if a.PasswordFile != "" {
+		v.passwordFile(a.pos, path, "password_file", a.PasswordFile)
+	}
+	if a.PasswordEnv != "" && !validEnvName(a.PasswordEnv) {
+		v.add(a.pos, path, "password_env", "the name of an environment variable, not its value", "%q is not a variable name", a.PasswordEnv)
+	}
+	if o := a.OAuth2; o != nil {
+		op := path + ".oauth2"
+		if o.Mechanism == "" {
+			v.add(a.pos, path, "oauth2", oneOf(mechanisms), "mechanism is missing")
+		} else if !contains(mechanisms, strings.ToLower(o.Mechanism)) {
+			v.enum(o.pos, op, "mechanism", o.Mechanism, mechanisms)
+		} else {
+			o.Mechanism = strings.ToLower(o.Mechanism)
+		}
+		switch {
+		case o.TokenCommand == "" && o.TokenFile == "":
+			v.add(a.pos, path, "oauth2", "set token_command (re-run to refresh the token) or token_file", "no token source")
+		case o.TokenCommand != "" && o.TokenFile != "":
+			v.add(o.pos, op, "token_file", "keep one", "more than one token source (token_command, token_file)")
+		case o.TokenFile != "":
+			v.passwordFile(o.pos, op, "token_file", o.TokenFile)
+		}
+	}
+}
+
+// passwordFile checks that a secret file exists and is private.
+func (v *validator) passwordFile(pos map[string]Pos, path, key, file string) {
+	fi, err := os.Stat(file)
+	if err != nil {
+		v.add(pos, path, key, "", "%v", unwrapPathError(err))
+		return
+	}
+	if fi.IsDir() {
+		v.add(pos, path, key, "", "%s is a directory", file)
+		return
+	}
+	if mode := fi.Mode().Perm(); mode&0o077 != 0 {
+		v.add(pos, path, key, "chmod 600 "+file, "%s is accessible by group or others (mode %#o)", file, mode)
+	}
+}
+
+func unwrapPathError(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return fmt.Errorf("%s: %w", pe.Path, pe.Err)
+	}
+	return err
+}
+
+func validEnvName(s string) bool {
+	for i, r := range s {
+		if !(r == '_' || 'A' <= r && r <= 'Z' || 'a' <= r && r <= 'z' || i > 0 && '0' <= r && r <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
