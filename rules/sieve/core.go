@@ -400,7 +400,7 @@ func validAddresses(list []rules.Address) []string {
 	out := make([]string, 0, len(list))
 	for _, a := range list {
 		i := strings.LastIndexByte(a.Address, '@')
-		if i <= 0 || i == len(a.Address)-1 {
+		if i <= 0 || i == len(a.Address)-1 || !validDomain(a.Address[i+1:]) || strings.IndexByte(a.Address[:i], '@') >= 0 {
 			continue
 		}
 		out = append(out, a.Address)
@@ -433,6 +433,23 @@ func addressPartOf(addr string, part addrPart) (string, bool) {
 		return "", false
 	}
 	return quoteLocal(local) + "@" + domain, true
+}
+
+// validDomain reports whether d is a dot-atom or a domain literal
+// (RFC 5322 §3.4.1).
+func validDomain(d string) bool {
+	if strings.HasPrefix(d, "[") && strings.HasSuffix(d, "]") {
+		return true
+	}
+	if d == "" || d[0] == '.' || d[len(d)-1] == '.' || strings.Contains(d, "..") {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if c := d[i]; c <= ' ' || strings.IndexByte("()<>[]:;@\\,\"", c) >= 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // quoteLocal quotes a local part that is not a dot-atom (RFC 5322 §3.4.1),

@@ -3,7 +3,6 @@ package sieve
 import (
 	"strconv"
 	"strings"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -135,19 +134,19 @@ func modifiers(p *parsedArgs) []modifier {
 func applyModifiers(v string, mods []modifier) string {
 	for _, m := range mods {
 		switch m {
+		// Case changes are ASCII-only, as in Pigeonhole (RFC 5229 §4.1
+		// leaves the case mapping to the comparator's notion of case).
 		case modLower:
-			v = strings.ToLower(v)
+			v = asciiLower(v)
 		case modUpper:
-			v = strings.ToUpper(v)
-		case modLowerFirst, modUpperFirst:
-			r, size := utf8.DecodeRuneInString(v)
-			if size > 0 {
-				if m == modLowerFirst {
-					r = unicode.ToLower(r)
-				} else {
-					r = unicode.ToUpper(r)
-				}
-				v = string(r) + v[size:]
+			v = asciiUpper(v)
+		case modLowerFirst:
+			if v != "" {
+				v = asciiLower(v[:1]) + v[1:]
+			}
+		case modUpperFirst:
+			if v != "" {
+				v = asciiUpper(v[:1]) + v[1:]
 			}
 		case modQuoteWildcard:
 			v = quoteWildcard(v)
@@ -220,4 +219,14 @@ func (t *stringTest) eval(r *run) (bool, error) {
 		src = nonEmpty
 	}
 	return t.m.matchValues(r, src)
+}
+
+func asciiUpper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 32
+		}
+	}
+	return string(b)
 }

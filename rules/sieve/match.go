@@ -161,10 +161,9 @@ func (m *matcher) prepare(r *run) (prepared, error) {
 	case mRegex:
 		p.regs = make([]*regexp.Regexp, len(p.keys))
 		for i, k := range p.keys {
-			re, err := m.script.regex(k, m.cmp == cmpCasemap)
-			if err != nil {
-				return p, fmt.Errorf("invalid regular expression %q: %w", k, err)
-			}
+			// An expression that only becomes invalid at run time (built
+			// from variables) matches nothing, as in Pigeonhole.
+			re, _ := m.script.regex(k, m.cmp == cmpCasemap)
 			p.regs[i] = re
 		}
 	}

@@ -1,0 +1,1 @@
+if header :count "eq" "a" "1" { keep; }

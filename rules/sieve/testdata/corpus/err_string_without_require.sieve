@@ -1,0 +1,1 @@
+if string :is "a" "a" { keep; }

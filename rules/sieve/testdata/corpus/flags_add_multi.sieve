@@ -1,0 +1,3 @@
+require "imap4flags";
+addflag ["\\Seen", "$Label1"];
+addflag "$Label2 $Label3";

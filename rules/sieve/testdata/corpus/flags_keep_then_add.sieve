@@ -1,0 +1,4 @@
+require "imap4flags";
+addflag "z";
+keep;
+addflag "y";

@@ -1,0 +1,3 @@
+require "imap4flags";
+addflag ["a", "b", "c"];
+removeflag ["b", "x"];

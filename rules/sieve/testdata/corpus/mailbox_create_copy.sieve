@@ -1,0 +1,2 @@
+require ["fileinto", "mailbox", "copy"];
+fileinto :create :copy "New";

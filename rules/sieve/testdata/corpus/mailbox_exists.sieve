@@ -1,0 +1,2 @@
+require ["fileinto", "mailbox"];
+if mailboxexists "Lists" { fileinto "Lists"; } else { fileinto :create "Lists"; }

@@ -1,0 +1,3 @@
+require ["fileinto", "mailbox"];
+if mailboxexists ["INBOX", "Nope"] { discard; }
+if mailboxexists "INBOX" { fileinto "Archive"; }

@@ -1,0 +1,2 @@
+require ["regex", "fileinto"];
+if header :regex "subject" "[[:digit:]]{4}-[[:digit:]]{4}" { fileinto "numbered"; }

@@ -1,0 +1,2 @@
+require ["relational", "fileinto"];
+if header :count "gt" "received" "10" { fileinto "string-compare"; }

@@ -1,0 +1,2 @@
+require ["relational", "fileinto"];
+if header :value "ne" "subject" "x" { fileinto "ne"; }

@@ -1,0 +1,2 @@
+require ["relational", "fileinto"];
+if header :value "gt" "subject" "M" { fileinto "after-m"; }

@@ -1,0 +1,2 @@
+require ["relational", "fileinto"];
+if address :value "le" :domain "from" "M" { fileinto "a-m"; }

@@ -1,0 +1,2 @@
+require ["subaddress", "fileinto"];
+if address :user :is "to" "bob" { fileinto "bob"; }

@@ -1,0 +1,1 @@
+redirect "someone@example.com";

@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set "BoX" "Archive";
+fileinto "${box}-${BOX}";

@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+set "h" "subject";
+if header :contains "${h}" "patch" { fileinto "patch"; }

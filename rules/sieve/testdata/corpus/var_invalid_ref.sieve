@@ -1,0 +1,2 @@
+require ["variables", "fileinto"];
+fileinto "${a-b}${}${1a}x";

@@ -1,0 +1,4 @@
+require ["variables", "fileinto"];
+set :length "n" "Grüße";
+set :upper "u" "grüße";
+fileinto "${n}-${u}";
