@@ -1,0 +1,79 @@
+package dovecottest
+
+import (
+	"crypto/tls"
+	"net"
+	"os"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	StopShared()
+	os.Exit(code)
+}
+
+func TestStartStop(t *testing.T) {
+	start := time.Now()
+	s := Start(t, &Options{Users: 3, Quota: "1M"})
+	t.Logf("dovecot start: %v (dir %s)", time.Since(start), s.Dir)
+	greet := func(c net.Conn) string {
+		c.SetDeadline(time.Now().Add(5 * time.Second))
+		b := make([]byte, 512)
+		n, _ := c.Read(b)
+		return string(b[:n])
+	}
+	c, err := net.Dial("tcp", s.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := greet(c); !strings.HasPrefix(g, "* OK") || !strings.Contains(g, "STARTTLS") {
+		t.Fatalf("greeting %q", g)
+	}
+	c.Close()
+	tc, err := tls.Dial("tcp", s.TLSAddr, &tls.Config{RootCAs: s.CertPool, ServerName: "127.0.0.1"})
+	if err != nil {
+		t.Fatalf("IMAPS with the generated cert: %v", err)
+	}
+	if g := greet(tc); !strings.HasPrefix(g, "* OK") {
+		t.Fatalf("IMAPS greeting %q", g)
+	}
+	tc.Close()
+	out := s.Doveadm(t, "mailbox", "list", "-u", "user3")
+	for _, mb := range []string{"INBOX", "Archive", "Trash", "Junk", "Sent", "Drafts"} {
+		if !strings.Contains(out, mb) {
+			t.Errorf("user3 lacks %s: %q", mb, out)
+		}
+	}
+	s.Save(t, "user2", "INBOX", []byte("Subject: hi\r\n\r\nbody\r\n"))
+	if st := s.Doveadm(t, "mailbox", "status", "-u", "user2", "messages", "INBOX"); !strings.Contains(st, "messages=1") {
+		t.Errorf("status after save: %q", st)
+	}
+	if q := s.Doveadm(t, "quota", "get", "-u", "user2"); !strings.Contains(q, "1024") {
+		t.Errorf("quota: %q", q)
+	}
+	dir := s.Dir
+	stop := time.Now()
+	s.Stop()
+	t.Logf("dovecot stop: %v", time.Since(stop))
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("dir %s left behind", dir)
+	}
+	if _, err := net.DialTimeout("tcp", s.Addr, 200*time.Millisecond); err == nil {
+		t.Errorf("still listening after Stop")
+	}
+}
+
+func TestShared(t *testing.T) {
+	a := Shared(t)
+	if Shared(t) != a {
+		t.Fatal("Shared returned two instances")
+	}
+	u1, _ := a.NewUser(t)
+	u2, _ := a.NewUser(t)
+	if u1 == u2 {
+		t.Fatal("NewUser repeated a user")
+	}
+}
