@@ -14,8 +14,9 @@
 //     are its continuation lines. Obsolete white space before the colon is
 //     accepted (RFC 5322 §4.5.8).
 //   - 8-bit bytes are kept when they are valid UTF-8 (RFC 6532). Otherwise the
-//     field is decoded with the charset declared in Content-Type when there
-//     is one, else invalid bytes become U+FFFD. Field.Raw therefore always
+//     field is decoded with the charset declared in Content-Type when that
+//     is a known charset, else as Windows-1252 (the usual origin of
+//     undeclared 8-bit header bytes). Field.Raw therefore always
 //     holds valid UTF-8, with RFC 2047 encoded words left as they are.
 //   - Field.Value has RFC 2047 encoded words decoded with every charset
 //     go-message knows. Adjacent encoded words in one charset are joined

@@ -154,8 +154,7 @@ func validFieldName(b []byte) bool {
 }
 
 // toUTF8 returns b as valid UTF-8: unchanged when it already is, decoded
-// with cs when that is a known non-UTF-8 charset, else with invalid bytes
-// replaced by U+FFFD.
+// with cs when that is a known non-UTF-8 charset, else as Windows-1252.
 func toUTF8(b []byte, cs string) string {
 	if utf8.Valid(b) {
 		return string(b)
@@ -164,6 +163,12 @@ func toUTF8(b []byte, cs string) string {
 		if s, ok := convert(cs, b); ok {
 			return s
 		}
+	}
+	// Undeclared 8-bit header bytes are most often Windows-1252 (a
+	// superset of ISO-8859-1 in practice); every byte maps, so nothing is
+	// lost that Raw would keep.
+	if s, ok := convert("windows-1252", b); ok {
+		return s
 	}
 	return strings.ToValidUTF8(string(b), "\uFFFD")
 }

@@ -64,9 +64,9 @@ func TestParseHeaderTable(t *testing.T) {
 			want: []rules.Field{fld("Content-Type", "text/plain; charset=iso-8859-1", "text/plain; charset=iso-8859-1"), fld("Subject", "café", "café")},
 		},
 		{
-			name: "junk without charset becomes U+FFFD",
-			raw:  "Subject: a\xff\xfeb\n\n",
-			want: []rules.Field{fld("Subject", "a\uFFFDb", "a\uFFFDb")},
+			name: "junk without charset is read as Windows-1252",
+			raw:  "Content-Type: text/plain; charset=unknown-8bit\nSubject: caf\xe9 \x93quoted\x94\n\n",
+			want: []rules.Field{fld("Content-Type", "text/plain; charset=unknown-8bit", "text/plain; charset=unknown-8bit"), fld("Subject", "café “quoted”", "café “quoted”")},
 		},
 		{
 			name: "encoded words",

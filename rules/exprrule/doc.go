@@ -26,6 +26,7 @@
 //	size           int        message size in bytes (RFC822.SIZE)
 //	flags          []string   current flags and keywords (`\Seen`, `vip`)
 //	has_flag(f)    bool       whether the message has flag f (case-insensitive, as IMAP flags are)
+//	number(s)      float      the decimal number at the start of s, 0 when none: number(header("X-Spam-Score")) >= 5
 //	mailbox        string     the mailbox the message is in ("INBOX")
 //	account        string     the account name from the config
 //

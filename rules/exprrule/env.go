@@ -1,6 +1,7 @@
 package exprrule
 
 import (
+	"strconv"
 	"strings"
 	"time"
 
@@ -54,6 +55,7 @@ type env struct {
 	Size         int                   `expr:"size"`
 	Flags        []string              `expr:"flags"`
 	HasFlag      func(string) bool     `expr:"has_flag"`
+	Number       func(string) float64  `expr:"number"`
 	Mailbox      string                `expr:"mailbox"`
 	Account      string                `expr:"account"`
 
@@ -100,6 +102,7 @@ var envNames = map[string]need{
 	"size":          needSize,
 	"flags":         needFlags,
 	"has_flag":      0,
+	"number":        0,
 	"mailbox":       needMailbox,
 	"account":       needAccount,
 }
@@ -112,6 +115,7 @@ func newEnv() *env {
 	e.Headers = func(name string) []string { return e.m.Header.Values(name) }
 	e.HasHeader = func(name string) bool { return e.m.Header.Has(name) }
 	e.HasFlag = func(f string) bool { return e.m.HasFlag(f) }
+	e.Number = Number
 	return e
 }
 
@@ -155,8 +159,8 @@ func (e *env) fill(m *rules.Message, n need, now func() time.Time) {
 // reset drops every reference to the message so a pooled env keeps nothing
 // alive.
 func (e *env) reset() {
-	h, hs, hh, hf := e.Header, e.Headers, e.HasHeader, e.HasFlag
-	*e = env{Header: h, Headers: hs, HasHeader: hh, HasFlag: hf}
+	h, hs, hh, hf, n := e.Header, e.Headers, e.HasHeader, e.HasFlag, e.Number
+	*e = env{Header: h, Headers: hs, HasHeader: hh, HasFlag: hf, Number: n}
 }
 
 // ListID returns the list identifier of a List-Id value (RFC 2919 §3): the
@@ -169,4 +173,39 @@ func ListID(v string) string {
 		}
 	}
 	return strings.ToLower(strings.TrimSpace(v))
+}
+
+// Number returns the decimal number at the start of s (after white space),
+// or 0 when there is none: "9.8" → 9.8, " -2.5 (threshold 5)" → -2.5,
+// "7/10" → 7, "" → 0. Header values such as X-Spam-Score are compared with
+// it without a runtime error on junk.
+func Number(s string) float64 {
+	s = strings.TrimLeft(s, " \t")
+	end := 0
+	if end < len(s) && (s[end] == '-' || s[end] == '+') {
+		end++
+	}
+	digits := false
+	for end < len(s) && s[end] >= '0' && s[end] <= '9' {
+		end++
+		digits = true
+	}
+	if end < len(s) && s[end] == '.' {
+		frac := end + 1
+		for frac < len(s) && s[frac] >= '0' && s[frac] <= '9' {
+			frac++
+			digits = true
+		}
+		if frac > end+1 {
+			end = frac
+		}
+	}
+	if !digits {
+		return 0
+	}
+	f, err := strconv.ParseFloat(s[:end], 64)
+	if err != nil {
+		return 0
+	}
+	return f
 }

@@ -308,3 +308,11 @@ func FuzzCompile(f *testing.F) {
 		}
 	})
 }
+
+func TestNumber(t *testing.T) {
+	for in, want := range map[string]float64{"9.8": 9.8, " -2.5 (x)": -2.5, "7/10": 7, "": 0, "YES": 0, "5.": 5, ".5": 0.5, "-": 0, "1e5": 1} {
+		if got := Number(in); got != want {
+			t.Errorf("Number(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,275 @@
+// Package ruleset compiles named rule sets: ordered lists of expr rules
+// (package exprrule) and Sieve scripts (package sieve), all compiled at
+// load with every error reported, and evaluated as one rules.Evaluator.
+//
+// The model:
+//
+//   - A [Set] runs its steps in order against a message, each recording
+//     its decisions in one shared rules.Plan. A step that asks to stop (an
+//     expr rule with `stop: true` that matched, a Sieve `stop`) ends the set
+//     for that message, whichever kind of step comes next.
+//   - A runtime error or a panic in a step ends evaluation; Evaluate returns
+//     the error (a panic as *rules.PanicError with its stack) and the caller
+//     applies the zero Plan, keeping the message where it is (RFC 5228
+//     §2.10.6). Steps never act on a server.
+//   - A plan with more than Options.MaxActions flag changes and deliveries
+//     is refused the same way: a runaway rule set cannot spray a message
+//     into hundreds of mailboxes.
+//   - NeedsBody is true when any step reads the body (only Sieve scripts
+//     can), so callers fetch headers only whenever possible.
+//
+// Compilation reports every problem of every step and every set at once:
+// expr errors are located in the config file (file:line:col of the `when`
+// value or the action), Sieve errors in the script file.
+package ruleset
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+	"strings"
+
+	"github.com/mailwarden/mailwarden/rules"
+	"github.com/mailwarden/mailwarden/rules/exprrule"
+	"github.com/mailwarden/mailwarden/rules/sieve"
+)
+
+// DefaultMaxActions is the default cap on the actions of one plan.
+const DefaultMaxActions = 64
+
+// Options tune compilation. A nil *Options means defaults.
+type Options struct {
+	// Expr configures expr rules (node budget, clock).
+	Expr exprrule.Options
+	// Sieve configures Sieve scripts; nil means the sieve package's
+	// defaults.
+	Sieve *sieve.Options
+	// BaseDir is the directory relative Sieve paths are resolved against
+	// (the config file's directory). Empty means the working directory.
+	BaseDir string
+	// MaxActions caps the flag changes plus deliveries of one message's
+	// plan; 0 means DefaultMaxActions.
+	MaxActions int
+}
+
+// Step is one step of a rule set: an expr rule, or the path of a Sieve
+// script.
+type Step struct {
+	Expr *exprrule.Spec
+	// Sieve is a script path, absolute or relative to Options.BaseDir.
+	Sieve string
+	// Pos is where the Sieve path is written in the config.
+	Pos exprrule.Pos
+}
+
+// Def names a list of steps, for CompileAll.
+type Def struct {
+	Name  string
+	Steps []Step
+	Pos   exprrule.Pos
+}
+
+// Error is a problem with a rule set as a whole or with a step that has no
+// position of its own, printed as `file:line:col: ruleset "name": msg`.
+type Error struct {
+	Pos     exprrule.Pos
+	Ruleset string
+	Msg     string
+	Hint    string
+}
+
+func (e *Error) Error() string {
+	var b strings.Builder
+	if p := e.Pos.String(); p != "" {
+		b.WriteString(p)
+		b.WriteString(": ")
+	}
+	fmt.Fprintf(&b, "ruleset %q: %s", e.Ruleset, e.Msg)
+	if e.Hint != "" {
+		fmt.Fprintf(&b, " (hint: %s)", e.Hint)
+	}
+	return b.String()
+}
+
+// Set is a compiled rule set. It implements rules.Evaluator and is safe
+// for concurrent use.
+type Set struct {
+	name       string
+	steps      []rules.Rule
+	needsBody  bool
+	maxActions int
+}
+
+var _ rules.Evaluator = (*Set)(nil)
+
+// Compile compiles every step of the rule set called name. It returns all
+// problems found; on any, the Set is nil.
+func Compile(name string, steps []Step, opts *Options) (*Set, []error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.MaxActions <= 0 {
+		o.MaxActions = DefaultMaxActions
+	}
+	s := &Set{name: name, maxActions: o.MaxActions}
+	var errs []error
+	seen := map[string]exprrule.Pos{}
+	for i, st := range steps {
+		switch {
+		case st.Expr != nil && st.Sieve != "":
+			errs = append(errs, &Error{Pos: st.Pos, Ruleset: name, Msg: fmt.Sprintf("step %d is both an expr rule and a Sieve script", i)})
+		case st.Expr != nil:
+			spec := *st.Expr
+			if p, dup := seen[spec.Name]; dup && spec.Name != "" {
+				errs = append(errs, &exprrule.Error{Pos: spec.Pos, Rule: spec.Name, Field: "name",
+					Msg: fmt.Sprintf("duplicate rule name in ruleset %s (first at %s)", name, p), Hint: "rule names identify rules in logs and the journal"})
+			}
+			seen[spec.Name] = spec.Pos
+			r, es := exprrule.Compile(spec, &o.Expr)
+			errs = append(errs, es...)
+			if r != nil {
+				s.steps = append(s.steps, r)
+			}
+		case st.Sieve != "":
+			r, es := compileSieve(name, st, &o)
+			errs = append(errs, es...)
+			if r != nil {
+				s.steps = append(s.steps, r)
+			}
+		default:
+			errs = append(errs, &Error{Pos: st.Pos, Ruleset: name, Msg: fmt.Sprintf("step %d is empty", i)})
+		}
+	}
+	if len(steps) == 0 {
+		errs = append(errs, &Error{Ruleset: name, Msg: "no steps", Hint: "add rules or a sieve script"})
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	s.needsBody = s.computeNeedsBody()
+	return s, nil
+}
+
+func (s *Set) computeNeedsBody() bool {
+	for _, r := range s.steps {
+		if r.NeedsBody() {
+			return true
+		}
+	}
+	return false
+}
+
+// CompileAll compiles every rule set in defs, reporting all problems of
+// all of them.
+func CompileAll(defs []Def, opts *Options) (map[string]*Set, []error) {
+	sets := make(map[string]*Set, len(defs))
+	var errs []error
+	for _, d := range defs {
+		if _, dup := sets[d.Name]; dup {
+			errs = append(errs, &Error{Pos: d.Pos, Ruleset: d.Name, Msg: "defined twice"})
+			continue
+		}
+		s, es := Compile(d.Name, d.Steps, opts)
+		errs = append(errs, es...)
+		sets[d.Name] = s
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return sets, nil
+}
+
+// compileSieve is the one place that knows how a Sieve step becomes a
+// rules.Rule. The script's name (in errors and plan traces) is its path
+// relative to BaseDir when it lies below it.
+func compileSieve(set string, st Step, o *Options) (rules.Rule, []error) {
+	path := st.Sieve
+	if !filepath.IsAbs(path) && o.BaseDir != "" {
+		path = filepath.Join(o.BaseDir, path)
+	}
+	display := path
+	if o.BaseDir != "" {
+		if rel, err := filepath.Rel(o.BaseDir, path); err == nil && !strings.HasPrefix(rel, "..") {
+			display = rel
+		}
+	}
+	max := sieve.DefaultMaxScriptSize
+	if o.Sieve != nil && o.Sieve.MaxScriptSize > 0 {
+		max = o.Sieve.MaxScriptSize
+	}
+	fi, err := os.Stat(path)
+	if err == nil && fi.Size() > int64(max) {
+		err = fmt.Errorf("%s is %d bytes, more than the limit of %d", display, fi.Size(), max)
+	}
+	var src []byte
+	if err == nil {
+		src, err = os.ReadFile(path)
+	}
+	if err != nil {
+		return nil, []error{&Error{Pos: st.Pos, Ruleset: set, Msg: "sieve: " + err.Error()}}
+	}
+	script, err := sieve.Compile(display, src, o.Sieve)
+	if err != nil {
+		if list, ok := err.(sieve.ErrorList); ok {
+			out := make([]error, len(list))
+			for i, e := range list {
+				out[i] = e
+			}
+			return nil, out
+		}
+		return nil, []error{err}
+	}
+	return script, nil
+}
+
+// Name returns the rule set's name.
+func (s *Set) Name() string { return s.name }
+
+// NeedsBody reports whether any step reads the message body.
+func (s *Set) NeedsBody() bool { return s.needsBody }
+
+// Steps returns the names of the steps in order (rule names and Sieve
+// script names).
+func (s *Set) Steps() []string {
+	out := make([]string, len(s.steps))
+	for i, r := range s.steps {
+		out[i] = r.Name()
+	}
+	return out
+}
+
+// Evaluate runs the steps in order and returns the plan. On error the
+// returned plan holds what was decided before it, and the caller applies
+// the zero Plan instead.
+func (s *Set) Evaluate(ctx context.Context, m *rules.Message) (rules.Plan, error) {
+	var p rules.Plan
+	for _, r := range s.steps {
+		if err := ctx.Err(); err != nil {
+			return p, err
+		}
+		stop, err := apply(ctx, r, m, &p)
+		if err != nil {
+			return p, fmt.Errorf("ruleset %s: %w", s.name, err)
+		}
+		if stop {
+			break
+		}
+	}
+	if n := len(p.AddFlags) + len(p.RemoveFlags) + len(p.Deliveries); n > s.maxActions {
+		return p, fmt.Errorf("ruleset %s: the plan has %d actions, more than the limit of %d (limits.actions_per_message)", s.name, n, s.maxActions)
+	}
+	return p, nil
+}
+
+// apply runs one step, turning a panic into a *rules.PanicError.
+func apply(ctx context.Context, r rules.Rule, m *rules.Message, p *rules.Plan) (stop bool, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			stop, err = false, &rules.PanicError{Rule: r.Name(), Value: v, Stack: debug.Stack()}
+		}
+	}()
+	return r.Apply(ctx, m, p)
+}
