@@ -1,6 +1,7 @@
 package sieve
 
 import (
+	"net/mail"
 	"strings"
 
 	"github.com/mailwarden/mailwarden/rules"
@@ -357,7 +358,7 @@ func (t *addressTest) evalFields(r *run, fields []rules.Field) (bool, error) {
 	var buf [8]rules.Field
 	for _, name := range names {
 		for _, f := range t.idx.selectFields(fields, name, buf[:0]) {
-			addrs := validAddresses(rules.ParseAddressList(f.Raw, r.m.WordDecoder))
+			addrs := parseAddresses(f.Raw)
 			if len(addrs) == 0 {
 				// Nothing parses as an address: like Pigeonhole, the whole
 				// value stands for one invalid address that only :all sees
@@ -394,9 +395,31 @@ func (t *addressTest) evalFields(r *run, fields []rules.Field) (bool, error) {
 	return false, nil
 }
 
-// validAddresses keeps the addr-specs that have a local part and a domain
-// (an address without a domain is not a mailbox, RFC 5322 §3.4.1).
-func validAddresses(list []rules.Address) []string {
+// parseAddresses returns the addr-specs of an address-list field value.
+// The list is parsed strictly first; when that fails each top-level
+// element is parsed on its own and the ones that fail are dropped, as are
+// addresses without a local part or a valid domain (RFC 5322 §3.4).
+// Unlike rules.ParseAddressList nothing is salvaged from a broken element:
+// the address test must not match what only looks like an address.
+func parseAddresses(value string) []string {
+	var p mail.AddressParser
+	list, err := p.ParseList(value)
+	if err != nil {
+		list = list[:0]
+		for _, part := range splitAddressList(value) {
+			part = strings.TrimSpace(part)
+			if i := strings.IndexByte(part, ':'); i >= 0 && !strings.ContainsAny(part[:i], "<\"@") {
+				part = strings.TrimSpace(part[i+1:])
+			}
+			part = strings.TrimSpace(strings.TrimSuffix(part, ";"))
+			if part == "" {
+				continue
+			}
+			if a, err := p.Parse(part); err == nil {
+				list = append(list, a)
+			}
+		}
+	}
 	out := make([]string, 0, len(list))
 	for _, a := range list {
 		i := strings.LastIndexByte(a.Address, '@')
@@ -406,6 +429,40 @@ func validAddresses(list []rules.Address) []string {
 		out = append(out, a.Address)
 	}
 	return out
+}
+
+// splitAddressList splits at commas outside quotes, comments and angle
+// brackets.
+func splitAddressList(s string) []string {
+	var parts []string
+	paren, angle, quote, esc := 0, false, false, false
+	start := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case esc:
+			esc = false
+		case c == '\\' && (quote || paren > 0):
+			esc = true
+		case quote:
+			quote = c != '"'
+		case c == '"':
+			quote = true
+		case c == '(':
+			paren++
+		case c == ')' && paren > 0:
+			paren--
+		case paren > 0:
+		case c == '<':
+			angle = true
+		case c == '>':
+			angle = false
+		case c == ',' && !angle:
+			parts = append(parts, s[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, s[start:])
 }
 
 // addressPartOf returns the requested part of an addr-spec; ok is false

@@ -42,6 +42,8 @@ var deviations = map[string]string{
 	"unsupported_envelope":      "redirect, reject, vacation and envelope are compile errors: mail handled here is already delivered (RFC 6785)",
 	"err_header_name_colon":     "a header name that cannot be a field name (\"subject:\") is a compile error with a hint; Pigeonhole accepts it and never matches",
 	"regex_quoteregex":          "we implement the :quoteregex modifier of draft-ietf-sieve-regex; Pigeonhole 2.3 does not know it",
+	"err_date_part":             "an unknown date part is a compile error with a hint; Pigeonhole accepts it and the test never matches",
+	"err_date_zone":             "an invalid :zone is a compile error with a hint; Pigeonhole accepts it",
 	"unsupported_redirect_copy": "redirect, reject, vacation and envelope are compile errors: mail handled here is already delivered (RFC 6785)",
 }
 

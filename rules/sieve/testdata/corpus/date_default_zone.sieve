@@ -1,0 +1,2 @@
+require ["date", "variables", "fileinto"];
+if date :matches "date" "time" "*" { fileinto "${0}"; }

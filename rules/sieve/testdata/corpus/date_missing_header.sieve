@@ -1,0 +1,2 @@
+require ["date", "variables", "fileinto"];
+if date :matches "x-nothing" "year" "*" { fileinto "has"; } else { fileinto "none"; }

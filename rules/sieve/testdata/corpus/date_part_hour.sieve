@@ -1,0 +1,3 @@
+require ["date", "variables", "fileinto"];
+if date :originalzone "date" "hour" "*" { }
+if date :matches :originalzone "date" "hour" "*" { fileinto "hour=${0}"; }

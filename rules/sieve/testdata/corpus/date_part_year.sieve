@@ -1,0 +1,3 @@
+require ["date", "variables", "fileinto"];
+if date :originalzone "date" "year" "*" { }
+if date :matches :originalzone "date" "year" "*" { fileinto "year=${0}"; }

@@ -1,0 +1,3 @@
+require ["date", "variables", "fileinto"];
+if date :originalzone "date" "zone" "*" { }
+if date :matches :originalzone "date" "zone" "*" { fileinto "zone=${0}"; }

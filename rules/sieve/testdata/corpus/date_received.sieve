@@ -1,0 +1,2 @@
+require ["date", "variables", "fileinto"];
+if date :matches :zone "+0000" "received" "date" "*" { fileinto "r${0}"; }

@@ -1,0 +1,1 @@
+if date "date" "year" "2024" { keep; }

@@ -1,0 +1,2 @@
+require "index";
+if header :last "subject" "x" { keep; }
