@@ -270,8 +270,16 @@ func TestDovecotUIDExpungeExactly(t *testing.T) {
 
 func TestDovecotSpecialUse(t *testing.T) {
 	_, o := dovecotUser(t)
-	s := selectT(t, dialT(t, o), "INBOX")
+	c := dialT(t, o)
+	s := selectT(t, c, "INBOX")
 	ctx := testCtx(t)
+	// An empty mailbox: "1:*" matches nothing, and that is not an error.
+	if msgs, err := s.FetchNew(ctx, 0, 0, false); err != nil || len(msgs) != 0 {
+		t.Fatalf("FetchNew on an empty mailbox: %+v, %v", msgs, err)
+	}
+	if msgs, err := s.FetchNew(ctx, 0, 10, false); err != nil || len(msgs) != 0 {
+		t.Fatalf("FetchNew(max) on an empty mailbox: %+v, %v", msgs, err)
+	}
 	for attr, want := range map[string]string{`\Trash`: "Trash", `\Archive`: "Archive", `\junk`: "Junk", `\Sent`: "Sent", `\Drafts`: "Drafts"} {
 		if got, err := s.SpecialUse(ctx, attr); err != nil || got != want {
 			t.Errorf("SpecialUse(%s) = %q, %v", attr, got, err)
@@ -279,6 +287,39 @@ func TestDovecotSpecialUse(t *testing.T) {
 	}
 	if _, err := s.SpecialUse(ctx, `\All`); !errors.Is(err, actions.ErrNoSpecialUse) {
 		t.Errorf("SpecialUse(\\All) = %v", err)
+	}
+	if _, err := c.Select(ctx, "Nonexistent"); !IsPermanent(err) {
+		t.Errorf("Select(Nonexistent) = %v, want permanent", err)
+	}
+	if err := s.Noop(ctx); err == nil {
+		t.Error("the Session survived a failed SELECT")
+	}
+}
+
+func TestDovecotExamine(t *testing.T) {
+	_, o := dovecotUser(t)
+	c := dialT(t, o)
+	appendT(t, c, "INBOX", nil, time.Time{}, "r")
+	ctx := testCtx(t)
+	s, err := c.Examine(ctx, "INBOX")
+	if err != nil || !s.ReadOnly() {
+		t.Fatalf("Examine = %v", err)
+	}
+	if msgs, err := s.FetchNew(ctx, 0, 0, true); err != nil || len(msgs) != 1 {
+		t.Fatalf("FetchNew = %+v, %v", msgs, err)
+	}
+	if err := s.Store(ctx, []uint32{1}, actions.StoreAdd, []string{`\Flagged`}); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("Store on a read-only session: %v", err)
+	}
+	if _, err := s.Move(ctx, []uint32{1}, "Archive"); !errors.Is(err, ErrReadOnly) {
+		t.Fatalf("Move on a read-only session: %v", err)
+	}
+	if dest, err := s.Copy(ctx, []uint32{1}, "Archive"); err != nil || len(dest) != 1 {
+		t.Fatalf("Copy from a read-only session: %v, %v", dest, err)
+	}
+	got := mailboxContents(t, dialT(t, o), "INBOX")
+	if hasFlag(got[1], `\Flagged`) || hasFlag(got[1], `\Seen`) {
+		t.Fatalf("EXAMINE changed flags: %v", got[1].Flags)
 	}
 }
 

@@ -30,6 +30,9 @@ var (
 	// ErrNoQuota is returned by Client.QuotaRoot when the server lacks
 	// QUOTA (RFC 9208) or reports no STORAGE resource.
 	ErrNoQuota = errors.New("server reports no storage quota")
+	// ErrReadOnly is returned by the changing methods (Store, Move,
+	// UIDExpunge) of a Session opened with Examine.
+	ErrReadOnly = errors.New("mailbox is selected read-only")
 	// ErrClosed is returned by calls on a Client whose connection is closed.
 	ErrClosed = errors.New("imap connection closed")
 )
@@ -61,7 +64,7 @@ func IsPermanent(err error) bool {
 		return false
 	}
 	if errors.Is(err, ErrConfig) || errors.Is(err, ErrNoIdle) || errors.Is(err, ErrNoMove) ||
-		errors.Is(err, ErrNoUIDPlus) || errors.Is(err, ErrNoQuota) {
+		errors.Is(err, ErrNoUIDPlus) || errors.Is(err, ErrNoQuota) || errors.Is(err, ErrReadOnly) {
 		return true
 	}
 	if isCertError(err) {
@@ -74,15 +77,20 @@ func IsPermanent(err error) bool {
 	if errors.As(err, &authErr) {
 		var imapErr *imap.Error
 		if errors.As(err, &imapErr) {
-			return !transientCode(imapErr.Code)
+			return imapErr.Type != imap.StatusResponseTypeBye && !transientCode(imapErr.Code)
 		}
 		return true // e.g. an OAuth2 error challenge
 	}
 	var imapErr *imap.Error
 	if errors.As(err, &imapErr) {
-		return !transientCode(imapErr.Code)
+		// BYE (e.g. a greeting "* BYE too many connections") is the server
+		// going away, not an answer about the request.
+		return imapErr.Type != imap.StatusResponseTypeBye && !transientCode(imapErr.Code)
 	}
-	return false
+	// TLS spoken to a plaintext port (or the reverse): the port or TLS mode
+	// is misconfigured.
+	var recErr tls.RecordHeaderError
+	return errors.As(err, &recErr)
 }
 
 // IsTemporary reports whether err may go away by retrying (reconnecting

@@ -6,11 +6,15 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/emersion/go-imap/v2"
 )
 
 func fakeOptions(f *fakeServer, auth Auth) *Options {
@@ -43,14 +47,56 @@ func TestCancelDuringBlockingCall(t *testing.T) {
 }
 
 func TestDialTimeoutOnSilentServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	// Accepted by the kernel, never answered: no greeting, no handshake.
+	for _, mode := range []TLSMode{TLSNone, TLSImplicit, TLSStartTLS} {
+		o := &Options{
+			Host: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, TLS: mode, InsecurePlaintext: true,
+			Username: "u", Auth: pw("p"), DialTimeout: 300 * time.Millisecond,
+		}
+		start := time.Now()
+		_, err := Dial(context.Background(), o)
+		if el := time.Since(start); err == nil || el > 2*time.Second || !IsTemporary(err) {
+			t.Fatalf("%v: Dial = %v after %v, want a temporary error after ~300ms", mode, err, el)
+		}
+	}
+}
+
+func TestTLSToPlaintextPortIsPermanent(t *testing.T) {
 	f := startFake(t, "IMAP4rev1 AUTH=PLAIN", true)
 	o := fakeOptions(f, pw("pass"))
-	o.TLS, o.InsecurePlaintext = TLSImplicit, false // the fake never speaks TLS
-	o.DialTimeout = 300 * time.Millisecond
-	start := time.Now()
-	_, err := Dial(context.Background(), o)
-	if err == nil || time.Since(start) > 2*time.Second || !IsTemporary(err) {
-		t.Fatalf("Dial = %v after %v", err, time.Since(start))
+	o.TLS, o.InsecurePlaintext = TLSImplicit, false
+	if _, err := Dial(testCtx(t), o); !IsPermanent(err) {
+		t.Fatalf("implicit TLS to a plaintext port: %v, want permanent", err)
+	}
+}
+
+func TestErrorClasses(t *testing.T) {
+	for _, tc := range []struct {
+		err       error
+		permanent bool
+	}{
+		{&imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable}, false},
+		{&imap.Error{Type: imap.StatusResponseTypeBye, Text: "too many connections"}, false},
+		{&AuthError{Mechanism: "PLAIN", Err: &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeUnavailable}}, false},
+		{&AuthError{Mechanism: "PLAIN", Err: &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeAuthenticationFailed}}, true},
+		{&AuthError{Mechanism: "LOGIN", Err: io.ErrUnexpectedEOF}, false},
+		{fmt.Errorf("select: %w", &imap.Error{Type: imap.StatusResponseTypeNo, Code: imap.ResponseCodeNonExistent}), true},
+		{fmt.Errorf("x: %w", io.EOF), false},
+		{context.DeadlineExceeded, false},
+		{fmt.Errorf("x: %w", ErrConfig), true},
+		{errors.New("in response: use of closed network connection"), false},
+	} {
+		if got := IsPermanent(tc.err); got != tc.permanent || IsTemporary(tc.err) == tc.permanent {
+			t.Errorf("IsPermanent(%v) = %v, want %v", tc.err, got, tc.permanent)
+		}
+	}
+	if IsPermanent(nil) || IsTemporary(nil) {
+		t.Error("nil is classified")
 	}
 }
 

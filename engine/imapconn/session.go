@@ -21,25 +21,50 @@ type Session struct {
 	name        string
 	uidValidity uint32
 	uidNext     uint32
+	readOnly    bool
 	specialUse  map[string]string // lower-case attribute → mailbox; nil until listed
 }
 
-// Select selects mailbox read-write and returns its Session.
+// Select selects mailbox read-write (RFC 9051 §6.3.2) and returns its
+// Session.
 func (c *Client) Select(ctx context.Context, mailbox string) (*Session, error) {
+	return c.selectMailbox(ctx, mailbox, false)
+}
+
+// Examine selects mailbox read-only (EXAMINE, RFC 9051 §6.3.3): for dry
+// runs and previews. Store, Move and UIDExpunge fail with ErrReadOnly
+// without sending anything (Dovecot answers OK to a STORE in a read-only
+// mailbox and changes nothing); Copy works; FETCH never sets \Seen.
+func (c *Client) Examine(ctx context.Context, mailbox string) (*Session, error) {
+	return c.selectMailbox(ctx, mailbox, true)
+}
+
+func (c *Client) selectMailbox(ctx context.Context, mailbox string, readOnly bool) (*Session, error) {
+	verb := "select"
+	if readOnly {
+		verb = "examine"
+	}
 	var data *imap.SelectData
 	err := c.call(ctx, func() (err error) {
-		data, err = c.c.Select(mailbox, nil).Wait()
+		data, err = c.c.Select(mailbox, &imap.SelectOptions{ReadOnly: readOnly}).Wait()
 		return err
 	})
 	if err != nil {
-		return nil, fmt.Errorf("select %q: %w", mailbox, err)
+		// A failed SELECT leaves no mailbox selected (RFC 9051 §6.3.2).
+		c.mu.Lock()
+		c.sel = nil
+		c.mu.Unlock()
+		return nil, fmt.Errorf("%s %q: %w", verb, mailbox, err)
 	}
-	s := &Session{c: c, name: mailbox, uidValidity: data.UIDValidity, uidNext: uint32(data.UIDNext)}
+	s := &Session{c: c, name: mailbox, uidValidity: data.UIDValidity, uidNext: uint32(data.UIDNext), readOnly: readOnly}
 	c.mu.Lock()
 	c.sel = s
 	c.mu.Unlock()
 	return s, nil
 }
+
+// ReadOnly reports whether the Session came from Examine.
+func (s *Session) ReadOnly() bool { return s.readOnly }
 
 // Client returns the connection this Session runs on.
 func (s *Session) Client() *Client { return s.c }
@@ -73,6 +98,17 @@ func (s *Session) Noop(ctx context.Context) error {
 	return s.c.Noop(ctx)
 }
 
+// checkWrite is check plus: the Session is not read-only.
+func (s *Session) checkWrite(op string) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	if s.readOnly {
+		return fmt.Errorf("%s in %q: %w", op, s.name, ErrReadOnly)
+	}
+	return nil
+}
+
 // check fails when another Select replaced this Session.
 func (s *Session) check() error {
 	s.c.mu.Lock()
@@ -90,7 +126,7 @@ func (s *Session) Store(ctx context.Context, uids []uint32, op actions.StoreOp, 
 	if len(uids) == 0 || (len(flags) == 0 && op != actions.StoreReplace) {
 		return nil
 	}
-	if err := s.check(); err != nil {
+	if err := s.checkWrite("uid store"); err != nil {
 		return err
 	}
 	set := uidSet(uids)
@@ -143,7 +179,7 @@ func (s *Session) Move(ctx context.Context, uids []uint32, dest string) ([]uint3
 	if len(uids) == 0 {
 		return nil, nil
 	}
-	if err := s.check(); err != nil {
+	if err := s.checkWrite("uid move"); err != nil {
 		return nil, err
 	}
 	// Check both our view and go-imap's: its Move silently falls back to
@@ -173,7 +209,7 @@ func (s *Session) UIDExpunge(ctx context.Context, uids []uint32) error {
 	if len(uids) == 0 {
 		return nil
 	}
-	if err := s.check(); err != nil {
+	if err := s.checkWrite("uid expunge"); err != nil {
 		return err
 	}
 	if !s.c.caps.Has(imap.CapUIDPlus) {
