@@ -150,6 +150,10 @@ type Step struct {
 	// WhenInline reports that When appears verbatim on the single line at
 	// WhenPos, so columns inside the expression are columns in the file.
 	WhenInline bool
+	// WhenCols, when not nil, holds the file column of each character of
+	// When: set for single-line quoted values with escapes ('it''s',
+	// "a \"b\""), whose characters are not where WhenInline would put them.
+	WhenCols []int
 
 	// Sieve script: an absolute path after Validate (relative paths are
 	// resolved against the config file's directory).

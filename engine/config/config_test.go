@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -295,16 +296,17 @@ func TestSieveStepAndWhenPositions(t *testing.T) {
 	for i, want := range []struct {
 		pos    Pos
 		inline bool
+		cols   []int
 	}{
-		{Pos{"m.yaml", 6, 14}, false}, // escapes: not verbatim
-		{Pos{"m.yaml", 9, 13}, true},
-		{Pos{"m.yaml", 12, 13}, false},
-		{Pos{"m.yaml", 16, 14}, false},
-		{Pos{"m.yaml", 19, 14}, true},
+		{Pos{"m.yaml", 6, 14}, false, []int{14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28}}, // subject == \"a\"
+		{Pos{"m.yaml", 9, 13}, true, nil},
+		{Pos{"m.yaml", 12, 13}, false, nil},
+		{Pos{"m.yaml", 16, 14}, false, []int{14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28}}, // subject == ''a''
+		{Pos{"m.yaml", 19, 14}, true, nil},
 	} {
 		s := st[i+2]
-		if s.WhenPos != want.pos || s.WhenInline != want.inline {
-			t.Errorf("%s: WhenPos %v inline %v, want %v %v", s.Name, s.WhenPos, s.WhenInline, want.pos, want.inline)
+		if s.WhenPos != want.pos || s.WhenInline != want.inline || !slices.Equal(s.WhenCols, want.cols) {
+			t.Errorf("%s: WhenPos %v inline %v cols %v, want %v %v %v", s.Name, s.WhenPos, s.WhenInline, s.WhenCols, want.pos, want.inline, want.cols)
 		}
 	}
 }

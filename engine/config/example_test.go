@@ -31,7 +31,7 @@ func TestExampleConfig(t *testing.T) {
 				continue
 			}
 			spec := &exprrule.Spec{Name: s.Name, When: s.When, Stop: s.Stop,
-				Pos: exprrule.Pos(s.Pos), WhenPos: exprrule.Pos(s.WhenPos), WhenInline: s.WhenInline}
+				Pos: exprrule.Pos(s.Pos), WhenPos: exprrule.Pos(s.WhenPos), WhenInline: s.WhenInline, WhenCols: s.WhenCols}
 			for _, a := range s.Actions {
 				spec.Actions = append(spec.Actions, exprrule.Action{Kind: a.Kind, Arg: a.Arg, Pos: exprrule.Pos(a.Pos)})
 			}
@@ -84,7 +84,7 @@ func TestRuleErrorsLocated(t *testing.T) {
 	var steps []ruleset.Step
 	for _, s := range c.Rulesets[0].Steps {
 		spec := &exprrule.Spec{Name: s.Name, When: s.When, Stop: s.Stop,
-			Pos: exprrule.Pos(s.Pos), WhenPos: exprrule.Pos(s.WhenPos), WhenInline: s.WhenInline}
+			Pos: exprrule.Pos(s.Pos), WhenPos: exprrule.Pos(s.WhenPos), WhenInline: s.WhenInline, WhenCols: s.WhenCols}
 		for _, a := range s.Actions {
 			spec.Actions = append(spec.Actions, exprrule.Action{Kind: a.Kind, Arg: a.Arg, Pos: exprrule.Pos(a.Pos)})
 		}
@@ -93,7 +93,7 @@ func TestRuleErrorsLocated(t *testing.T) {
 	_, cerrs := ruleset.Compile("inbox", steps, nil)
 	want := []string{
 		`config.yaml:4:14: rule "invoices": when: unknown name subjet (hint: did you mean subject?)`,
-		`config.yaml:7:14: rule "boss": when: invalid operation: > (mismatched types int and string) (at line 1, column 44 of the expression)`,
+		`config.yaml:7:59: rule "boss": when: invalid operation: > (mismatched types int and string)`,
 		`config.yaml:8:18: rule "boss": actions[0]: flag: unknown system flag "\\Important" (hint: system flags are \Seen, \Answered, \Flagged, \Deleted, \Draft; a keyword (label) has no backslash)`,
 		`config.yaml:10:31: rule "plain": when: an address has no field adress (hint: did you mean address?)`,
 		`config.yaml:13:13: rule "block": when: unknown name lst_id (at line 2, column 1 of the expression) (hint: did you mean list_id?)`,

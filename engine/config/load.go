@@ -376,7 +376,7 @@ func (d *decoder) step(n *yaml.Node, path string) Step {
 			s.Name = d.str(k, v, p)
 		case "when":
 			s.When = d.str(k, v, p)
-			s.WhenPos, s.WhenInline = d.exprPos(v)
+			s.WhenPos, s.WhenInline, s.WhenCols = d.exprPos(v)
 		case "stop":
 			s.Stop = d.boolean(k, v, p)
 		case "sieve":
@@ -416,27 +416,71 @@ func (d *decoder) step(n *yaml.Node, path string) Step {
 }
 
 // exprPos returns the position of the first character of the scalar's
-// value and whether the value appears verbatim on that one line.
-func (d *decoder) exprPos(v *yaml.Node) (Pos, bool) {
+// value, whether the value appears verbatim on that one line, and, for a
+// single-line quoted value with escapes, the column of each character.
+func (d *decoder) exprPos(v *yaml.Node) (Pos, bool, []int) {
 	p := d.pos(v)
 	if v.Kind != yaml.ScalarNode {
-		return p, false
+		return p, false, nil
 	}
-	switch v.Style {
-	case yaml.SingleQuotedStyle, yaml.DoubleQuotedStyle:
+	quoted := v.Style == yaml.SingleQuotedStyle || v.Style == yaml.DoubleQuotedStyle
+	switch {
+	case quoted:
 		p.Col++
-	case 0, yaml.FlowStyle:
+	case v.Style == 0 || v.Style == yaml.FlowStyle:
 	default: // literal and folded block scalars start on the next line
-		return p, false
+		return p, false, nil
 	}
 	if strings.Contains(v.Value, "\n") || p.Line < 1 || p.Line > len(d.lines) {
-		return p, false
+		return p, false, nil
 	}
 	line := []rune(strings.TrimSuffix(d.lines[p.Line-1], "\r"))
 	if p.Col-1 > len(line) {
-		return p, false
+		return p, false, nil
 	}
-	return p, strings.HasPrefix(string(line[p.Col-1:]), v.Value)
+	rest := line[p.Col-1:]
+	if strings.HasPrefix(string(rest), v.Value) {
+		return p, true, nil
+	}
+	if !quoted {
+		return p, false, nil
+	}
+	return p, false, quotedCols(rest, p.Col, v.Style == yaml.DoubleQuotedStyle, len([]rune(v.Value)))
+}
+
+// quotedCols maps each character of a quoted scalar's value to its column
+// in src (the line after the opening quote, starting at column col), or
+// returns nil when the value does not end on this line as expected.
+func quotedCols(src []rune, col int, double bool, want int) []int {
+	cols := make([]int, 0, want)
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case double && c == '"', !double && c == '\'' && (i+1 >= len(src) || src[i+1] != '\''):
+			if len(cols) != want {
+				return nil
+			}
+			return cols
+		case !double && c == '\'':
+			cols = append(cols, col+i)
+			i++ // '' is one quote
+		case double && c == '\\' && i+1 < len(src):
+			cols = append(cols, col+i)
+			switch src[i+1] {
+			case 'x':
+				i += 3
+			case 'u':
+				i += 5
+			case 'U':
+				i += 9
+			default:
+				i++
+			}
+		default:
+			cols = append(cols, col+i)
+		}
+	}
+	return nil
 }
 
 // action decodes one `{kind: arg}` item.

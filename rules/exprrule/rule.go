@@ -48,6 +48,9 @@ type Spec struct {
 	// WhenPos just after any opening quote), so a column inside the
 	// expression maps to a column in the file.
 	WhenInline bool
+	// WhenCols, when not nil, holds the file column of each character of
+	// When (on WhenPos's line), for single-line quoted values with escapes.
+	WhenCols []int
 }
 
 // Action is one action of a rule: Kind is move, copy, flag, unflag or
@@ -256,9 +259,14 @@ func whenError(spec Spec, pos Pos, err error, maxNodes uint) *Error {
 	case reBadArg.MatchString(fe.Message):
 		e.Msg = strings.TrimSpace(fe.Message)
 	}
-	if spec.WhenInline && fe.Line == 1 {
+	switch {
+	case spec.WhenInline && fe.Line == 1:
 		e.Pos.Col += fe.Column
-	} else {
+	case spec.WhenCols != nil && fe.Line == 1 && fe.Column < len(spec.WhenCols):
+		e.Pos.Col = spec.WhenCols[fe.Column]
+	case spec.WhenCols != nil && fe.Line == 1 && fe.Column == len(spec.WhenCols) && fe.Column > 0:
+		e.Pos.Col = spec.WhenCols[fe.Column-1] + 1 // at the end ("unexpected token EOF")
+	default:
 		e.Msg += fmt.Sprintf(" (at line %d, column %d of the expression)", fe.Line, fe.Column+1)
 	}
 	return e

@@ -316,3 +316,28 @@ func TestNumber(t *testing.T) {
 		}
 	}
 }
+
+func TestWhenCols(t *testing.T) {
+	// when: "subject == \"a\" && sizee > 1" with the opening quote at
+	// column 13: each \" is two file columns for one character.
+	when := `subject == "a" && sizee > 1`
+	var cols []int
+	c := 14
+	for i := range len(when) {
+		cols = append(cols, c)
+		c++
+		if i == 11 || i == 13 {
+			c++
+		}
+	}
+	_, errs := Compile(Spec{Name: "x", When: when, Stop: true, WhenPos: pos(7, 14), WhenCols: cols}, nil)
+	want := `config.yaml:7:34: rule "x": when: unknown name sizee (hint: did you mean size?)`
+	if len(errs) != 1 || errs[0].Error() != want {
+		t.Errorf("errors = %v\nwant %s", errs, want)
+	}
+	_, errs = Compile(Spec{Name: "x", When: `subject ==`, Stop: true, WhenPos: pos(7, 14), WhenCols: []int{14, 15, 16, 17, 18, 19, 20, 21, 22, 23}}, nil)
+	want = `config.yaml:7:23: rule "x": when: unexpected token EOF`
+	if len(errs) != 1 || errs[0].Error() != want {
+		t.Errorf("errors = %v\nwant %s", errs, want)
+	}
+}

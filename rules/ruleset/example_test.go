@@ -31,7 +31,7 @@ func defs(c *config.Config) []ruleset.Def {
 				continue
 			}
 			spec := &exprrule.Spec{Name: s.Name, When: s.When, Stop: s.Stop,
-				Pos: exprrule.Pos(s.Pos), WhenPos: exprrule.Pos(s.WhenPos), WhenInline: s.WhenInline}
+				Pos: exprrule.Pos(s.Pos), WhenPos: exprrule.Pos(s.WhenPos), WhenInline: s.WhenInline, WhenCols: s.WhenCols}
 			for _, a := range s.Actions {
 				spec.Actions = append(spec.Actions, exprrule.Action{Kind: a.Kind, Arg: a.Arg, Pos: exprrule.Pos(a.Pos)})
 			}
