@@ -14,9 +14,11 @@ import (
 //
 //   - `tag LOGIN ...` keeps only the tag and command; a literal that follows
 //     (a user name or password sent as {n}) is redacted too;
-//   - `tag AUTHENTICATE MECH ...` keeps the mechanism; every client line
-//     until the server's tagged reply for that tag is redacted (SASL
-//     responses carry the password or token).
+//   - `tag AUTHENTICATE MECH ...` keeps the mechanism; every following
+//     client line without a space is redacted (SASL responses are base64:
+//     they carry the password or token), up to the next command, which
+//     always has a space. This does not depend on the order in which the
+//     two directions are traced.
 //
 // We wrap the connection ourselves rather than use go-imap's DebugWriter:
 // that one tees both directions into one writer from two goroutines, so a
@@ -25,8 +27,8 @@ type tracer struct {
 	mu         sync.Mutex
 	w          io.Writer
 	cbuf, sbuf []byte
-	redactNext bool   // next client line is a literal of a LOGIN
-	authTag    string // AUTHENTICATE in progress under this tag
+	redactNext bool // next client line is a literal of a LOGIN
+	inAuth     bool // after AUTHENTICATE, until the next command
 }
 
 const redacted = "<redacted>"
@@ -57,9 +59,6 @@ func (t *tracer) server(p []byte) {
 		}
 		line := strings.TrimRight(string(t.sbuf[:i]), "\r")
 		t.sbuf = t.sbuf[i+1:]
-		if t.authTag != "" && strings.HasPrefix(line, t.authTag+" ") {
-			t.authTag = ""
-		}
 		t.emit("S: ", line)
 	}
 }
@@ -69,13 +68,13 @@ func (t *tracer) redactClient(line string) string {
 		t.redactNext = strings.HasSuffix(line, "}")
 		return redacted
 	}
-	if t.authTag != "" {
+	if t.inAuth {
 		// SASL responses are base64: no spaces. A line with a space is
 		// the next command.
 		if !strings.Contains(line, " ") {
 			return redacted
 		}
-		t.authTag = ""
+		t.inAuth = false
 	}
 	f := strings.SplitN(line, " ", 4)
 	if len(f) >= 2 {
@@ -84,7 +83,7 @@ func (t *tracer) redactClient(line string) string {
 			t.redactNext = strings.HasSuffix(line, "}")
 			return f[0] + " LOGIN " + redacted
 		case "AUTHENTICATE":
-			t.authTag = f[0]
+			t.inAuth = true
 			if len(f) >= 3 {
 				return f[0] + " AUTHENTICATE " + f[2] + " " + redacted
 			}

@@ -7,11 +7,14 @@ import (
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/mailwarden/mailwarden/rules"
 )
 
 // Fetched is one message as fetched for the rule engine.
 type Fetched struct {
-	UID          uint32
+	UID uint32
+	// Flags as the server sent them, system flags in canonical case
+	// (`\Seen`).
 	Flags        []string
 	Size         int64 // RFC822.SIZE
 	InternalDate time.Time
@@ -103,7 +106,9 @@ func (s *Session) fetch(ctx context.Context, set imap.UIDSet, whole bool) ([]Fet
 				Flags:        make([]string, len(m.Flags)),
 			}
 			for i, fl := range m.Flags {
-				f.Flags[i] = string(fl)
+				// Some servers (imapmemserver) send system flags in
+				// lower case: `\flagged`.
+				f.Flags[i] = rules.CanonicalFlag(string(fl))
 			}
 			out = append(out, f)
 		}

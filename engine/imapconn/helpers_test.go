@@ -90,9 +90,11 @@ func msgID(f Fetched) string {
 	return ""
 }
 
+// hasFlag checks system flags by exact spelling (Fetched canonicalises
+// them) and keywords case-insensitively (imapmemserver lower-cases them).
 func hasFlag(f Fetched, flag string) bool {
 	for _, x := range f.Flags {
-		if strings.EqualFold(x, flag) {
+		if x == flag || (!strings.HasPrefix(flag, `\`) && strings.EqualFold(x, flag)) {
 			return true
 		}
 	}

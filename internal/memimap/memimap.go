@@ -11,7 +11,10 @@
 //   - special-use attributes can never be set, so LIST RETURN (SPECIAL-USE)
 //     finds nothing: callers fall back to a mailbox name;
 //   - no QUOTA, no CONDSTORE/QRESYNC;
-//   - IDLE without a selected mailbox returns at once.
+//   - flags are stored lower-cased, keywords included: `\flagged`, `$work`
+//     (IMAP compares them case-insensitively; Dovecot keeps the case);
+//   - a MOVE reports its EXPUNGEs twice to the moving session, so go-imap's
+//     message count for that session goes wrong (Dovecot is fine).
 //
 // IDLE polls the mailbox every 10 ms instead of using imapmemserver's
 // notification, which can miss a message delivered just as IDLE starts.
