@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"mime"
 	"net"
 	"sort"
@@ -18,7 +19,6 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/emersion/go-message/charset"
-	"log/slog"
 )
 
 // Client is one authenticated IMAP connection. It is not safe for
@@ -75,7 +75,8 @@ func Dial(ctx context.Context, opts *Options) (*Client, error) {
 		cl.c.Close()
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
-	log.Debug("imap connected", "tls", opts.TLS.String(), "elapsed", time.Since(start))
+	log.Debug("imap connected", "tls", opts.TLS.String(), "elapsed", time.Since(start),
+		"move", cl.caps.Has(imap.CapMove), "uidplus", cl.caps.Has(imap.CapUIDPlus), "idle", cl.caps.Has(imap.CapIdle))
 	return cl, nil
 }
 

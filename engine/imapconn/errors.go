@@ -73,19 +73,15 @@ func IsPermanent(err error) bool {
 	if isTransport(err) {
 		return false
 	}
-	var authErr *AuthError
-	if errors.As(err, &authErr) {
-		var imapErr *imap.Error
-		if errors.As(err, &imapErr) {
-			return imapErr.Type != imap.StatusResponseTypeBye && !transientCode(imapErr.Code)
-		}
-		return true // e.g. an OAuth2 error challenge
-	}
 	var imapErr *imap.Error
 	if errors.As(err, &imapErr) {
 		// BYE (e.g. a greeting "* BYE too many connections") is the server
 		// going away, not an answer about the request.
 		return imapErr.Type != imap.StatusResponseTypeBye && !transientCode(imapErr.Code)
+	}
+	var authErr *AuthError
+	if errors.As(err, &authErr) {
+		return true // rejected without a status response: an OAuth2 error challenge
 	}
 	// TLS spoken to a plaintext port (or the reverse): the port or TLS mode
 	// is misconfigured.
