@@ -25,6 +25,7 @@ func fakeOptions(f *fakeServer, auth Auth) *Options {
 }
 
 func TestCancelDuringBlockingCall(t *testing.T) {
+	t.Parallel()
 	f := startFake(t, "IMAP4rev1 AUTH=PLAIN", true)
 	c := dialT(t, fakeOptions(f, pw("pass")))
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
@@ -47,6 +48,7 @@ func TestCancelDuringBlockingCall(t *testing.T) {
 }
 
 func TestDialTimeoutOnSilentServer(t *testing.T) {
+	t.Parallel()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -18,6 +18,7 @@ type Session struct {
 	name        string
 	uidValidity uint32
 	uidNext     uint32
+	numMessages uint32
 	readOnly    bool
 	specialUse  map[string]string // lower-case attribute → mailbox; nil until listed
 }
@@ -53,7 +54,8 @@ func (c *Client) selectMailbox(ctx context.Context, mailbox string, readOnly boo
 		c.mu.Unlock()
 		return nil, fmt.Errorf("%s %q: %w", verb, mailbox, err)
 	}
-	s := &Session{c: c, name: mailbox, uidValidity: data.UIDValidity, uidNext: uint32(data.UIDNext), readOnly: readOnly}
+	s := &Session{c: c, name: mailbox, uidValidity: data.UIDValidity, uidNext: uint32(data.UIDNext),
+		numMessages: data.NumMessages, readOnly: readOnly}
 	c.mu.Lock()
 	c.sel = s
 	c.mu.Unlock()
@@ -73,14 +75,10 @@ func (s *Session) Selected() (name string, uidValidity uint32) { return s.name, 
 // not): a lower bound for the UID of the next message.
 func (s *Session) UIDNext() uint32 { return s.uidNext }
 
-// NumMessages is the current message count, kept up to date by EXISTS and
-// EXPUNGE responses.
-func (s *Session) NumMessages() uint32 {
-	if mb := s.c.c.Mailbox(); mb != nil {
-		return mb.NumMessages
-	}
-	return 0
-}
+// NumMessages is the message count (EXISTS) the server announced at SELECT
+// time. It is not kept up to date: go-imap's own count is set after Select
+// returns, racing with the caller, so it is not exposed.
+func (s *Session) NumMessages() uint32 { return s.numMessages }
 
 // Caps reports MOVE (RFC 6851) and UIDPLUS (RFC 4315).
 func (s *Session) Caps() actions.Caps {

@@ -1,0 +1,63 @@
+package engine
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"os"
+
+	"github.com/mailwarden/mailwarden/engine/config"
+	"github.com/mailwarden/mailwarden/engine/imapconn"
+)
+
+// DialOptions turns an account's config into connection options. The
+// secret is not read here: Auth reads it from its source at each dial, so
+// a rotated password or a refreshed OAuth2 token is picked up.
+func DialOptions(a *config.Account, log *slog.Logger) (*imapconn.Options, error) {
+	o := &imapconn.Options{
+		Host:              a.Host,
+		Port:              a.Port,
+		InsecurePlaintext: a.InsecurePlaintext,
+		Username:          a.Username,
+		Logger:            log,
+	}
+	switch a.TLS {
+	case config.TLSNone:
+		o.TLS = imapconn.TLSNone
+	case config.TLSStartTLS:
+		o.TLS = imapconn.TLSStartTLS
+	default:
+		o.TLS = imapconn.TLSImplicit
+	}
+	if a.TLSServerName != "" {
+		o.TLSConfig = &tls.Config{ServerName: a.TLSServerName}
+	}
+	if a.TLSCAFile != "" {
+		pem, err := os.ReadFile(a.TLSCAFile)
+		if err != nil {
+			return nil, fmt.Errorf("account %q: tls_ca_file: %w", a.Name, err)
+		}
+		pool, err := x509.SystemCertPool()
+		if err != nil || pool == nil {
+			pool = x509.NewCertPool()
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("account %q: tls_ca_file %s: no PEM certificate found", a.Name, a.TLSCAFile)
+		}
+		o.RootCAs = pool
+	}
+	if a.OAuth2 != nil {
+		o.Auth = imapconn.OAuth2{Mechanism: oauthMech(a.OAuth2.Mechanism), Token: a.Secret}
+	} else {
+		o.Auth = imapconn.Password{Password: a.Secret}
+	}
+	return o, nil
+}
+
+func oauthMech(m string) string {
+	if m == config.MechOAuthBearer {
+		return imapconn.OAUTHBEARER
+	}
+	return imapconn.XOAUTH2
+}

@@ -1,0 +1,203 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+	"time"
+
+	"github.com/mailwarden/mailwarden/actions"
+	"github.com/mailwarden/mailwarden/engine/config"
+	"github.com/mailwarden/mailwarden/engine/imapconn"
+	"github.com/mailwarden/mailwarden/engine/state"
+	"github.com/mailwarden/mailwarden/engine/watch"
+	"github.com/mailwarden/mailwarden/rules/ruleset"
+)
+
+// Options configure an Engine. Nil means defaults.
+type Options struct {
+	// DryRun logs every planned action and changes nothing: no IMAP
+	// command that modifies mail, no checkpoint, journal or placement
+	// written.
+	DryRun bool
+	// Logger receives everything; nil discards.
+	Logger *slog.Logger
+	// Observe is called for each processed message (the demo prints it).
+	Observe func(Event)
+	// Ready is called whenever a watcher has caught up and waits for mail.
+	Ready func(account, mailbox string)
+	// Backoff bounds reconnect delays; zero fields take watch's defaults.
+	Backoff watch.Backoff
+	// StopTimeout bounds how long Run waits for watchers after its
+	// context is done. Default 10s.
+	StopTimeout time.Duration
+	// Dial overrides how connections are made (tests); nil uses
+	// DialOptions and imapconn.Dial.
+	Dial func(ctx context.Context, a *config.Account) (*imapconn.Client, error)
+}
+
+// Engine runs the watchers of one config.
+type Engine struct {
+	cfg   *config.Config
+	sets  map[string]*ruleset.Set
+	store *state.Store
+	o     Options
+	log   *slog.Logger
+}
+
+// New returns an Engine for cfg with its compiled rule sets (from
+// CompileRulesets) and open state store.
+func New(cfg *config.Config, sets map[string]*ruleset.Set, store *state.Store, opts *Options) *Engine {
+	e := &Engine{cfg: cfg, sets: sets, store: store}
+	if opts != nil {
+		e.o = *opts
+	}
+	if e.o.StopTimeout <= 0 {
+		e.o.StopTimeout = 10 * time.Second
+	}
+	e.log = e.o.Logger
+	if e.log == nil {
+		e.log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return e
+}
+
+// unit is one supervised watcher.
+type unit struct {
+	account *config.Account
+	watch   config.Watch
+	w       *watch.Watcher
+	log     *slog.Logger
+}
+
+// Run starts every watcher and blocks until ctx is done or every watcher
+// has stopped on a permanent error. It returns the permanent errors.
+func (e *Engine) Run(ctx context.Context) error {
+	var checkpoints watch.Checkpoints = e.store
+	var placements Placements = e.store
+	var journal actions.Journal = e.store
+	if e.o.DryRun {
+		checkpoints = &watch.DryRunCheckpoints{Store: e.store}
+		journal = nil
+		e.log.Warn("dry run: planned actions are logged, nothing is changed on the server or in the state file")
+	}
+
+	var units []*unit
+	for i := range e.cfg.Accounts {
+		a := &e.cfg.Accounts[i]
+		log := e.log.With("account", a.Name)
+		exec := actions.New(&actions.Options{Account: a.Name, DryRun: e.o.DryRun, Logger: e.log, Journal: journal})
+		dial, err := e.dialer(a, log)
+		if err != nil {
+			return err
+		}
+		for _, wc := range a.Watch {
+			set := e.sets[wc.Ruleset]
+			if set == nil {
+				return fmt.Errorf("account %q: watch %q: rule set %q was not compiled", a.Name, wc.Mailbox, wc.Ruleset)
+			}
+			p := &Pipeline{
+				Account: a.Name, Mailbox: wc.Mailbox, RulesetName: wc.Ruleset,
+				Rules: set, Exec: exec, Placements: placements, Logger: e.log, Observe: e.o.Observe,
+			}
+			var ready func()
+			if e.o.Ready != nil {
+				acct, mbox := a.Name, wc.Mailbox
+				ready = func() { e.o.Ready(acct, mbox) }
+			}
+			w := watch.New(watch.Options{
+				Account: a.Name, Mailbox: wc.Mailbox, Dial: dial, State: checkpoints,
+				Handle: p.Handle, FetchBody: set.NeedsBody(), StartAll: wc.Start == config.StartAll,
+				IdleRefresh: a.IdleRefresh, PollInterval: wc.PollInterval, Backoff: e.o.Backoff,
+				Logger: e.log, Ready: ready,
+			})
+			units = append(units, &unit{account: a, watch: wc, w: w, log: log.With("mailbox", wc.Mailbox)})
+		}
+	}
+	if len(units) == 0 {
+		return errors.New("nothing to watch: no account has a watch entry")
+	}
+	e.log.Info("mailwarden running", "watchers", len(units), "state", e.store.Path(), "dry_run", e.o.DryRun)
+
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	done := make(chan struct{})
+	for _, u := range units {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := e.supervise(ctx, u); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("account %q mailbox %q: %w", u.account.Name, u.watch.Mailbox, err))
+				mu.Unlock()
+			}
+		}()
+	}
+	go func() { wg.Wait(); close(done) }()
+
+	select {
+	case <-done:
+	case <-ctx.Done():
+		t := time.NewTimer(e.o.StopTimeout)
+		defer t.Stop()
+		select {
+		case <-done:
+		case <-t.C:
+			e.log.Error("watchers did not stop in time; exiting anyway", "timeout", e.o.StopTimeout)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return errors.Join(errs...)
+}
+
+// dialer returns the function a watcher uses to connect.
+func (e *Engine) dialer(a *config.Account, log *slog.Logger) (func(context.Context) (*imapconn.Client, error), error) {
+	if e.o.Dial != nil {
+		return func(ctx context.Context) (*imapconn.Client, error) { return e.o.Dial(ctx, a) }, nil
+	}
+	opts, err := DialOptions(a, log)
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context) (*imapconn.Client, error) { return imapconn.Dial(ctx, opts) }, nil
+}
+
+// supervise runs a watcher until ctx is done or it fails permanently,
+// restarting it after a panic.
+func (e *Engine) supervise(ctx context.Context, u *unit) error {
+	b := watch.Backoff{Min: time.Second, Max: time.Minute, HealthyAfter: time.Minute}
+	for {
+		start := time.Now()
+		err, panicked := runRecovered(ctx, u.w)
+		if !panicked {
+			return err
+		}
+		b.Healthy(time.Since(start))
+		delay := b.Next()
+		u.log.Error("watcher panicked; restarting", "panic", err, "retry_in", delay.Round(time.Millisecond))
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+func runRecovered(ctx context.Context, w *watch.Watcher) (err error, panicked bool) {
+	defer func() {
+		if r := recover(); r != nil {
+			err, panicked = fmt.Errorf("%v\n%s", r, debug.Stack()), true
+		}
+	}()
+	return w.Run(ctx), false
+}

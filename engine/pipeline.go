@@ -1,0 +1,199 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"time"
+
+	"github.com/mailwarden/mailwarden/actions"
+	"github.com/mailwarden/mailwarden/engine/imapconn"
+	"github.com/mailwarden/mailwarden/engine/message"
+	"github.com/mailwarden/mailwarden/engine/state"
+	"github.com/mailwarden/mailwarden/rules"
+)
+
+// Placements remembers where the daemon put messages (no loops).
+// *state.Store implements it.
+type Placements interface {
+	MarkPlaced(account, mailbox string, destUID uint32, p state.Placement) error
+	PlacedBy(account, mailbox string, uid uint32, messageID string) (state.Placement, bool, error)
+}
+
+// Event reports what happened to one message; the demo and tests observe it.
+type Event struct {
+	Account, Mailbox string
+	Message          *rules.Message
+	Plan             rules.Plan
+	// Skipped is non-empty when the message was not evaluated, and says why.
+	Skipped string
+	// Err is the evaluation error (the message was kept) or the apply
+	// error (the plan did not fully apply).
+	Err    error
+	DryRun bool
+}
+
+// Pipeline evaluates the messages of one watched mailbox with one rule set
+// and applies the plans. It is the only place where fetched mail meets
+// rules, for watchers and backfill alike.
+type Pipeline struct {
+	Account, Mailbox string
+	RulesetName      string
+	Rules            rules.Evaluator
+	Exec             *actions.Executor
+	// Placements may be nil (no loop protection, e.g. for `test`).
+	Placements Placements
+	Logger     *slog.Logger
+	// Observe, if set, is called for every message after its batch is
+	// applied.
+	Observe func(Event)
+}
+
+func (p *Pipeline) log() *slog.Logger {
+	if p.Logger == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return p.Logger
+}
+
+// Evaluate runs the rule set over m. A panic inside a rule is recovered and
+// returned as an error; on any error the returned plan is the zero Plan
+// (keep), RFC 5228 §2.10.6.
+func Evaluate(ctx context.Context, ev rules.Evaluator, m *rules.Message) (plan rules.Plan, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			plan, err = rules.Plan{}, &rules.PanicError{Rule: "(rule set)", Value: r, Stack: debug.Stack()}
+		}
+	}()
+	plan, err = ev.Evaluate(ctx, m)
+	if err != nil {
+		return rules.Plan{Trace: plan.Trace}, err
+	}
+	return plan, nil
+}
+
+// Handle processes one fetched batch: it is a watch.Handler.
+func (p *Pipeline) Handle(ctx context.Context, sess *imapconn.Session, batch []imapconn.Fetched) error {
+	msgs := make([]*rules.Message, len(batch))
+	for i, f := range batch {
+		msgs[i] = message.Parse(f.Raw, message.Meta{
+			Account: p.Account, Mailbox: p.Mailbox, UID: f.UID, Flags: f.Flags,
+			Size: f.Size, InternalDate: f.InternalDate, HeaderOnly: f.HeaderOnly,
+		})
+	}
+	return p.Process(ctx, sess, msgs)
+}
+
+// Process evaluates msgs (all from the mailbox mb has selected) and applies
+// their plans in one batch. It returns an error only when the batch should
+// be retried on a new connection (the connection broke, the journal failed);
+// a message whose rules failed is kept and logged, and one the server
+// refused is left in place and logged.
+func (p *Pipeline) Process(ctx context.Context, mb actions.Mailbox, msgs []*rules.Message) error {
+	log := p.log().With("account", p.Account, "mailbox", p.Mailbox)
+	start := time.Now()
+	items := make([]actions.Item, 0, len(msgs))
+	events := make([]Event, 0, len(msgs))
+	for _, m := range msgs {
+		ev := Event{Account: p.Account, Mailbox: p.Mailbox, Message: m, DryRun: p.Exec.DryRun()}
+		if p.Placements != nil {
+			if pl, ok, err := p.Placements.PlacedBy(p.Account, p.Mailbox, m.UID, m.MessageID()); err != nil {
+				log.Warn("placement lookup failed; evaluating anyway", "uid", m.UID, "err", err)
+			} else if ok && pl.Ruleset == p.RulesetName {
+				ev.Skipped = fmt.Sprintf("placed here from %s by rule set %q (no loops)", pl.From, pl.Ruleset)
+				log.Debug("skipping message the daemon placed here itself", "uid", m.UID, "from", pl.From, "ruleset", pl.Ruleset)
+				events = append(events, ev)
+				continue
+			}
+		}
+		plan, err := Evaluate(ctx, p.Rules, m)
+		if err != nil {
+			ev.Err = err
+			attrs := []any{"uid", m.UID, "message_id", m.MessageID(), "err", err}
+			if pe, ok := err.(*rules.PanicError); ok {
+				attrs = append(attrs, "stack", string(pe.Stack))
+			}
+			log.Error("rule evaluation failed; message kept where it is", attrs...)
+		}
+		ev.Plan = plan
+		items = append(items, actions.Item{Message: m, Plan: plan})
+		events = append(events, ev)
+	}
+
+	// Mark intended placements by Message-ID before moving, so the
+	// destination's watcher, which may see the new message before Apply
+	// returns, already knows it is ours.
+	p.markPlacements(items, nil, log)
+	rep, err := p.Exec.Apply(ctx, mb, items)
+	if err != nil {
+		return err
+	}
+	p.markPlacements(items, rep.Placed, log)
+	for i := range events {
+		if events[i].Message != nil && events[i].Err == nil {
+			events[i].Err = rep.Failed[events[i].Message.UID]
+		}
+	}
+	if err := rep.Err(); err != nil && retryable(rep) {
+		return err
+	}
+	log.Info("batch processed", "messages", len(msgs), "acted_on", rep.Messages,
+		"moved", rep.Ops[actions.OpMove], "copied", rep.Ops[actions.OpCopy], "flag_changes", rep.Ops[actions.OpFlag]+rep.Ops[actions.OpUnflag],
+		"failed", len(rep.Failed), "commands", rep.Commands, "skipped_journaled", rep.Skipped, "took", time.Since(start).Round(time.Millisecond))
+	if p.Observe != nil {
+		for _, ev := range events {
+			p.Observe(ev)
+		}
+	}
+	return nil
+}
+
+// retryable reports whether any failure is worth retrying on a new
+// connection (network trouble), rather than a definitive NO from the server.
+func retryable(rep *actions.Report) bool {
+	for _, err := range rep.Failed {
+		if imapconn.IsTemporary(err) {
+			return true
+		}
+	}
+	return false
+}
+
+// markPlacements records where messages went. With placed == nil it marks
+// every planned destination by Message-ID (before the move); otherwise it
+// marks the actual destinations with their new UIDs.
+func (p *Pipeline) markPlacements(items []actions.Item, placed []actions.Placed, log *slog.Logger) {
+	if p.Placements == nil || p.Exec.DryRun() {
+		return
+	}
+	byUID := make(map[uint32]*rules.Message, len(items))
+	for _, it := range items {
+		byUID[it.Message.UID] = it.Message
+	}
+	mark := func(mailbox string, destUID uint32, m *rules.Message) {
+		if destUID == 0 && m.MessageID() == "" {
+			return
+		}
+		err := p.Placements.MarkPlaced(p.Account, mailbox, destUID, state.Placement{Ruleset: p.RulesetName, MessageID: m.MessageID(), From: p.Mailbox})
+		if err != nil {
+			log.Warn("could not record placement; the destination's watcher may run the rules again", "uid", m.UID, "err", err)
+		}
+	}
+	if placed == nil {
+		for _, it := range items {
+			for _, d := range it.Plan.Deliveries {
+				if !rules.IsSpecialUse(d.Mailbox) {
+					mark(d.Mailbox, 0, it.Message)
+				}
+			}
+		}
+		return
+	}
+	for _, pl := range placed {
+		if pl.DestUID != 0 {
+			mark(pl.Mailbox, pl.DestUID, byUID[pl.UID])
+		}
+	}
+}

@@ -1,0 +1,328 @@
+// Package watch runs one mailbox's watch loop: connect, select, catch up
+// from the checkpoint, IDLE, fetch what arrived, hand it off, advance the
+// checkpoint, and reconnect with capped, jittered backoff when anything
+// breaks. One Watcher owns one IMAP connection (go-imap's IDLE holds the
+// connection's encoder, so a connection cannot IDLE on two mailboxes).
+//
+// Invariants:
+//
+//   - Once and only once: the checkpoint (UIDVALIDITY, last UID) advances
+//     only after the Handler returned nil for a batch, so a crash or a
+//     dropped connection re-fetches from the last applied UID; the actions
+//     journal makes re-applying a partly applied batch skip what was done.
+//   - First start processes only mail that arrives after it, unless
+//     StartAll. A UIDVALIDITY change (RFC 9051 §2.3.1.1: every old UID is
+//     void) is logged and handled like a first start.
+//   - Never silent: every failure is logged (once per distinct cause),
+//     every recovery too; a permanent failure (bad password, bad
+//     certificate) stops this watcher with an error rather than hammering
+//     the server, and the engine reports it.
+//   - The IDLE notification handler never blocks and never calls the
+//     client (it only signals a 1-slot channel, engine/imapconn); this loop
+//     does DONE → UID FETCH → IDLE. IDLE is re-issued every IdleRefresh with
+//     a NOOP in between as a health check, because servers and NATs drop
+//     idle connections long before RFC 2177's 29 minutes.
+//   - Servers without IDLE are polled with NOOP every PollInterval.
+package watch
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/mailwarden/mailwarden/engine/imapconn"
+	"github.com/mailwarden/mailwarden/engine/state"
+)
+
+// Handler processes one batch of newly fetched messages of the selected
+// mailbox. It returns nil once every message's plan was applied (or
+// definitively failed and was logged); an error makes the watcher drop the
+// connection and retry the same batch after reconnecting.
+type Handler func(ctx context.Context, sess *imapconn.Session, batch []imapconn.Fetched) error
+
+// Checkpoints stores how far each mailbox was processed; *state.Store
+// implements it, and DryRunCheckpoints keeps dry-run progress in memory.
+type Checkpoints interface {
+	Checkpoint(account, mailbox string) (state.Checkpoint, bool, error)
+	SetCheckpoint(account, mailbox string, cp state.Checkpoint) error
+}
+
+// Options configure a Watcher. Fields without a default are required.
+type Options struct {
+	Account string
+	Mailbox string
+	// Dial opens an authenticated connection to the account's server.
+	Dial func(ctx context.Context) (*imapconn.Client, error)
+	// State holds the checkpoint (a *state.Store, or an overlay in dry run).
+	State Checkpoints
+	// Handle processes each batch.
+	Handle Handler
+	// FetchBody fetches whole messages instead of headers (a rule reads
+	// the body). Default false.
+	FetchBody bool
+	// StartAll makes a first start process the mail already in the
+	// mailbox. Default false: only mail arriving from now on.
+	StartAll bool
+	// BatchSize caps the messages fetched per UID FETCH. Default 500.
+	BatchSize int
+	// IdleRefresh is how long one IDLE lasts before DONE + NOOP + IDLE.
+	// Default 10m.
+	IdleRefresh time.Duration
+	// PollInterval is the NOOP poll period when the server lacks IDLE.
+	// Default 1m.
+	PollInterval time.Duration
+	// Backoff bounds reconnect delays. Default 1s…5m, reset after 1m up.
+	Backoff Backoff
+	// Logger receives the watcher's lines. Nil discards.
+	Logger *slog.Logger
+	// Ready, if non-nil, is called after each catch-up, when the watcher
+	// is about to wait for new mail (tests and the demo use it).
+	Ready func()
+}
+
+// Watcher watches one mailbox of one account.
+type Watcher struct {
+	o    Options
+	log  *slog.Logger
+	fail failureLog
+}
+
+// New returns a Watcher; Run starts it.
+func New(o Options) *Watcher {
+	if o.BatchSize <= 0 {
+		o.BatchSize = 500
+	}
+	if o.IdleRefresh <= 0 {
+		o.IdleRefresh = 10 * time.Minute
+	}
+	if o.PollInterval <= 0 {
+		o.PollInterval = time.Minute
+	}
+	if o.Backoff.Min <= 0 {
+		o.Backoff.Min = time.Second
+	}
+	if o.Backoff.Max <= 0 {
+		o.Backoff.Max = 5 * time.Minute
+	}
+	if o.Backoff.HealthyAfter <= 0 {
+		o.Backoff.HealthyAfter = time.Minute
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	log = log.With("account", o.Account, "mailbox", o.Mailbox)
+	return &Watcher{o: o, log: log, fail: failureLog{log: log}}
+}
+
+// Run watches until ctx is done (then it returns nil) or a permanent error
+// occurs (then it returns that error).
+func (w *Watcher) Run(ctx context.Context) error {
+	for {
+		start := time.Now()
+		err := w.session(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		w.o.Backoff.Healthy(time.Since(start))
+		if imapconn.IsPermanent(err) {
+			w.log.Error("watcher stopped: permanent error (fix the config and restart)", "err", err)
+			return err
+		}
+		delay := w.o.Backoff.Next()
+		w.fail.failed(err, delay, time.Now())
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+	}
+}
+
+// errServerClosed marks a connection the server closed under us.
+var errServerClosed = errors.New("connection closed by server")
+
+// session is one connection's life: it returns when the connection fails
+// or ctx is done.
+func (w *Watcher) session(ctx context.Context) error {
+	c, err := w.o.Dial(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer c.Close()
+	sess, err := c.Select(ctx, w.o.Mailbox)
+	if err != nil {
+		return fmt.Errorf("select %q: %w", w.o.Mailbox, err)
+	}
+	last, err := w.checkpoint(ctx, sess)
+	if err != nil {
+		return err
+	}
+	w.fail.recovered(time.Now())
+	idle := true
+	for {
+		if last, err = w.catchUp(ctx, sess, last); err != nil {
+			return err
+		}
+		if w.o.Ready != nil {
+			w.o.Ready()
+		}
+		if idle {
+			err = w.idle(ctx, c, sess)
+			if errors.Is(err, imapconn.ErrNoIdle) {
+				w.log.Warn("server has no IDLE; polling", "interval", w.o.PollInterval)
+				idle = false
+				err = nil
+			}
+		} else {
+			err = w.poll(ctx, c, sess)
+		}
+		if err != nil {
+			return err
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+	}
+}
+
+// checkpoint loads (or on first start creates) the checkpoint and returns
+// the last processed UID.
+func (w *Watcher) checkpoint(ctx context.Context, sess *imapconn.Session) (uint32, error) {
+	_, uidValidity := sess.Selected()
+	cp, ok, err := w.o.State.Checkpoint(w.o.Account, w.o.Mailbox)
+	if err != nil {
+		return 0, err
+	}
+	if ok && cp.UIDValidity == uidValidity {
+		return cp.LastUID, nil
+	}
+	start := uint32(0)
+	if !w.o.StartAll {
+		if start, err = highestUID(ctx, sess); err != nil {
+			return 0, err
+		}
+	}
+	if ok {
+		w.log.Warn("UIDVALIDITY changed: old checkpoint void (RFC 9051 §2.3.1.1); starting over as on a first start",
+			"old_uidvalidity", cp.UIDValidity, "uidvalidity", uidValidity, "from_uid", start)
+	} else if w.o.StartAll {
+		w.log.Info("first start: processing all mail in the mailbox (start: all)")
+	} else {
+		w.log.Info("first start: processing only new mail (set start: all to process existing mail)", "from_uid", start)
+	}
+	err = w.o.State.SetCheckpoint(w.o.Account, w.o.Mailbox, state.Checkpoint{UIDValidity: uidValidity, LastUID: start})
+	return start, err
+}
+
+// catchUp fetches and hands off everything above last, batch by batch,
+// advancing the checkpoint after each.
+func (w *Watcher) catchUp(ctx context.Context, sess *imapconn.Session, last uint32) (uint32, error) {
+	_, uidValidity := sess.Selected()
+	for {
+		batch, err := sess.FetchNew(ctx, last, w.o.BatchSize, w.o.FetchBody)
+		if err != nil {
+			return last, fmt.Errorf("fetch new mail: %w", err)
+		}
+		if len(batch) == 0 {
+			return last, nil
+		}
+		if err := w.o.Handle(ctx, sess, batch); err != nil {
+			return last, fmt.Errorf("process UIDs %d-%d: %w", batch[0].UID, batch[len(batch)-1].UID, err)
+		}
+		for _, m := range batch {
+			last = max(last, m.UID)
+		}
+		if err := w.o.State.SetCheckpoint(w.o.Account, w.o.Mailbox, state.Checkpoint{UIDValidity: uidValidity, LastUID: last}); err != nil {
+			return last, err
+		}
+		if len(batch) < w.o.BatchSize {
+			return last, nil
+		}
+	}
+}
+
+// idle waits in IDLE (RFC 2177) until the server reports new mail, the
+// refresh period ends, the connection drops or ctx is done.
+func (w *Watcher) idle(ctx context.Context, c *imapconn.Client, sess *imapconn.Session) error {
+	// Drain a wake-up that arrived while we were fetching: that mail may be
+	// in the batch we just processed, but an extra FETCH costs little and a
+	// missed one would cost a message.
+	select {
+	case <-c.Updates():
+		return nil
+	default:
+	}
+	cmd, err := sess.Idle(ctx)
+	if err != nil {
+		return err
+	}
+	timer := time.NewTimer(w.o.IdleRefresh)
+	defer timer.Stop()
+	refresh := false
+	var closed bool
+	select {
+	case <-ctx.Done():
+	case <-c.Updates():
+	case <-timer.C:
+		refresh = true
+	case <-c.Closed():
+		closed = true
+	}
+	if closed {
+		return errServerClosed
+	}
+	if err := cmd.Stop(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return fmt.Errorf("idle: %w", err)
+	}
+	if refresh {
+		// Health check: a dead peer is noticed here rather than never.
+		if err := sess.Noop(ctx); err != nil {
+			return fmt.Errorf("noop after idle: %w", err)
+		}
+	}
+	return nil
+}
+
+// poll waits PollInterval and sends NOOP, which lets the server report
+// new messages (RFC 9051 §6.1.2).
+func (w *Watcher) poll(ctx context.Context, c *imapconn.Client, sess *imapconn.Session) error {
+	t := time.NewTimer(w.o.PollInterval)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-c.Closed():
+		return errServerClosed
+	case <-t.C:
+	}
+	if err := sess.Noop(ctx); err != nil {
+		return fmt.Errorf("noop: %w", err)
+	}
+	return nil
+}
+
+// highestUID returns the UID below which all current mail lies: UIDNEXT-1
+// from SELECT (RFC 9051 §7.3.1), or, when the server sent no UIDNEXT, the
+// highest UID a UID SEARCH ALL finds.
+func highestUID(ctx context.Context, sess *imapconn.Session) (uint32, error) {
+	if n := sess.UIDNext(); n > 0 {
+		return n - 1, nil
+	}
+	uids, err := sess.SearchUIDs(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("find the newest UID: %w", err)
+	}
+	if len(uids) == 0 {
+		return 0, nil
+	}
+	return uids[len(uids)-1], nil
+}
