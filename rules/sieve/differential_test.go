@@ -44,6 +44,8 @@ var deviations = map[string]string{
 	"regex_quoteregex":          "we implement the :quoteregex modifier of draft-ietf-sieve-regex; Pigeonhole 2.3 does not know it",
 	"err_date_part":             "an unknown date part is a compile error with a hint; Pigeonhole accepts it and the test never matches",
 	"err_date_zone":             "an invalid :zone is a compile error with a hint; Pigeonhole accepts it",
+	"fep_nested": "Pigeonhole 2.3.19 aborts nested foreverypart loops (\"program crossed loop boundary\", a bug); we run them as RFC 5703 §3 describes (the inner loop visits the descendants of the outer loop's part)",
+	"fileinto_empty_runtime": "fileinto of an empty mailbox name (built from variables) is a runtime error, so the message is kept; Pigeonhole records fileinto \"\"",
 	"unsupported_redirect_copy": "redirect, reject, vacation and envelope are compile errors: mail handled here is already delivered (RFC 6785)",
 }
 

@@ -96,6 +96,13 @@ func fmtFlags(flags []string) string {
 }
 
 func quote(s string) string {
+	// sieve-test prints control characters in names as "?".
+	s = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return '?'
+		}
+		return r
+	}, s)
 	s = strings.ReplaceAll(s, `"`, `\"`)
 	return fmt.Sprintf(`"%s"`, s)
 }

@@ -1,0 +1,380 @@
+package sieve
+
+import (
+	"mime"
+	"strings"
+
+	"github.com/mailwarden/mailwarden/rules"
+)
+
+// mime, foreverypart and extracttext (RFC 5703): the :mime/:anychild
+// options of header, address and exists (§4), the foreverypart loop and
+// break (§3), and extracttext (§7).
+
+func init() {
+	registerExtension("mime", "foreverypart", "extracttext")
+	registerCommand("foreverypart", "foreverypart", compileForeverypart)
+	registerCommand("break", "foreverypart", compileBreak)
+	registerCommand("extracttext", "extracttext", compileExtracttext)
+}
+
+type mimeOpt uint8
+
+const (
+	moNone mimeOpt = iota
+	moType
+	moSubtype
+	moContentType
+	moParam
+)
+
+type mimeOpts struct {
+	anychild bool
+	opt      mimeOpt
+	params   []*str
+}
+
+// mimeOpts reads :mime, :anychild and (for header) the value options.
+func (c *compiler) mimeOpts(n *node, p *parsedArgs, header bool) *mimeOpts {
+	if !p.has("mime") {
+		for _, t := range []string{"anychild", "type", "subtype", "contenttype", "param"} {
+			if a := p.tags[t]; a != nil {
+				if a.kind != aTag {
+					// :param's value; find the tag position from the node.
+					c.errorf(n.pos, "add :mime", ":%s needs :mime", t)
+				} else {
+					c.errorf(a.pos, "add :mime", "%s needs :mime", a.raw)
+				}
+			}
+		}
+		return nil
+	}
+	c.script.needsBody = true
+	o := &mimeOpts{anychild: p.has("anychild")}
+	switch p.grp["mimeopt"] {
+	case "type":
+		o.opt = moType
+	case "subtype":
+		o.opt = moSubtype
+	case "contenttype":
+		o.opt = moContentType
+	case "param":
+		o.opt = moParam
+		o.params = c.strs(p.tags["param"])
+	}
+	return o
+}
+
+// parts returns the parts a :mime test looks at: the current part (the
+// message outside foreverypart) and, with :anychild, its descendants.
+func (o *mimeOpts) parts(r *run) ([]*mimePart, error) {
+	tree, err := r.mimeTree()
+	if err != nil {
+		return nil, err
+	}
+	cur := r.part
+	if cur == nil {
+		cur = tree.root
+	}
+	if !o.anychild {
+		return []*mimePart{cur}, nil
+	}
+	var out []*mimePart
+	var walk func(p *mimePart)
+	walk = func(p *mimePart) {
+		out = append(out, p)
+		for _, c := range p.children {
+			walk(c)
+		}
+	}
+	walk(cur)
+	return out, nil
+}
+
+// mimeValues returns the values of header name in part p, transformed by
+// the :type/:subtype/:contenttype/:param option (RFC 5703 §4.2).
+func (o *mimeOpts) mimeValues(r *run, p *mimePart, name string, params []string) []string {
+	var out []string
+	isCT := strings.EqualFold(name, "content-type")
+	found := false
+	for _, f := range p.header {
+		if !strings.EqualFold(f.Name, name) {
+			continue
+		}
+		found = true
+		v := trimValue(f.Value)
+		if o.opt == moNone {
+			out = append(out, v)
+			continue
+		}
+		main, ps, err := mime.ParseMediaType(v)
+		if err != nil && main == "" {
+			main = strings.ToLower(strings.TrimSpace(strings.SplitN(v, ";", 2)[0]))
+		}
+		if isCT {
+			if t, s, _, ok := parseContentType(v); ok {
+				main = t + "/" + s
+			} else {
+				main = p.typ + "/" + p.sub
+				ps = p.params
+			}
+		}
+		out = append(out, mimeOptValues(o.opt, main, ps, params)...)
+	}
+	// A part without the header has no value, even for Content-Type
+	// (Pigeonhole does not apply the RFC 2045 §5.2 default here).
+	_ = found
+	return out
+}
+
+func mimeOptValues(opt mimeOpt, main string, ps map[string]string, params []string) []string {
+	t, s, _ := strings.Cut(main, "/")
+	switch opt {
+	case moType:
+		return []string{t}
+	case moSubtype:
+		return []string{s}
+	case moContentType:
+		return []string{main}
+	case moParam:
+		var out []string
+		for _, name := range params {
+			// A missing parameter is the empty string (as in Pigeonhole).
+			out = append(out, ps[strings.ToLower(name)])
+		}
+		return out
+	}
+	return nil
+}
+
+func (t *headerTest) evalMIME(r *run) (bool, error) {
+	parts, err := t.mime.parts(r)
+	if err != nil {
+		return false, err
+	}
+	p, err := t.m.prepare(r)
+	if err != nil {
+		return false, err
+	}
+	names := r.expandAll(t.names, t.consts)
+	var params []string
+	if t.mime.opt == moParam {
+		params = r.expandAll(t.mime.params, nil)
+	}
+	count := 0
+	for _, part := range parts {
+		for _, name := range names {
+			vals := t.mime.mimeValues(r, part, name, params)
+			if t.idx.n > 0 {
+				i := t.idx.n - 1
+				if t.idx.last {
+					i = len(vals) - t.idx.n
+				}
+				if i < 0 || i >= len(vals) {
+					vals = nil
+				} else {
+					vals = vals[i : i+1]
+				}
+			}
+			for _, v := range vals {
+				if t.m.kind == mCount {
+					count++
+				} else if p.test(r, v) {
+					return true, nil
+				}
+			}
+		}
+	}
+	if t.m.kind == mCount {
+		return p.testCount(count), nil
+	}
+	return false, nil
+}
+
+func (t *addressTest) evalMIME(r *run) (bool, error) {
+	parts, err := t.mime.parts(r)
+	if err != nil {
+		return false, err
+	}
+	for _, part := range parts {
+		ok, err := t.evalFields(r, part.header)
+		if err != nil || ok {
+			return ok, err
+		}
+	}
+	return false, nil
+}
+
+func (t *existsTest) evalMIME(r *run, names []string) (bool, error) {
+	parts, err := t.mime.parts(r)
+	if err != nil {
+		return false, err
+	}
+	for _, part := range parts {
+		all := true
+		for _, n := range names {
+			if _, ok := fieldValue(part.header, n); !ok {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// ---- foreverypart / break (RFC 5703 §3) ----
+
+type foreverypartCmd struct {
+	line int
+	name string
+	body []command
+}
+
+func compileForeverypart(c *compiler, n *node) command {
+	p, ok := c.args(n, []tagSpec{{name: "name", val: vString}}, nil)
+	if !ok || !c.noTests(n) {
+		return nil
+	}
+	if !n.hasBlock {
+		c.errorf(n.pos, usage("foreverypart"), "foreverypart needs a block")
+		return nil
+	}
+	c.script.needsBody = true
+	f := &foreverypartCmd{line: n.pos.Line}
+	if name, a := p.str("name"); a != nil {
+		f.name = name
+	}
+	c.loops = append(c.loops, f.name)
+	f.body = c.block(n.block)
+	c.loops = c.loops[:len(c.loops)-1]
+	return f
+}
+
+func (f *foreverypartCmd) exec(r *run) error {
+	r.line = f.line
+	tree, err := r.mimeTree()
+	if err != nil {
+		return err
+	}
+	outer := r.part
+	var parts []*mimePart
+	if outer == nil {
+		// At the top level the message itself is the first part, as in
+		// Pigeonhole.
+		parts = tree.all
+	} else {
+		var walk func(p *mimePart)
+		walk = func(p *mimePart) {
+			for _, c := range p.children {
+				parts = append(parts, c)
+				walk(c)
+			}
+		}
+		walk(outer)
+	}
+	defer func() { r.part = outer }()
+	for _, p := range parts {
+		r.loopIters++
+		if r.loopIters > DefaultMaxLoopIters {
+			return r.errorf("foreverypart ran more than %d times", DefaultMaxLoopIters)
+		}
+		r.part = p
+		if err := r.block(f.body); err != nil {
+			if b, ok := err.(*errBreak); ok && (b.name == "" || b.name == f.name) {
+				return nil
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+type breakCmd struct {
+	line int
+	name string
+}
+
+func compileBreak(c *compiler, n *node) command {
+	p, ok := c.args(n, []tagSpec{{name: "name", val: vString}}, nil)
+	if !ok || !c.simple(n) {
+		return nil
+	}
+	if len(c.loops) == 0 {
+		c.errorf(n.pos, "break only works inside foreverypart", "break outside a loop")
+		return nil
+	}
+	b := &breakCmd{line: n.pos.Line}
+	if name, a := p.str("name"); a != nil {
+		b.name = name
+		found := false
+		for _, l := range c.loops {
+			if l == name {
+				found = true
+			}
+		}
+		if !found {
+			c.errorf(a.pos, "", "no enclosing foreverypart is named %q", name)
+		}
+	}
+	return b
+}
+
+func (b *breakCmd) exec(r *run) error { r.line = b.line; return &errBreak{name: b.name} }
+
+// ---- extracttext (RFC 5703 §7) ----
+
+type extracttextCmd struct {
+	line  int
+	name  string
+	first int
+	mods  []modifier
+}
+
+func compileExtracttext(c *compiler, n *node) command {
+	p, ok := c.args(n, join(modifierTags, []tagSpec{{name: "first", val: vNumber}}), []vKind{vString})
+	if !ok || !c.simple(n) {
+		return nil
+	}
+	if !c.has("variables") {
+		c.errorf(n.pos, "add `require \"variables\";`", "extracttext requires `require \"variables\";`")
+		return nil
+	}
+	if len(c.loops) == 0 {
+		c.errorf(n.pos, "extracttext reads the current part of a foreverypart loop", "extracttext outside foreverypart")
+		return nil
+	}
+	name := strings.ToLower(p.pos[0].strs[0])
+	if !validIdentifier(name) {
+		c.errorf(p.pos[0].pos, "", "invalid variable name %q", p.pos[0].strs[0])
+		return nil
+	}
+	e := &extracttextCmd{line: n.pos.Line, name: c.varName(name), mods: modifiers(p), first: -1}
+	if a := p.tags["first"]; a != nil {
+		e.first = int(min(a.num, 1<<30))
+	}
+	return e
+}
+
+func (e *extracttextCmd) exec(r *run) error {
+	r.line = e.line
+	p := r.part
+	v := ""
+	// A multipart whose boundary never occurs is read as text, as in
+	// Pigeonhole.
+	if p != nil && (p.typ != "multipart" || len(p.children) == 0) && !(p.typ == "message" && p.sub == "rfc822") {
+		v = p.text()
+		if p.typ == "text" && p.sub == "html" {
+			v = htmlToText(v)
+		}
+	}
+	if e.first >= 0 && len(v) > e.first {
+		// :first counts octets, cut at a character boundary (as Pigeonhole).
+		v = truncateUTF8(v, e.first)
+	}
+	return r.setVarName(e.name, applyModifiers(v, e.mods))
+}
+
+var _ = rules.Field{}

@@ -1,0 +1,3 @@
+require ["body", "fileinto"];
+if body :is "" { fileinto "empty"; }
+if body :raw :is "" { fileinto "raw-empty"; }

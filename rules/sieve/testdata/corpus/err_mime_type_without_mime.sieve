@@ -1,0 +1,2 @@
+require "mime";
+if header :type "content-type" "text" { keep; }

@@ -1,0 +1,3 @@
+require ["mime", "foreverypart", "fileinto", "variables", "imap4flags"];
+foreverypart { if header :mime :type :is "content-type" "image" { fileinto "img"; stop; } }
+fileinto "after";

@@ -1,0 +1,2 @@
+require ["mime", "fileinto", "variables"];
+if address :mime :anychild :is "from" "fwd@inner.example" { fileinto "inner-from"; }
