@@ -18,6 +18,11 @@
 //     so: a plain EXPUNGE would also remove other clients' \Deleted mail, so
 //     this package has no way to send one.
 //
+// Permanent removal (the scheduled jobs expire and quota) is a separate,
+// explicit and capped operation, Executor.Expunge: UID STORE +FLAGS
+// (\Deleted) and UID EXPUNGE of exactly the given UIDs (RFC 4315 §2.1),
+// refused outright without UIDPLUS. No Plan can ask for it.
+//
 // Invariants:
 //
 //   - A message is removed from its mailbox only after every one of its

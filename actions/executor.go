@@ -27,6 +27,9 @@ type Options struct {
 	Journal Journal
 	// Now returns the time stamped on journal entries. Nil means time.Now.
 	Now func() time.Time
+	// MaxExpunge caps the messages one Expunge call may remove; a call
+	// with more is refused whole. Default DefaultMaxExpunge.
+	MaxExpunge int
 }
 
 // Executor applies Plans through a Mailbox. It holds no per-batch state and
@@ -179,7 +182,14 @@ func (e *Executor) Apply(ctx context.Context, mb Mailbox, items []Item) (*Report
 				keepOriginal = true
 				continue
 			}
-			targets = append(targets, target{mailbox: name, flags: d.Flags, create: d.Create || rules.IsSpecialUse(d.Mailbox), rule: d.Rule})
+			flags := d.Flags
+			if flags != nil && sameFlags(flags, w.flags) {
+				// The copy gets the flags the message has anyway (Sieve
+				// imap4flags makes every copy's flags explicit): no extra
+				// STOREs, and the message batches with the others.
+				flags = nil
+			}
+			targets = append(targets, target{mailbox: name, flags: flags, create: d.Create || rules.IsSpecialUse(d.Mailbox), rule: d.Rule})
 		}
 		if !keepOriginal && len(targets) > 0 {
 			// The last delivery moves the original; the others copy it.
@@ -297,4 +307,18 @@ func ruleNames(trace []rules.Step) string {
 		}
 	}
 	return strings.Join(names, ",")
+}
+
+// sameFlags reports whether a and b hold the same flags, ignoring order
+// and case (IMAP flags are case-insensitive, RFC 9051 §2.3.2).
+func sameFlags(a, b []string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for _, f := range a {
+		if !slices.ContainsFunc(b, func(g string) bool { return strings.EqualFold(f, g) }) {
+			return false
+		}
+	}
+	return true
 }

@@ -15,6 +15,9 @@ const (
 	OpCopy   Op = "copy"   // copied to Target, original kept
 	OpMove   Op = "move"   // moved to Target (UID MOVE, or copy+delete+expunge)
 	OpDelete Op = "delete" // flagged \Deleted after a copy, not expunged (no UIDPLUS)
+	// OpExpunge: removed for good (UID STORE \Deleted + UID EXPUNGE of
+	// exactly this UID) by Executor.Expunge; Target is empty.
+	OpExpunge Op = "expunge"
 )
 
 // Entry is one applied change to one message.
