@@ -242,3 +242,20 @@ func TestFormatUIDs(t *testing.T) {
 		}
 	}
 }
+
+func TestExplicitFlagsEqualToTheMessagesNeedNoStore(t *testing.T) {
+	srv := newFake(Caps{Move: true, UIDPlus: true}, "X")
+	a := srv.add("INBOX", "a", rules.FlagSeen)
+	b := srv.add("INBOX", "b", rules.FlagSeen)
+	var p rules.Plan
+	p.Move(rules.Delivery{Mailbox: "X", Flags: []string{`\seen`}})
+	rep, _ := New(nil).Apply(context.Background(), srv, []Item{
+		{Message: msg(a, "a", rules.FlagSeen), Plan: p},
+		{Message: msg(b, "b", rules.FlagSeen), Plan: moveTo("X", "r")},
+	})
+	if err := rep.Err(); err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "commands", srv.log, []string{"MOVE 1:2 X"})
+	equal(t, "X", srv.contents("X"), []string{`a[\Seen]`, `b[\Seen]`})
+}

@@ -46,8 +46,8 @@ type Delivery struct {
 
 // Step records one decision of one rule.
 type Step struct {
-	Rule   string // rule name, or "script.sieve:12" for Sieve
-	Action string // human-readable, e.g. `move "Finance"`, `flag \Flagged`
+	Rule   string `json:"rule"`   // rule name, or "script.sieve:12" for Sieve
+	Action string `json:"action"` // human-readable, e.g. `move "Finance"`, `flag \Flagged`
 }
 
 // IsZero reports whether the plan changes nothing.

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/mailwarden/mailwarden/engine"
+	"github.com/mailwarden/mailwarden/engine/config"
+	"github.com/mailwarden/mailwarden/rules/ruleset"
+)
+
+// loaded is a config with every rule set compiled.
+type loaded struct {
+	cfg  *config.Config
+	sets map[string]*ruleset.Set
+}
+
+// loadAll reads the config file and compiles its rules. It returns every
+// problem of both kinds at once: rule sets are compiled even when the rest
+// of the file has errors, so one `check` shows everything.
+func loadAll(path string) (*loaded, []error) {
+	if path == "" {
+		return nil, []error{errors.New("no config file: pass -c FILE (see examples/mailwarden.yaml)")}
+	}
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, []error{err}
+	}
+	if len(src) > config.MaxFileSize {
+		return nil, []error{fmt.Errorf("%s: file is %d bytes, more than %d", path, len(src), config.MaxFileSize)}
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, []error{err}
+	}
+	cfg, cerrs := config.Parse(path, filepath.Dir(abs), src)
+	var errs []error
+	errs = append(errs, cerrs...)
+	if cfg == nil {
+		return nil, errs
+	}
+	sets, rerrs := engine.CompileRulesets(cfg, nil)
+	errs = append(errs, rerrs...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return &loaded{cfg: cfg, sets: sets}, nil
+}
+
+// printErrors prints one error per line and a count.
+func printErrors(w io.Writer, errs []error) {
+	for _, err := range errs {
+		fmt.Fprintln(w, err)
+	}
+	if len(errs) > 1 {
+		fmt.Fprintf(w, "%d errors\n", len(errs))
+	}
+}

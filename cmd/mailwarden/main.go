@@ -1,0 +1,81 @@
+// Command mailwarden is a rule-based mail automation daemon for any IMAP
+// server: IDLE watchers feed new mail into Sieve and expr rules, which
+// flag, label and move it.
+//
+// Usage:
+//
+//	mailwarden run   -c FILE [--dry-run]            the daemon
+//	mailwarden check -c FILE                        compile config and rules, print every error
+//	mailwarden test  -c FILE --ruleset NAME [--json] MSG.eml...
+//	mailwarden test  --sieve SCRIPT [--json] MSG.eml...
+//	mailwarden demo                                 embedded server + example rules
+//
+// Exit codes: 0 success, 1 failure (including config or rule errors),
+// 2 usage error.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+type command struct {
+	name  string
+	short string
+	run   func(args []string, stdout, stderr io.Writer) int
+}
+
+func commands() []command {
+	return []command{
+		{"run", "run the daemon: watch mailboxes and apply rules", cmdRun},
+		{"check", "load the config, compile every rule, print all errors", cmdCheck},
+		{"test", "print the plan each message file would get", cmdTest},
+		{"demo", "run against an embedded IMAP server with the example rules", cmdDemo},
+		{"version", "print the version", cmdVersion},
+	}
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stderr)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(args[1:], stdout, stderr)
+		}
+	}
+	fmt.Fprintf(stderr, "mailwarden: unknown command %q\n\n", args[0])
+	usage(stderr)
+	return exitUsage
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "mailwarden: rule-based mail automation for any IMAP server")
+	fmt.Fprintln(w, "\nUsage: mailwarden COMMAND [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.short)
+	}
+	fmt.Fprintln(w, "\nRun 'mailwarden COMMAND -h' for a command's flags.")
+}
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func cmdVersion(_ []string, stdout, _ io.Writer) int {
+	fmt.Fprintln(stdout, "mailwarden", version)
+	return exitOK
+}

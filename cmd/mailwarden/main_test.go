@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errw bytes.Buffer
+	code = run(args, &out, &errw)
+	return code, out.String(), errw.String()
+}
+
+func TestCheckExampleConfig(t *testing.T) {
+	code, out, errw := runCmd(t, "check", "-c", "../../examples/mailwarden.yaml")
+	if code != exitOK || !strings.Contains(out, "ok: 1 account(s), 1 watched mailbox(es), 1 rule set(s)") {
+		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errw)
+	}
+}
+
+// check reports config errors and rule errors of one file together, each
+// located, and exits 1.
+func TestCheckReportsEveryErrorAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	cfg := `state_dir: ./state
+accounts:
+  - name: a
+    host: 127.0.0.1
+    tls: ssl
+    username: u
+    password_env: X
+    watch:
+      - mailbox: INBOX
+        ruleset: inbox
+rulesets:
+  inbox:
+    - name: typo
+      when: 'subjet contains "x"'
+      actions: [{move: X}]
+    - sieve: bad.sieve
+`
+	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(cfg), 0o600)
+	os.WriteFile(filepath.Join(dir, "bad.sieve"), []byte("require \"fileinto\";\nfileint \"X\";\n"), 0o600)
+	code, _, errw := runCmd(t, "check", "-c", filepath.Join(dir, "c.yaml"))
+	if code != exitFail {
+		t.Fatalf("exit %d, want 1", code)
+	}
+	for _, want := range []string{
+		`c.yaml:5:5: accounts[0].tls: unknown value "ssl" (hint: one of implicit, starttls, none)`,
+		`c.yaml:14:14: rule "typo": when: unknown name subjet (hint: did you mean subject?)`,
+		`bad.sieve:2:1: unknown command "fileint" (hint: did you mean "fileinto"?)`,
+		"3 errors",
+	} {
+		if !strings.Contains(errw, want) {
+			t.Errorf("missing %q in:\n%s", want, errw)
+		}
+	}
+}
+
+func TestTestCommandJSON(t *testing.T) {
+	code, out, errw := runCmd(t, "test", "-c", "../../examples/mailwarden.yaml", "--ruleset", "inbox", "--json",
+		"../../examples/messages/01-invoice.eml", "../../examples/messages/02-boss.eml")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errw)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("want 2 JSON lines, got:\n%s", out)
+	}
+	var inv, boss testResult
+	json.Unmarshal([]byte(lines[0]), &inv)
+	json.Unmarshal([]byte(lines[1]), &boss)
+	if len(inv.Plan) != 1 || inv.Plan[0].Op != "move" || inv.Plan[0].Mailbox != "Finance" || inv.Trace[0].Rule != "invoices" {
+		t.Errorf("invoice: %s", lines[0])
+	}
+	if len(boss.Plan) != 2 || boss.Plan[0].Flag != `\Flagged` || boss.Plan[1].Flag != "vip" || boss.Summary != `flag \Flagged vip` {
+		t.Errorf("boss: %s", lines[1])
+	}
+}
+
+func TestTestCommandSieve(t *testing.T) {
+	dir := t.TempDir()
+	script := filepath.Join(dir, "s.sieve")
+	os.WriteFile(script, []byte("require [\"fileinto\", \"imap4flags\"];\nif header :contains \"subject\" \"invoice\" { addflag \"\\\\Seen\"; fileinto \"Finance\"; }\n"), 0o600)
+	code, out, errw := runCmd(t, "test", "--sieve", script, "--json", "../../examples/messages/01-invoice.eml")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errw)
+	}
+	var r testResult
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err, out)
+	}
+	if len(r.Actions) != 1 || r.Actions[0].Type != "fileinto" || r.Actions[0].Mailbox != "Finance" || r.Actions[0].Flags[0] != `\Seen` {
+		t.Errorf("actions: %s", out)
+	}
+	// addflag changes the internal flags variable, which the copy made by
+	// fileinto gets (RFC 5232 §3); the original is removed, so no STORE.
+	if len(r.Plan) != 1 || r.Plan[0].Op != "move" || len(r.Plan[0].Flags) != 1 || r.Plan[0].Flags[0] != `\Seen` {
+		t.Errorf("plan: %s", out)
+	}
+}
+
+// The demo runs the real daemon against the in-memory server and exits by
+// itself once every example message was handled.
+func TestDemo(t *testing.T) {
+	if testing.Short() {
+		t.Skip("demo takes a few seconds")
+	}
+	code, out, errw := runCmd(t, "demo", "-live", "2")
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s\n%s", code, out, errw)
+	}
+	for _, want := range []string{
+		`invoices                     -> move "Finance"`,
+		"new mail delivered",
+		"Finance (3)",
+		"Trash (1)",
+		`\Flagged vip                 Q3 planning`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("demo output lacks %q:\n%s", want, out)
+		}
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	if code, _, errw := runCmd(t, "frobnicate"); code != exitUsage || !strings.Contains(errw, `unknown command "frobnicate"`) {
+		t.Errorf("exit %d: %s", code, errw)
+	}
+}

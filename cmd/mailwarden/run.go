@@ -1,0 +1,88 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/mailwarden/mailwarden/engine"
+	"github.com/mailwarden/mailwarden/engine/state"
+)
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("c", "", "config file")
+	dryRun := fs.Bool("dry-run", false, "log every planned action; change nothing on the server or in the state")
+	var lf logFlags
+	lf.register(fs)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: mailwarden run -c FILE [--dry-run] [--log-level L] [--log-format text|json]\n\nRuns the daemon until SIGINT or SIGTERM.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return exitUsage
+	}
+	l, errs := loadAll(*path)
+	if len(errs) > 0 {
+		printErrors(stderr, errs)
+		return exitFail
+	}
+	// The config's log section applies unless a flag says otherwise.
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if !set["log-level"] && l.cfg.Log.Level != "" {
+		lf.level = l.cfg.Log.Level
+	}
+	if !set["log-format"] && l.cfg.Log.Format != "" {
+		lf.format = l.cfg.Log.Format
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		fmt.Fprintln(stderr, "mailwarden run:", err)
+		return exitUsage
+	}
+
+	store, err := state.Open(l.cfg.StateDir, nil)
+	if err != nil {
+		log.Error("cannot open state", "err", err)
+		return exitFail
+	}
+	defer store.Close()
+
+	ctx, stop := signalContext(log)
+	defer stop()
+	e := engine.New(l.cfg, l.sets, store, &engine.Options{DryRun: *dryRun, Logger: log})
+	if err := e.Run(ctx); err != nil {
+		log.Error("mailwarden stopped", "err", err)
+		return exitFail
+	}
+	log.Info("mailwarden stopped")
+	return exitOK
+}
+
+// signalContext is cancelled on the first SIGINT or SIGTERM; a second one
+// exits at once.
+func signalContext(log *slog.Logger) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case s := <-ch:
+			log.Info("shutting down (signal again to exit at once)", "signal", s.String())
+			cancel()
+		case <-ctx.Done():
+			return
+		}
+		<-ch
+		log.Warn("second signal: exiting now")
+		os.Exit(exitFail)
+	}()
+	return ctx, func() { signal.Stop(ch); cancel() }
+}

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+
+	"github.com/mailwarden/mailwarden/engine"
+	"github.com/mailwarden/mailwarden/engine/message"
+	"github.com/mailwarden/mailwarden/rules"
+	"github.com/mailwarden/mailwarden/rules/sieve"
+)
+
+// testResult is one line of `mailwarden test --json`.
+type testResult struct {
+	File    string          `json:"file"`
+	Actions []sieve.Action  `json:"actions,omitempty"` // --sieve only: the Sieve result in execution order
+	Plan    []planOp        `json:"plan"`              // the IMAP-level plan
+	Summary string          `json:"summary"`
+	Trace   []rules.Step    `json:"trace,omitempty"` // which rule decided what
+	Error   string          `json:"error,omitempty"`
+	Message *messageSummary `json:"message,omitempty"`
+}
+
+type messageSummary struct {
+	From    string `json:"from,omitempty"`
+	Subject string `json:"subject,omitempty"`
+}
+
+// planOp is one IMAP-level operation of a plan, as the executor would
+// carry it out in the message's mailbox.
+type planOp struct {
+	Op      string   `json:"op"` // flag | unflag | copy | move
+	Flag    string   `json:"flag,omitempty"`
+	Mailbox string   `json:"mailbox,omitempty"`
+	Flags   []string `json:"flags,omitempty"`
+	Create  bool     `json:"create,omitempty"`
+}
+
+// planOps lists what applying p to a message in mailbox does: in-place
+// flag changes, then copies, then the move that removes the original (the
+// last delivery, unless one delivery is the mailbox itself: a keep).
+func planOps(p rules.Plan, mailbox string) []planOp {
+	ops := []planOp{}
+	for _, f := range p.AddFlags {
+		ops = append(ops, planOp{Op: "flag", Flag: f})
+	}
+	for _, f := range p.RemoveFlags {
+		ops = append(ops, planOp{Op: "unflag", Flag: f})
+	}
+	keep := !p.Remove
+	var ds []rules.Delivery
+	for _, d := range p.Deliveries {
+		if d.Mailbox == mailbox {
+			keep = true
+			continue
+		}
+		ds = append(ds, d)
+	}
+	for i, d := range ds {
+		op := "copy"
+		if !keep && i == len(ds)-1 {
+			op = "move"
+		}
+		ops = append(ops, planOp{Op: op, Mailbox: d.Mailbox, Flags: d.Flags, Create: d.Create})
+	}
+	return ops
+}
+
+func cmdTest(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("test", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := fs.String("c", "", "config file (with --ruleset)")
+	rulesetName := fs.String("ruleset", "", "rule set to run, from the config")
+	sievePath := fs.String("sieve", "", "run this Sieve script instead of a config's rule set (no config needed)")
+	mailbox := fs.String("mailbox", "INBOX", "mailbox the messages are taken to be in")
+	flagList := fs.String("flags", "", `flags the messages are taken to have, space separated (e.g. '\Seen \Flagged')`)
+	asJSON := fs.Bool("json", false, "print one JSON object per message")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, `Usage: mailwarden test -c FILE --ruleset NAME [--json] MSG.eml...
+       mailwarden test --sieve SCRIPT [--mailbox INBOX] [--flags '\Seen ...'] [--json] MSG.eml...
+
+Prints the plan each message would get and which rule decided it. Nothing
+talks to a server.`)
+		fs.PrintDefaults()
+	}
+	files, err := parseInterleaved(fs, args)
+	if err != nil {
+		return exitUsage
+	}
+	if len(files) == 0 {
+		fmt.Fprintln(stderr, "mailwarden test: no message files given")
+		fs.Usage()
+		return exitUsage
+	}
+
+	var (
+		ev     rules.Evaluator
+		script *sieve.Script
+	)
+	switch {
+	case *sievePath != "" && *rulesetName != "":
+		fmt.Fprintln(stderr, "mailwarden test: use either --sieve or --ruleset, not both")
+		return exitUsage
+	case *sievePath != "":
+		script, err = sieve.CompileFile(*sievePath, nil)
+		if err != nil {
+			fmt.Fprintln(stderr, err)
+			return exitFail
+		}
+	case *rulesetName != "":
+		l, errs := loadAll(*path)
+		if len(errs) > 0 {
+			printErrors(stderr, errs)
+			return exitFail
+		}
+		set, ok := l.sets[*rulesetName]
+		if !ok {
+			var names []string
+			for n := range l.sets {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			fmt.Fprintf(stderr, "mailwarden test: no rule set %q in %s (have: %s)\n", *rulesetName, *path, strings.Join(names, ", "))
+			return exitFail
+		}
+		ev = set
+	default:
+		fmt.Fprintln(stderr, "mailwarden test: give --ruleset NAME (with -c FILE) or --sieve SCRIPT")
+		return exitUsage
+	}
+
+	ctx := context.Background()
+	enc := json.NewEncoder(stdout)
+	enc.SetEscapeHTML(false)
+	code := exitOK
+	for _, f := range files {
+		res := testResult{File: f}
+		m, err := message.ParseFile(f, message.Meta{Mailbox: *mailbox, Flags: strings.Fields(*flagList)})
+		if err != nil {
+			res.Error = err.Error()
+			code = exitFail
+		} else {
+			res.Message = &messageSummary{Subject: m.Subject()}
+			if from := m.Addresses("From"); len(from) > 0 {
+				res.Message.From = from[0].Address
+			}
+			var plan rules.Plan
+			if script != nil {
+				sr, err := script.Execute(ctx, m)
+				if sr != nil {
+					res.Actions = sr.Actions
+					plan = sr.Plan(m, script.Name())
+				}
+				if err != nil {
+					res.Error = err.Error()
+					plan = rules.Plan{} // runtime error: implicit keep (RFC 5228 §2.10.6)
+				}
+			} else {
+				plan, err = engine.Evaluate(ctx, ev, m)
+				if err != nil {
+					res.Error = err.Error()
+				}
+			}
+			res.Plan = planOps(plan, *mailbox)
+			res.Summary = plan.Summary()
+			res.Trace = plan.Trace
+		}
+		if *asJSON {
+			enc.Encode(res)
+			continue
+		}
+		printResult(stdout, &res)
+	}
+	return code
+}
+
+func printResult(w io.Writer, r *testResult) {
+	if r.Message == nil {
+		fmt.Fprintf(w, "%s: error: %s\n", r.File, r.Error)
+		return
+	}
+	fmt.Fprintf(w, "%s: %s\n", r.File, r.Summary)
+	fmt.Fprintf(w, "    from %s, subject %q\n", orDash(r.Message.From), r.Message.Subject)
+	if len(r.Actions) > 0 {
+		var as []string
+		for _, a := range r.Actions {
+			s := a.Type
+			if a.Mailbox != "" {
+				s += fmt.Sprintf(" %q", a.Mailbox)
+			}
+			if a.Implicit {
+				s += " (implicit)"
+			}
+			if len(a.Flags) > 0 {
+				s += " flags=" + strings.Join(a.Flags, " ")
+			}
+			as = append(as, s)
+		}
+		fmt.Fprintf(w, "    sieve: %s\n", strings.Join(as, "; "))
+	}
+	for _, s := range r.Trace {
+		fmt.Fprintf(w, "    %s: %s\n", s.Rule, s.Action)
+	}
+	if r.Error != "" {
+		fmt.Fprintf(w, "    error (message kept): %s\n", r.Error)
+	}
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// parseInterleaved parses flags that may come before, between or after
+// the positional arguments, and returns the positional ones.
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if rest[0] == "--" {
+			return append(pos, rest[1:]...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+		if len(args) == 0 {
+			return pos, nil
+		}
+	}
+}
