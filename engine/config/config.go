@@ -59,6 +59,8 @@ type Config struct {
 	Limits   Limits
 	Accounts []Account
 	Rulesets []Ruleset // in file order
+	// Schedules are the scheduled jobs (`schedules:`), in file order.
+	Schedules []Schedule
 
 	pos map[string]Pos // key → position, for top-level keys
 }

@@ -127,8 +127,9 @@ func TestErrors(t *testing.T) {
 			`mailwarden.yaml:2:5: accounts[0].host: missing (hint: the IMAP server's name or address)`,
 			`mailwarden.yaml:7:9: accounts[0].watch[0].ruleset: missing (hint: name one of the rulesets under rulesets:)`,
 		}},
-		{"unknown top-level key", "shedules: []\n" + base, []string{
-			`mailwarden.yaml:1:1: shedules: unknown key (hint: known keys are state_dir, log, limits, accounts, rulesets)`,
+		{"unknown top-level key", "jobs: []\nshedules: []\n" + base, []string{
+			`mailwarden.yaml:1:1: jobs: unknown key (hint: known keys are state_dir, log, limits, accounts, rulesets, schedules)`,
+			`mailwarden.yaml:2:1: shedules: unknown key (hint: did you mean schedules?)`,
 		}},
 		{"tls none without insecure_plaintext", strings.Replace(base, "    username: me\n", "    username: me\n    tls: none\n", 1), []string{
 			`mailwarden.yaml:5:5: accounts[0].tls: none sends the password in clear text (hint: use tls: implicit or starttls, or add insecure_plaintext: true for a server on a trusted network)`,
@@ -201,7 +202,7 @@ func TestErrors(t *testing.T) {
 			`mailwarden.yaml: the file is empty (hint: see examples/mailwarden.yaml)`,
 		}},
 		{"not a mapping", "- a\n", []string{
-			`mailwarden.yaml:1:1: want a mapping of state_dir, log, limits, accounts, rulesets, got a list`,
+			`mailwarden.yaml:1:1: want a mapping of state_dir, log, limits, accounts, rulesets, schedules, got a list`,
 		}},
 	}
 	for _, tt := range tests {

@@ -25,6 +25,9 @@
 // Durations are Go durations ("90s", "1h30m") plus the units d (24h) and
 // w (7d): "90d", "2w", "1d12h".
 //
-// New top-level sections (such as the planned `schedules:`) are added as
-// a field on Config, a case in decodeTop and a decode method of their own.
+// New top-level sections are added as a field on Config, a case in
+// decodeTop and a decode method of their own, as `schedules:` is
+// (schedule.go): the scheduled jobs, whose cron expressions are checked at
+// load with the scheduler's own parser (robfig/cron/v3), so `mailwarden
+// check` reports a bad one where it is written.
 package config

@@ -218,7 +218,7 @@ func (d *decoder) list(k, v *yaml.Node, path string, fn func(i int, item *yaml.N
 	}
 }
 
-var topKeys = []string{"state_dir", "log", "limits", "accounts", "rulesets"}
+var topKeys = []string{"state_dir", "log", "limits", "accounts", "rulesets", "schedules"}
 
 func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 	c.pos = d.mapping(n, "", topKeys, func(key string, k, v *yaml.Node) {
@@ -249,6 +249,8 @@ func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 			})
 		case "rulesets":
 			d.rulesets(v, c)
+		case "schedules":
+			d.schedules(k, v, c)
 		}
 	})
 }

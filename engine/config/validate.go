@@ -104,6 +104,7 @@ func (c *Config) Validate() []error {
 			}
 		}
 	}
+	v.schedules()
 	return v.errs
 }
 
