@@ -227,7 +227,11 @@ type daemon struct {
 
 func (s *setup) start(t *testing.T, opts *engine.Options) *daemon {
 	t.Helper()
-	cfg := s.config(t)
+	return s.startWith(t, s.config(t), opts)
+}
+
+func (s *setup) startWith(t *testing.T, cfg *config.Config, opts *engine.Options) *daemon {
+	t.Helper()
 	sets, errs := engine.CompileRulesets(cfg, nil)
 	if len(errs) > 0 {
 		t.Fatalf("compile: %v", errs)

@@ -394,3 +394,73 @@ func TestSafeMovesWithoutMOVE(t *testing.T) {
 		})
 	}
 }
+
+// Without IDLE the watcher polls with NOOP at the watch's poll_interval.
+func TestPollsWithoutIdle(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b *backend) {
+		s := &setup{accounts: []*backend{b}, watches: [][]string{{"INBOX:inbox"}}, rulesets: testRules}
+		cfg := s.config(t)
+		cfg.Accounts[0].Watch[0].PollInterval = 100 * time.Millisecond
+		var trace bytes.Buffer
+		var mu sync.Mutex
+		d := s.startWith(t, cfg, &engine.Options{Dial: func(ctx context.Context, a *config.Account) (*imapconn.Client, error) {
+			o, err := engine.DialOptions(a, nil)
+			if err != nil {
+				return nil, err
+			}
+			o.NoIdle = true
+			o.DebugWriter = lockedWriter{&mu, &trace}
+			return imapconn.Dial(ctx, o)
+		}})
+		d.waitReady(1)
+		b.append(t, "INBOX", mail("polled@x", "billing@shop.example", "invoice"))
+		d.waitEvents(1)
+		equal(t, "Finance", b.contents(t, "Finance"), []string{"polled@x[]"})
+		d.stop()
+		mu.Lock()
+		defer mu.Unlock()
+		cmds := commands(trace.String())
+		if slices.Contains(cmds, "IDLE") || !slices.Contains(cmds, "NOOP") {
+			t.Errorf("want NOOP polls and no IDLE, got %q", cmds)
+		}
+	})
+}
+
+// No credential reaches a log line, at debug level, whether the login
+// works or fails; JSON logs included.
+func TestCredentialsNeverLogged(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b *backend) {
+		for _, pass := range []string{b.pass, "Wr0ng-S3cret-Pa55"} {
+			acct := *b
+			acct.pass = pass
+			var logs bytes.Buffer
+			var mu sync.Mutex
+			log := slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, &slog.HandlerOptions{Level: slog.LevelDebug}))
+			s := &setup{accounts: []*backend{&acct}, watches: [][]string{{"INBOX:inbox"}}, rulesets: testRules}
+			d := s.start(t, &engine.Options{Logger: log})
+			if pass == b.pass {
+				d.waitReady(1)
+				b.append(t, "INBOX", mail("c@x", "boss@example.com", "hi"))
+				d.waitEvents(1)
+			} else {
+				select {
+				case <-d.done:
+					stopOnce.Store(d, true)
+					d.store.Close()
+				case <-time.After(20 * time.Second):
+					t.Fatal("bad password did not stop the engine")
+				}
+			}
+			d.stop()
+			mu.Lock()
+			out := logs.String()
+			mu.Unlock()
+			if strings.Contains(out, pass) {
+				t.Errorf("password %q appears in the logs:\n%s", pass, out)
+			}
+			if !strings.Contains(out, `"level":"`) {
+				t.Errorf("no JSON log lines captured: %q", out)
+			}
+		}
+	})
+}

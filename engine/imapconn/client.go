@@ -30,6 +30,7 @@ type Client struct {
 	addr    string
 	caps    imap.CapSet // after authentication
 	updates chan struct{}
+	noIdle  bool // Options.NoIdle
 
 	mu  sync.Mutex
 	sel *Session // the currently selected mailbox, if any
@@ -66,7 +67,7 @@ func Dial(ctx context.Context, opts *Options) (*Client, error) {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
 
-	cl := &Client{log: log, addr: addr, updates: make(chan struct{}, 1)}
+	cl := &Client{log: log, addr: addr, updates: make(chan struct{}, 1), noIdle: opts.NoIdle}
 	cl.c = imapclient.New(conn, &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{Mailbox: cl.onMailbox},
 		WordDecoder:           &mime.WordDecoder{CharsetReader: charset.Reader},

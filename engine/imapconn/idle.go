@@ -33,7 +33,7 @@ func (s *Session) Idle(ctx context.Context) (*Idle, error) {
 	if err := s.check(); err != nil {
 		return nil, err
 	}
-	if !s.c.caps.Has(imap.CapIdle) {
+	if !s.c.caps.Has(imap.CapIdle) || s.c.noIdle {
 		return nil, fmt.Errorf("idle: %w", ErrNoIdle)
 	}
 	select {

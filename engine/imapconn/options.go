@@ -77,6 +77,10 @@ type Options struct {
 	// line, prefixed "C: " or "S: ". LOGIN arguments and AUTHENTICATE
 	// exchanges are replaced by "<redacted>". Default: no trace.
 	DebugWriter io.Writer
+	// NoIdle makes the Client act as if the server lacked IDLE: Session.Idle
+	// returns ErrNoIdle and callers poll with NOOP. For servers (or NATs)
+	// whose IDLE is broken. Default false.
+	NoIdle bool
 }
 
 const (
