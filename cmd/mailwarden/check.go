@@ -17,7 +17,7 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	l, errs := loadAll(*path)
+	l, errs := loadAll(*path, nil)
 	if len(errs) > 0 {
 		printErrors(stderr, errs)
 		return exitFail

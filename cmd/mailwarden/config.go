@@ -21,7 +21,22 @@ type loaded struct {
 // loadAll reads the config file and compiles its rules. It returns every
 // problem of both kinds at once: rule sets are compiled even when the rest
 // of the file has errors, so one `check` shows everything.
-func loadAll(path string) (*loaded, []error) {
+func loadAll(path string, copts *engine.CompileOptions) (*loaded, []error) {
+	cfg, errs := parseConfig(path)
+	if cfg == nil {
+		return nil, errs
+	}
+	sets, rerrs := engine.CompileRulesets(cfg, copts)
+	errs = append(errs, rerrs...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return &loaded{cfg: cfg, sets: sets}, nil
+}
+
+// parseConfig reads and validates the config file. The Config may be
+// non-nil together with errors (usable only to report more of them).
+func parseConfig(path string) (*config.Config, []error) {
 	if path == "" {
 		return nil, []error{errors.New("no config file: pass -c FILE (see examples/mailwarden.yaml)")}
 	}
@@ -39,15 +54,7 @@ func loadAll(path string) (*loaded, []error) {
 	cfg, cerrs := config.Parse(path, filepath.Dir(abs), src)
 	var errs []error
 	errs = append(errs, cerrs...)
-	if cfg == nil {
-		return nil, errs
-	}
-	sets, rerrs := engine.CompileRulesets(cfg, nil)
-	errs = append(errs, rerrs...)
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return &loaded{cfg: cfg, sets: sets}, nil
+	return cfg, errs
 }
 
 // printErrors prints one error per line and a count.

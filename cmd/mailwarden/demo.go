@@ -78,7 +78,7 @@ func demo(live int, verbose bool, timeout time.Duration, out, errw io.Writer) er
 	}
 	defer srv.Close()
 
-	l, errs := loadAll(filepath.Join(dir, "mailwarden.yaml"))
+	l, errs := loadAll(filepath.Join(dir, "mailwarden.yaml"), nil)
 	if len(errs) > 0 {
 		printErrors(errw, errs)
 		return fmt.Errorf("the example config does not load")

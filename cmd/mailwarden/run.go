@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/state"
+	"github.com/mailwarden/mailwarden/rules/sieve"
 )
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -28,7 +29,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	l, errs := loadAll(*path)
+	cfg, errs := parseConfig(*path)
 	if len(errs) > 0 {
 		printErrors(stderr, errs)
 		return exitFail
@@ -36,11 +37,11 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	// The config's log section applies unless a flag says otherwise.
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if !set["log-level"] && l.cfg.Log.Level != "" {
-		lf.level = l.cfg.Log.Level
+	if !set["log-level"] && cfg.Log.Level != "" {
+		lf.level = cfg.Log.Level
 	}
-	if !set["log-format"] && l.cfg.Log.Format != "" {
-		lf.format = l.cfg.Log.Format
+	if !set["log-format"] && cfg.Log.Format != "" {
+		lf.format = cfg.Log.Format
 	}
 	log, err := lf.logger(stderr)
 	if err != nil {
@@ -48,16 +49,23 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	store, err := state.Open(l.cfg.StateDir, nil)
+	store, err := state.Open(cfg.StateDir, nil)
 	if err != nil {
 		log.Error("cannot open state", "err", err)
 		return exitFail
 	}
 	defer store.Close()
+	// Sieve's duplicate test (RFC 7352) remembers messages in the state
+	// file, so "seen before" survives restarts.
+	sets, errs := engine.CompileRulesets(cfg, &engine.CompileOptions{Sieve: &sieve.Options{Duplicates: store.Duplicates()}})
+	if len(errs) > 0 {
+		printErrors(stderr, errs)
+		return exitFail
+	}
 
 	ctx, stop := signalContext(log)
 	defer stop()
-	e := engine.New(l.cfg, l.sets, store, &engine.Options{DryRun: *dryRun, Logger: log})
+	e := engine.New(cfg, sets, store, &engine.Options{DryRun: *dryRun, Logger: log})
 	if err := e.Run(ctx); err != nil {
 		log.Error("mailwarden stopped", "err", err)
 		return exitFail

@@ -113,7 +113,7 @@ talks to a server.`)
 			return exitFail
 		}
 	case *rulesetName != "":
-		l, errs := loadAll(*path)
+		l, errs := loadAll(*path, nil)
 		if len(errs) > 0 {
 			printErrors(stderr, errs)
 			return exitFail

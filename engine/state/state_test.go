@@ -114,3 +114,32 @@ func TestPlacements(t *testing.T) {
 		t.Fatal("placement survived prune")
 	}
 }
+
+func TestDuplicatesExpireAndSurviveReopen(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	clock := func() time.Time { return now }
+	s, err := Open(dir, &Options{Now: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	d := s.Duplicates()
+	if seen, _ := d.Seen(ctx, "k"); seen {
+		t.Fatal("fresh key seen")
+	}
+	if err := d.Record(ctx, "k", time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s, _ = Open(dir, &Options{Now: clock})
+	defer s.Close()
+	d = s.Duplicates()
+	if seen, _ := d.Seen(ctx, "k"); !seen {
+		t.Fatal("key forgotten across reopen")
+	}
+	now = now.Add(2 * time.Hour)
+	if seen, _ := d.Seen(ctx, "k"); seen {
+		t.Fatal("expired key still seen")
+	}
+}
