@@ -37,7 +37,7 @@ type backend struct {
 	tls        string // config value: none | implicit
 	caFile     string
 	user, pass string
-	drop       func(t *testing.T) // close the daemon's connections server-side
+	drop       func(t testing.TB) // close the daemon's connections server-side
 }
 
 // eachBackend runs fn against go-imap's in-memory server and a real Dovecot.
@@ -46,7 +46,7 @@ func eachBackend(t *testing.T, fn func(t *testing.T, b *backend)) {
 	t.Run("dovecot", func(t *testing.T) { fn(t, dovecotBackend(t)) })
 }
 
-func memBackend(t *testing.T, opts *memimap.Options) *backend {
+func memBackend(t testing.TB, opts *memimap.Options) *backend {
 	t.Helper()
 	if opts == nil {
 		opts = &memimap.Options{}
@@ -58,25 +58,25 @@ func memBackend(t *testing.T, opts *memimap.Options) *backend {
 	}
 	t.Cleanup(func() { srv.Close() })
 	return &backend{name: "memimap", host: "127.0.0.1", port: srv.Port(), tls: "none", user: "alice", pass: "pw-alice",
-		drop: func(t *testing.T) {
+		drop: func(t testing.TB) {
 			if n := srv.DropConnections(); n == 0 {
 				t.Fatal("no connection to drop")
 			}
 		}}
 }
 
-func dovecotBackend(t *testing.T) *backend {
+func dovecotBackend(t testing.TB) *backend {
 	t.Helper()
 	srv := dovecottest.Shared(t)
 	user, pass := srv.NewUser(t)
 	return &backend{name: "dovecot", host: srv.Host, port: srv.TLSPort, tls: "implicit",
 		caFile: filepath.Join(srv.Dir, "etc", "cert.pem"), user: user, pass: pass,
-		drop: func(t *testing.T) { srv.KillConnections(t, user) }}
+		drop: func(t testing.TB) { srv.KillConnections(t, user) }}
 }
 
 // other returns a second account on the same server (memimap only has bob;
 // Dovecot hands out a fresh user).
-func (b *backend) other(t *testing.T) *backend {
+func (b *backend) other(t testing.TB) *backend {
 	o := *b
 	if b.name == "memimap" {
 		o.user, o.pass = "bob", "pw-bob"
@@ -87,7 +87,7 @@ func (b *backend) other(t *testing.T) *backend {
 }
 
 // client opens a second connection, as another mail client would.
-func (b *backend) client(t *testing.T) *imapconn.Client {
+func (b *backend) client(t testing.TB) *imapconn.Client {
 	t.Helper()
 	o := &imapconn.Options{Host: b.host, Port: b.port, Username: b.user,
 		Auth: imapconn.Password{Password: func(context.Context) (string, error) { return b.pass, nil }}}
@@ -109,7 +109,7 @@ func (b *backend) client(t *testing.T) *imapconn.Client {
 	return c
 }
 
-func (b *backend) append(t *testing.T, mailbox string, raw []byte, flags ...string) {
+func (b *backend) append(t testing.TB, mailbox string, raw []byte, flags ...string) {
 	t.Helper()
 	c := b.client(t)
 	if _, err := c.Append(context.Background(), mailbox, flags, time.Time{}, raw); err != nil {
@@ -120,7 +120,7 @@ func (b *backend) append(t *testing.T, mailbox string, raw []byte, flags ...stri
 
 // contents lists "message-id[flags]" of mailbox, sorted; nil when the
 // mailbox does not exist or is empty.
-func (b *backend) contents(t *testing.T, mailbox string) []string {
+func (b *backend) contents(t testing.TB, mailbox string) []string {
 	t.Helper()
 	c := b.client(t)
 	defer c.Close()
@@ -176,7 +176,7 @@ const testRules = `
       actions: [{flag: "\\Flagged"}, {flag: vip}]
 `
 
-func (s *setup) config(t *testing.T) *config.Config {
+func (s *setup) config(t testing.TB) *config.Config {
 	t.Helper()
 	dir := t.TempDir()
 	if s.stateDir == "" {
@@ -217,7 +217,7 @@ func (s *setup) config(t *testing.T) *config.Config {
 
 // daemon is a running engine and what it reported.
 type daemon struct {
-	t      *testing.T
+	t      testing.TB
 	cancel context.CancelFunc
 	done   chan error
 	events chan engine.Event
@@ -225,12 +225,12 @@ type daemon struct {
 	store  *state.Store
 }
 
-func (s *setup) start(t *testing.T, opts *engine.Options) *daemon {
+func (s *setup) start(t testing.TB, opts *engine.Options) *daemon {
 	t.Helper()
 	return s.startWith(t, s.config(t), opts)
 }
 
-func (s *setup) startWith(t *testing.T, cfg *config.Config, opts *engine.Options) *daemon {
+func (s *setup) startWith(t testing.TB, cfg *config.Config, opts *engine.Options) *daemon {
 	t.Helper()
 	sets, errs := engine.CompileRulesets(cfg, nil)
 	if len(errs) > 0 {
@@ -321,7 +321,7 @@ func (d *daemon) stop() {
 }
 
 // applyDirect runs the executor over a real session (for batching tests).
-func applyDirect(t *testing.T, b *backend, mailbox string, build func(f imapconn.Fetched) actions.Item, trace *bytes.Buffer) *actions.Report {
+func applyDirect(t testing.TB, b *backend, mailbox string, build func(f imapconn.Fetched) actions.Item, trace *bytes.Buffer) *actions.Report {
 	t.Helper()
 	c := b.clientTraced(t, trace)
 	sess, err := c.Select(context.Background(), mailbox)
@@ -343,7 +343,7 @@ func applyDirect(t *testing.T, b *backend, mailbox string, build func(f imapconn
 	return rep
 }
 
-func (b *backend) clientTraced(t *testing.T, trace *bytes.Buffer) *imapconn.Client {
+func (b *backend) clientTraced(t testing.TB, trace *bytes.Buffer) *imapconn.Client {
 	t.Helper()
 	c := b.client(t)
 	if trace == nil {
