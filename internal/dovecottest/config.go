@@ -6,13 +6,12 @@ import (
 	"os/user"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"github.com/mailwarden/mailwarden/internal/memimap"
 )
 
-// writeConfig lays out Dir (etc, log, run, state, home/userN) and writes
-// etc/dovecot.conf, etc/users, etc/cert.pem and etc/key.pem.
+// writeConfig lays out Dir (etc, log, run, state, home) and writes
+// etc/dovecot.conf, etc/cert.pem and etc/key.pem.
 func (s *Server) writeConfig(o *Options, cert *memimap.Cert) error {
 	for _, d := range []string{"etc", "log", "run", "state", "home"} {
 		p := filepath.Join(s.Dir, d)
@@ -52,18 +51,9 @@ func (s *Server) writeConfig(o *Options, cert *memimap.Cert) error {
 	if err := os.WriteFile(filepath.Join(etc, "key.pem"), cert.KeyPEM, 0o600); err != nil {
 		return err
 	}
-	var users strings.Builder
-	for i := 1; i <= o.Users; i++ {
-		home := filepath.Join(s.Dir, "home", "user"+strconv.Itoa(i))
-		fmt.Fprintf(&users, "user%d:{PLAIN}%s:%d:%d::%s::\n", i, Password, uid, gid, home)
-		if err := os.MkdirAll(home, 0o700); err != nil {
-			return err
-		}
-		if err := os.Chown(home, uid, gid); err != nil && root {
-			return err
-		}
-	}
-	if err := os.WriteFile(filepath.Join(etc, "users"), []byte(users.String()), 0o644); err != nil {
+	// Homes are created by Dovecot on first login, under home/ (owned by
+	// the mail owner).
+	if err := os.Chown(filepath.Join(s.Dir, "home"), uid, gid); err != nil && root {
 		return err
 	}
 
@@ -79,7 +69,7 @@ func (s *Server) writeConfig(o *Options, cert *memimap.Cert) error {
 		s.Dir, s.Port, // header
 		s.Dir, s.Dir, s.Port, s.Dir, s.Dir, s.Dir, // paths, instance
 		loginUser, internalUser, internalGroup, uid, uid, gid, gid,
-		etc, etc, // passdb, userdb
+		Password, Password, uid, gid, s.Dir, // passdb, userdb
 		etc, etc, dh, // ssl
 		o.FSync, o.Quota,
 		chroot, s.Port, s.TLSPort, chroot)
@@ -116,13 +106,15 @@ disable_plaintext_auth = no
 # Fail wrong passwords at once: tests check them.
 auth_failure_delay = 0
 auth_mechanisms = plain login
+# Every user name logs in with the password %q (static passdb), so
+# tests get fresh users (user1, user2, ...) without any setup.
 passdb {
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%%n %s/users
+  driver = static
+  args = password=%s
 }
 userdb {
-  driver = passwd-file
-  args = username_format=%%n %s/users
+  driver = static
+  args = uid=%d gid=%d home=%s/home/%%n allow_all_users=yes
 }
 
 # TLS: IMAPS and STARTTLS with a self-signed cert

@@ -4,9 +4,10 @@
 // 127.0.0.1, on free ports: plain IMAP with plaintext authentication, and
 // IMAPS with a self-signed certificate generated in Go.
 //
-// Users user1..userN (N = Options.Users, default 40) all have the password
-// "pass" and a maildir with INBOX and the special-use mailboxes Archive,
-// Drafts, Junk, Sent and Trash; the quota plugin (count backend) and IDLE
+// Every user name logs in with the password "pass" (user1, user2, ...;
+// NewUser hands out fresh ones) and gets a maildir, created on first use,
+// with INBOX and the special-use mailboxes Archive, Drafts, Junk, Sent and
+// Trash; the quota plugin (count backend) and IDLE
 // are on, and connections per user and IP are not limited in practice.
 //
 // As root, the mail processes run as the unprivileged user "dovetest"
@@ -82,7 +83,8 @@ func Available() error {
 
 // Options configure Start. A nil *Options means all defaults.
 type Options struct {
-	// Users is the number of test users user1..userN. Default 40.
+	// Users is the documented number of test users user1..userN (every
+	// name logs in; this only sizes User's range). Default 40.
 	Users int
 	// Quota is the per-user storage quota, in Dovecot's syntax ("50M").
 	// Default "50M".
@@ -108,7 +110,7 @@ type Server struct {
 	CertPool *x509.CertPool
 	// Dir holds everything: etc/dovecot.conf, log/dovecot.log, home/userN.
 	Dir string
-	// Users is the number of users.
+	// Users is Options.Users.
 	Users int
 
 	conf     string
@@ -341,24 +343,19 @@ func (s *Server) logTail() string {
 	return strings.Join(out, "\n")
 }
 
-// User returns user i's name and password (1 ≤ i ≤ Users).
+// User returns user i's name and password: "user<i>", "pass". Every user
+// name exists (static passdb); User(i) for i ≤ Users is the documented
+// range, and NewUser hands out fresh ones.
 func (s *Server) User(i int) (username, password string) {
-	if i < 1 || i > s.Users {
-		panic(fmt.Sprintf("dovecottest: user %d out of range 1..%d", i, s.Users))
-	}
 	return "user" + strconv.Itoa(i), Password
 }
 
-// NewUser hands out a user no earlier NewUser call on s returned, so tests
-// sharing an instance do not see each other's mail. It fails tb when all
-// are taken.
+// NewUser hands out a user that no earlier NewUser call on s returned
+// (user1, user2, ...), so tests sharing an instance (also with -count=N)
+// do not see each other's mail.
 func (s *Server) NewUser(tb testing.TB) (username, password string) {
 	tb.Helper()
-	i := int(s.nextUser.Add(1))
-	if i > s.Users {
-		tb.Fatalf("dovecottest: all %d users taken; raise Options.Users", s.Users)
-	}
-	return s.User(i)
+	return s.User(int(s.nextUser.Add(1)))
 }
 
 // Doveadm runs doveadm against this instance and returns its standard

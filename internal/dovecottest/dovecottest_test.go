@@ -1,7 +1,10 @@
 package dovecottest
 
 import (
+	"bufio"
 	"crypto/tls"
+	"fmt"
+	"io"
 	"net"
 	"os"
 	"strings"
@@ -71,9 +74,46 @@ func TestShared(t *testing.T) {
 	if Shared(t) != a {
 		t.Fatal("Shared returned two instances")
 	}
-	u1, _ := a.NewUser(t)
-	u2, _ := a.NewUser(t)
-	if u1 == u2 {
-		t.Fatal("NewUser repeated a user")
+	seen := map[string]bool{}
+	var last string
+	for range a.Users + 5 {
+		u, p := a.NewUser(t)
+		if seen[u] {
+			t.Fatalf("NewUser repeated %s", u)
+		}
+		seen[u], last = true, u
+		if p != Password {
+			t.Fatalf("password %q", p)
+		}
+	}
+	// Any new user can log in, and a wrong password is refused.
+	c, err := net.Dial("tcp", a.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(c)
+	br.ReadString('\n')
+	fmt.Fprintf(c, "a LOGIN %s %s\r\n", last, Password)
+	line, _ := br.ReadString('\n')
+	if !strings.HasPrefix(line, "a OK") {
+		t.Fatalf("LOGIN %s: %q", last, line)
+	}
+	fmt.Fprintf(c, "b SELECT Trash\r\nc LOGOUT\r\n")
+	if rest, _ := io.ReadAll(br); !strings.Contains(string(rest), "b OK") {
+		t.Fatalf("SELECT Trash: %q", rest)
+	}
+	c2, err := net.Dial("tcp", a.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.SetDeadline(time.Now().Add(5 * time.Second))
+	br2 := bufio.NewReader(c2)
+	br2.ReadString('\n')
+	fmt.Fprintf(c2, "a LOGIN %s wrong\r\n", last)
+	if line, _ := br2.ReadString('\n'); !strings.HasPrefix(line, "a NO") {
+		t.Fatalf("wrong password: %q", line)
 	}
 }
