@@ -1,0 +1,99 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/mailwarden/mailwarden/rules"
+)
+
+// Expire removes old messages of one mailbox for good (typically the
+// Trash).
+//
+// Selection is as for Archive, except that messages already flagged
+// \Deleted are included (a run killed between its STORE and its EXPUNGE
+// leaves them so, and the next run finishes them). Removal is
+// actions.Executor.Expunge: UID STORE +FLAGS (\Deleted) and UID EXPUNGE of
+// exactly the selected UIDs (RFC 4315 §2.1), so other messages flagged
+// \Deleted stay; without UIDPLUS the job fails with actions.ErrNoUIDPlus and
+// removes nothing.
+type Expire struct {
+	Spec
+	Mailbox     string
+	OlderThan   time.Duration
+	ByDate      bool
+	SkipFlagged bool
+	SkipUnread  bool
+	When        Filter // optional
+}
+
+func (e *Expire) JobSpec() *Spec { return &e.Spec }
+func (e *Expire) Kind() string   { return "expire" }
+
+func (e *Expire) runAccount(ctx context.Context, r *run) error {
+	mb, err := r.conn.Select(ctx, e.Mailbox)
+	if err != nil {
+		return err
+	}
+	ag := age{olderThan: e.OlderThan, byDate: e.ByDate}
+	cutoff := ag.cutoff(r.env.now())
+	s := &Search{Flags: flagsIf(e.SkipUnread, rules.FlagSeen), NotFlags: flagsIf(e.SkipFlagged, rules.FlagFlagged)}
+	ag.search(cutoff, s)
+	uids, err := mb.Search(ctx, s)
+	if err != nil {
+		return err
+	}
+	done := 0
+	return batches(uids, r.env.batch(), func(part []uint32) (bool, error) {
+		if r.remaining() <= 0 {
+			r.capReached(e.Mailbox)
+			return true, nil
+		}
+		fs, err := mb.Fetch(ctx, part, false)
+		if err != nil {
+			return false, err
+		}
+		msgs := r.parse(e.Mailbox, fs)
+		r.sum.Scanned += len(msgs)
+		var old []*rules.Message
+		for _, m := range msgs {
+			if !ag.old(m, cutoff) || !r.matchFilter(e.When, m) {
+				continue
+			}
+			r.sum.Matched++
+			if len(old) >= r.remaining() {
+				r.capReached(e.Mailbox)
+				break
+			}
+			old = append(old, m)
+		}
+		if err := r.expunge(ctx, mb, old); err != nil {
+			return false, err
+		}
+		done += len(part)
+		r.progress(e.Mailbox, done, len(uids))
+		return r.sum.Capped, ctx.Err()
+	})
+}
+
+// expunge removes msgs for good and counts them.
+func (r *run) expunge(ctx context.Context, mb Mailbox, msgs []*rules.Message) error {
+	if len(msgs) == 0 {
+		return nil
+	}
+	rep, err := r.exec.Expunge(ctx, mb, msgs, r.spec.Name)
+	if err != nil {
+		return fmt.Errorf("%s: %w", r.spec.Name, err)
+	}
+	for _, m := range msgs {
+		if rep.Failed[m.UID] != nil {
+			r.sum.Failed++
+			continue
+		}
+		r.sum.Acted++
+		r.sum.Bytes += m.Size
+		r.sum.Actions["expunge"]++
+	}
+	return rep.Err()
+}
