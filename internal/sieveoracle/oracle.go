@@ -260,6 +260,11 @@ func Parse(out string, failed bool, defaultMailbox string) []string {
 		if s, ok := strings.CutPrefix(l, " * "); ok {
 			if f, ok := strings.CutPrefix(s, "store message in folder: "); ok {
 				cur = &act{kind: "store", folder: f, impl: section == "implicit"}
+			} else if strings.HasPrefix(s, "track ") {
+				// duplicate (RFC 7352) bookkeeping, not an action on the
+				// message.
+				cur = nil
+				continue
 			} else if s == "discard" {
 				cur = &act{kind: "line", line: "discard"}
 			} else {

@@ -26,11 +26,16 @@ const (
 )
 
 // DuplicateStore remembers the keys the duplicate test (RFC 7352) has
-// seen. Seen reports whether key was recorded within its ttl and records
-// it (with ttl) when it was not. Implementations must be safe for
-// concurrent use.
+// seen. Implementations must be safe for concurrent use.
+//
+// The interpreter calls Seen while evaluating and Record only after the
+// whole script executed without error (RFC 7352 §3: a failed execution
+// must not mark the message as seen).
 type DuplicateStore interface {
-	Seen(ctx context.Context, key string, ttl time.Duration) (bool, error)
+	// Seen reports whether key was recorded and has not expired.
+	Seen(ctx context.Context, key string) (bool, error)
+	// Record stores key until ttl from now, replacing an earlier expiry.
+	Record(ctx context.Context, key string, ttl time.Duration) error
 }
 
 // Options configure compilation and execution. A nil *Options, and every
@@ -155,13 +160,17 @@ type memDuplicates struct {
 
 var defaultDuplicates = &memDuplicates{seen: map[string]time.Time{}}
 
-func (d *memDuplicates) Seen(_ context.Context, key string, ttl time.Duration) (bool, error) {
+func (d *memDuplicates) Seen(_ context.Context, key string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	exp, ok := d.seen[key]
+	return ok && time.Now().Before(exp), nil
+}
+
+func (d *memDuplicates) Record(_ context.Context, key string, ttl time.Duration) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := time.Now()
-	if exp, ok := d.seen[key]; ok && now.Before(exp) {
-		return true, nil
-	}
 	if len(d.seen) > 100000 {
 		for k, exp := range d.seen {
 			if !now.Before(exp) {
@@ -170,7 +179,7 @@ func (d *memDuplicates) Seen(_ context.Context, key string, ttl time.Duration) (
 		}
 	}
 	d.seen[key] = now.Add(ttl)
-	return false, nil
+	return nil
 }
 
 // NewMemoryDuplicateStore returns an in-memory DuplicateStore (for tests

@@ -1,0 +1,182 @@
+package sieve
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+)
+
+// include (RFC 6609): include, return and global. Included scripts are
+// compiled with the including script (a missing script is a compile error
+// unless :optional); :personal names resolve in Options.IncludePersonal,
+// :global names in Options.IncludeGlobal. Each script has its own
+// variables except those declared global (§3.4, §3.5); `stop` in an
+// included script ends everything, `return` ends the included script.
+
+func init() {
+	registerExtension("include")
+	registerCommand("include", "include", compileInclude)
+	registerCommand("return", "include", func(c *compiler, n *node) command {
+		if _, ok := c.args(n, nil, nil); !ok || !c.simple(n) {
+			return nil
+		}
+		return &returnCmd{line: n.pos.Line}
+	})
+	registerCommand("global", "include", compileGlobal)
+}
+
+// includeState is shared by a script and everything it includes while
+// they compile: the stack detects recursion, the cache compiles each file
+// once.
+type includeState struct {
+	stack []string
+	cache map[string]*Script
+}
+
+func newIncludeState() *includeState { return &includeState{cache: map[string]*Script{}} }
+
+type includeCmd struct {
+	line     int
+	path     string
+	once     bool
+	optional bool
+	script   *Script // nil when :optional and missing
+}
+
+type returnCmd struct{ line int }
+
+func (c *returnCmd) exec(r *run) error { r.line = c.line; return errReturn }
+
+func compileInclude(c *compiler, n *node) command {
+	p, ok := c.args(n, []tagSpec{
+		{name: "personal", group: "location"}, {name: "global", group: "location"},
+		{name: "once"}, {name: "optional"},
+	}, []vKind{vString})
+	if !ok || !c.simple(n) {
+		return nil
+	}
+	name := p.pos[0].strs[0]
+	pos := p.pos[0].pos
+	if strings.Contains(name, "${") && c.has("variables") {
+		c.errorf(pos, "RFC 6609 §3.2: the script name is a constant", "include takes a constant script name")
+		return nil
+	}
+	// RFC 6609 §3.2: script names are simple names, no paths.
+	if name == "" || strings.ContainsAny(name, "/\\\x00") || name == "." || name == ".." {
+		c.errorf(pos, "name a script in the include directory, without a path", "invalid script name %q", name)
+		return nil
+	}
+	dir, where := "", "personal"
+	if c.opts != nil {
+		dir = c.opts.IncludePersonal
+	}
+	if p.has("global") {
+		where = "global"
+		dir = ""
+		if c.opts != nil {
+			dir = c.opts.IncludeGlobal
+		}
+	}
+	if dir == "" {
+		c.errorf(pos, fmt.Sprintf("set Options.Include%s", strings.ToUpper(where[:1])+where[1:]), "include :%s is not configured", where)
+		return nil
+	}
+	file := name
+	if filepath.Ext(file) == "" {
+		file += ".sieve"
+	}
+	path := filepath.Join(dir, file)
+	cmd := &includeCmd{line: n.pos.Line, path: path, once: p.has("once"), optional: p.has("optional")}
+	inc := c.inc
+	for _, s := range inc.stack {
+		if s == path {
+			c.errorf(pos, "a script must not include itself, directly or through others (RFC 6609 §3.2)", "recursive include of %q", name)
+			return nil
+		}
+	}
+	if len(inc.stack) >= c.lim.maxInclude {
+		c.errorf(pos, "raise Options.MaxIncludeDepth", "includes nested deeper than %d", c.lim.maxInclude)
+		return nil
+	}
+	if s, ok := inc.cache[path]; ok {
+		cmd.script = s
+		c.script.needsBody = c.script.needsBody || (s != nil && s.needsBody)
+		return cmd
+	}
+	src, err := readScript(path, c.lim.maxScriptSize)
+	if err != nil {
+		if cmd.optional {
+			inc.cache[path] = nil
+			return cmd
+		}
+		c.errorf(pos, "use :optional to ignore a missing script", "include %q: %v", name, err)
+		return nil
+	}
+	inc.stack = append(inc.stack, c.file, path)
+	s, err := compileScript(path, src, c.opts, inc)
+	inc.stack = inc.stack[:len(inc.stack)-2]
+	if err != nil {
+		if el, ok := err.(ErrorList); ok {
+			*c.errs = append(*c.errs, el...)
+		} else {
+			c.errorf(pos, "", "include %q: %v", name, err)
+		}
+		return nil
+	}
+	inc.cache[path] = s
+	cmd.script = s
+	c.script.needsBody = c.script.needsBody || s.needsBody
+	return cmd
+}
+
+func (c *includeCmd) exec(r *run) error {
+	r.line = c.line
+	if c.script == nil {
+		return nil // :optional and missing
+	}
+	if r.included == nil {
+		r.included = map[string]bool{}
+	}
+	if c.once && r.included[c.path] {
+		return nil
+	}
+	r.included[c.path] = true
+	if r.inclDepth >= r.root.lim.maxInclude {
+		return r.errorf("includes nested deeper than %d", r.root.lim.maxInclude)
+	}
+	// RFC 6609 §3.4: the included script has its own variables.
+	savedS, savedVars, savedMatch := r.s, r.vars, r.matchVars
+	r.s, r.vars, r.matchVars = c.script, nil, nil
+	r.inclDepth++
+	err := r.block(c.script.cmds)
+	r.inclDepth--
+	r.s, r.vars, r.matchVars = savedS, savedVars, savedMatch
+	if err == errReturn {
+		return nil
+	}
+	return err
+}
+
+// global (RFC 6609 §3.5) declares variables shared between scripts.
+func compileGlobal(c *compiler, n *node) command {
+	p, ok := c.args(n, nil, []vKind{vStringList})
+	if !ok || !c.simple(n) {
+		return nil
+	}
+	if !c.has("variables") {
+		c.errorf(n.pos, "add `require \"variables\";`", "global requires `require \"variables\";`")
+		return nil
+	}
+	if c.globals == nil {
+		c.globals = map[string]bool{}
+	}
+	for i, s := range p.pos[0].strs {
+		name := strings.ToLower(s)
+		if !validIdentifier(name) {
+			c.errorf(p.pos[0].spos[i], "", "invalid variable name %q", s)
+			continue
+		}
+		c.globals[name] = true
+	}
+	return nil
+}

@@ -1,0 +1,2 @@
+require ["environment", "fileinto"];
+if environment :contains "no-such-item" "" { fileinto "exists"; } else { fileinto "absent"; }

@@ -1,0 +1,2 @@
+require "duplicate";
+if duplicate :header "a" :uniqueid "b" { keep; }

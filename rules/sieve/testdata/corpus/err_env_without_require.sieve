@@ -1,0 +1,1 @@
+if environment "name" "x" { keep; }

@@ -1,0 +1,3 @@
+require ["include", "variables", "fileinto"];
+include "setglobal";
+fileinto "${global.box}";

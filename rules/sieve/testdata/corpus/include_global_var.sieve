@@ -1,0 +1,4 @@
+require ["include", "variables", "fileinto"];
+global "box";
+include "setglobal";
+fileinto "${box}-${local}";

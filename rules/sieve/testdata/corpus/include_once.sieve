@@ -1,0 +1,3 @@
+require ["include", "imap4flags"];
+include :once "flags";
+include :once "flags";

@@ -1,0 +1,3 @@
+require ["include", "fileinto"];
+if exists "subject" { return; }
+fileinto "NoSubject";

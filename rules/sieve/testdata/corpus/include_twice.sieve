@@ -1,0 +1,3 @@
+require ["include"];
+include "flags";
+include "flags";

@@ -1,0 +1,2 @@
+require ["spamtest", "relational", "fileinto"];
+if spamtest :value "ge" "5" { fileinto "ge5"; }

@@ -1,0 +1,2 @@
+require ["fileinto"];
+if header :is "x-spam-flag" "YES" { fileinto "Junk"; }

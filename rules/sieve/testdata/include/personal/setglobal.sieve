@@ -1,0 +1,4 @@
+require ["include", "variables"];
+global "box";
+set "box" "FromInclude";
+set "local" "invisible";
