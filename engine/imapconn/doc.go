@@ -21,13 +21,16 @@
 //   - go-imap has no context: every method here takes one, and while a call
 //     is in flight a context.AfterFunc closes the connection when ctx is
 //     done. The call then returns promptly with an error wrapping ctx.Err(),
-//     and the Client is unusable (Closed() is closed): dial again.
+//     and the Client is unusable (Closed() is closed): dial again. If ctx
+//     ends just as a call completes, the call's result stands but the
+//     connection is closed all the same.
 //   - go-imap has no read deadline between responses (notably during IDLE):
 //     a silently dead peer is noticed through TCP keepalive
 //     (Options.KeepAlive, default 30 s) or the next write.
 //   - The unilateral-data handler runs on go-imap's reader goroutine and
 //     must never call the client: it only does a non-blocking send on the
-//     1-slot Updates() channel when the server reports EXISTS.
+//     1-slot Updates() channel when the server reports EXISTS. Drain
+//     Updates before fetching, not after, and no arrival is missed.
 //   - Credentials never reach an error, a log line or the debug writer
 //     (LOGIN and AUTHENTICATE lines are redacted).
 //

@@ -45,6 +45,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -293,7 +294,7 @@ func start(dir string, o *Options, cert *memimap.Cert) (*Server, error) {
 	s.cmd = exec.Command(dovecotBin, "-F", "-c", s.conf)
 	s.cmd.Stdout, s.cmd.Stderr = logf, logf
 	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
-	if err := s.cmd.Start(); err != nil {
+	if err := spawn(s.cmd.Start); err != nil {
 		return nil, fmt.Errorf("start dovecot: %w", err)
 	}
 	go func() {
@@ -319,6 +320,30 @@ func start(dir string, o *Options, cert *memimap.Cert) (*Server, error) {
 			return nil, fmt.Errorf("dovecot did not listen within 10s:\n%s", s.logTail())
 		}
 	}
+}
+
+// spawn runs start on one OS thread that never exits. Linux sends the
+// parent-death signal when the *thread* that forked the child exits, not
+// the process; Go may retire threads, so every child is forked from a
+// goroutine locked to its thread for the life of the process.
+func spawn(start func() error) error {
+	spawner.once.Do(func() {
+		spawner.jobs = make(chan func())
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread lives as long as the process
+			for job := range spawner.jobs {
+				job()
+			}
+		}()
+	})
+	errc := make(chan error, 1)
+	spawner.jobs <- func() { errc <- start() }
+	return <-errc
+}
+
+var spawner struct {
+	once sync.Once
+	jobs chan func()
 }
 
 func up(addr string) bool {
