@@ -464,3 +464,29 @@ func TestCredentialsNeverLogged(t *testing.T) {
 		}
 	})
 }
+
+// A checkpoint from another UIDVALIDITY is void (RFC 9051 §2.3.1.1): the
+// watcher starts over as on a first start instead of trusting old UIDs.
+func TestUIDValidityChangeStartsOver(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b *backend) {
+		b.append(t, "INBOX", mail("existing@x", "billing@shop.example", "invoice from before"))
+		s := &setup{accounts: []*backend{b}, watches: [][]string{{"INBOX:inbox"}}, rulesets: testRules}
+		cfg := s.config(t)
+		st, err := state.Open(cfg.StateDir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A checkpoint as if the mailbox had been processed up to UID 0
+		// under a different UIDVALIDITY: trusting it would process the
+		// existing invoice.
+		st.SetCheckpoint("acct0", "INBOX", state.Checkpoint{UIDValidity: 4242424, LastUID: 0})
+		st.Close()
+		d := s.startWith(t, cfg, nil)
+		d.waitReady(1)
+		d.quiet(300 * time.Millisecond)
+		b.append(t, "INBOX", mail("new@x", "billing@shop.example", "new invoice"))
+		d.waitEvents(1)
+		equal(t, "Finance", b.contents(t, "Finance"), []string{"new@x[]"})
+		equal(t, "INBOX", b.contents(t, "INBOX"), []string{"existing@x[]"})
+	})
+}
