@@ -27,6 +27,9 @@ import (
 func TestMain(m *testing.M) {
 	code := m.Run()
 	dovecottest.StopShared()
+	if quotaSrv != nil {
+		quotaSrv.Stop()
+	}
 	os.Exit(code)
 }
 
