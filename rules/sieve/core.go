@@ -358,7 +358,7 @@ func (t *addressTest) evalFields(r *run, fields []rules.Field) (bool, error) {
 	var buf [8]rules.Field
 	for _, name := range names {
 		for _, f := range t.idx.selectFields(fields, name, buf[:0]) {
-			addrs := parseAddresses(f.Raw)
+			addrs := r.addresses(f.Raw)
 			if len(addrs) == 0 {
 				// Nothing parses as an address: like Pigeonhole, the whole
 				// value stands for one invalid address that only :all sees
@@ -395,6 +395,76 @@ func (t *addressTest) evalFields(r *run, fields []rules.Field) (bool, error) {
 	return false, nil
 }
 
+// addresses returns parseAddresses(raw), cached for the execution.
+func (r *run) addresses(raw string) []string {
+	for i := range r.addrCache {
+		if r.addrCache[i].raw == raw {
+			return r.addrCache[i].addrs
+		}
+	}
+	a := parseAddresses(raw)
+	if len(r.addrCache) < 16 {
+		r.addrCache = append(r.addrCache, addrCacheEntry{raw, a})
+	}
+	return a
+}
+
+type addrCacheEntry struct {
+	raw   string
+	addrs []string
+}
+
+// simpleAddress parses the common one-address forms "local@domain" and
+// "Phrase <local@domain>" without net/mail; ok is false for anything
+// else.
+func simpleAddress(v string) (string, bool) {
+	v = strings.TrimSpace(v)
+	if strings.ContainsAny(v, ",\"();:\\[]") {
+		return "", false
+	}
+	spec := v
+	if strings.HasSuffix(v, ">") {
+		i := strings.IndexByte(v, '<')
+		if i < 0 || strings.IndexByte(v[i+1:], '<') >= 0 {
+			return "", false
+		}
+		for _, w := range strings.Fields(v[:i]) {
+			if !isAtomText(w, false) {
+				return "", false
+			}
+		}
+		spec = v[i+1 : len(v)-1]
+	}
+	at := strings.LastIndexByte(spec, '@')
+	if at <= 0 || !isAtomText(spec[:at], true) || !isAtomText(spec[at+1:], true) || !validDomain(spec[at+1:]) {
+		return "", false
+	}
+	local := spec[:at]
+	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return "", false
+	}
+	return spec, true
+}
+
+// isAtomText reports whether s is atext (RFC 5322 §3.2.3), with dots when
+// dots is set.
+func isAtomText(s string, dots bool) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isAlpha(c) || isDigit(c) || c >= 0x80:
+		case strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0:
+		case c == '.' && dots:
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 // parseAddresses returns the addr-specs of an address-list field value.
 // The list is parsed strictly first; when that fails each top-level
 // element is parsed on its own and the ones that fail are dropped, as are
@@ -402,6 +472,9 @@ func (t *addressTest) evalFields(r *run, fields []rules.Field) (bool, error) {
 // Unlike rules.ParseAddressList nothing is salvaged from a broken element:
 // the address test must not match what only looks like an address.
 func parseAddresses(value string) []string {
+	if a, ok := simpleAddress(value); ok {
+		return []string{a}
+	}
 	var p mail.AddressParser
 	list, err := p.ParseList(value)
 	if err != nil {

@@ -73,6 +73,7 @@ type run struct {
 	inclDepth int
 	included  map[string]bool
 	dups      []dupRecord
+	addrCache []addrCacheEntry
 }
 
 // Execute runs the script against m and returns the raw Sieve result:
