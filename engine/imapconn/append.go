@@ -12,6 +12,11 @@ import (
 // date (zero: the server's now) and returns its UID from APPENDUID
 // (RFC 4315 §3), or 0 without UIDPLUS. A missing mailbox yields an error
 // wrapping actions.ErrTryCreate.
+//
+// go-imap beta.8 sends messages over 4 KiB as a synchronizing literal; when
+// the server refuses the APPEND before the literal (Dovecot checks quota
+// and the mailbox first), go-imap closes the connection after returning
+// the server's NO: dial again.
 func (c *Client) Append(ctx context.Context, mailbox string, flags []string, date time.Time, raw []byte) (uint32, error) {
 	opts := &imap.AppendOptions{Flags: toFlags(flags), Time: date}
 	var data *imap.AppendData

@@ -3,6 +3,7 @@ package imapconn
 import (
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"slices"
@@ -419,4 +420,54 @@ func TestDovecotQuota(t *testing.T) {
 		t.Fatalf("QuotaRoot = used %d, limit %d", used, limit)
 	}
 	t.Logf("quota: used %d of %d bytes", used, limit)
+}
+
+func TestDovecotListAndTrace(t *testing.T) {
+	t.Parallel()
+	_, o := dovecotUser(t)
+	var trace strings.Builder
+	o.DebugWriter = &syncWriter{w: &trace}
+	c := dialT(t, o)
+	ctx := testCtx(t)
+	if err := c.Create(ctx, "Lists/Go"); err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.List(ctx, "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]MailboxInfo{}
+	for _, m := range l {
+		got[m.Name] = m
+	}
+	if !slices.Contains(got["Trash"].Attrs, `\Trash`) || !got["Lists/Go"].Selectable() || got["Lists"].Delim != '/' {
+		t.Fatalf("List = %+v", l)
+	}
+	c.Logout(ctx)
+	ir := base64.StdEncoding.EncodeToString([]byte("\x00" + o.Username + "\x00pass"))
+	if s := trace.String(); strings.Contains(s, ir) || !strings.Contains(s, "AUTHENTICATE PLAIN <redacted>") || !strings.Contains(s, "S: * LIST") {
+		t.Fatalf("trace:\n%s", s)
+	}
+}
+
+// Over quota, APPEND fails with [OVERQUOTA]: temporary (it clears when
+// mail is removed), and QuotaRoot reports the limit.
+func TestDovecotOverQuota(t *testing.T) {
+	t.Parallel()
+	srv := dovecottest.Start(t, &dovecottest.Options{Quota: "2K"})
+	user, pass := srv.NewUser(t)
+	c := dialT(t, &Options{Host: srv.Host, Port: srv.Port, TLS: TLSNone, InsecurePlaintext: true, Username: user, Auth: pw(pass)})
+	ctx := testCtx(t)
+	big := rawMsg("big", "big", strings.Repeat("x", 4096))
+	_, err := c.Append(ctx, "INBOX", nil, time.Time{}, big)
+	var imapErr *imap.Error
+	if !errors.As(err, &imapErr) || imapErr.Code != imap.ResponseCodeOverQuota || !IsTemporary(err) {
+		t.Fatalf("Append over quota = %v, want a temporary [OVERQUOTA]", err)
+	}
+	// go-imap beta.8 closes the connection when the server refuses a
+	// synchronizing literal (> 4 KiB): see Client.Append.
+	c2 := dialT(t, &Options{Host: srv.Host, Port: srv.Port, TLS: TLSNone, InsecurePlaintext: true, Username: user, Auth: pw(pass)})
+	if _, limit, err := c2.QuotaRoot(ctx, "INBOX"); err != nil || limit != 2048 {
+		t.Fatalf("QuotaRoot limit = %d, %v", limit, err)
+	}
 }

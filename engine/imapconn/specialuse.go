@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/emersion/go-imap/v2"
 	"github.com/mailwarden/mailwarden/actions"
 )
 
@@ -29,32 +28,26 @@ func (s *Session) SpecialUse(ctx context.Context, attr string) (string, error) {
 }
 
 func (c *Client) specialUse(ctx context.Context) (map[string]string, error) {
-	var opts *imap.ListOptions
-	if c.caps.Has(imap.CapSpecialUse) && c.caps.Has(imap.CapListExtended) {
-		opts = &imap.ListOptions{ReturnSpecialUse: true}
-	}
-	var l []*imap.ListData
-	err := c.call(ctx, func() (err error) {
-		l, err = c.c.List("", "*", opts).Collect()
-		return err
-	})
+	l, err := c.List(ctx, "*")
 	if err != nil {
-		return nil, fmt.Errorf("list special-use: %w", err)
+		return nil, fmt.Errorf("special-use: %w", err)
 	}
 	m := make(map[string]string)
-	for _, d := range l {
-		for _, a := range d.Attrs {
-			k := strings.ToLower(string(a))
-			if _, seen := m[k]; !seen && isSpecialUse(a) {
-				m[k] = d.Mailbox
+	for _, mb := range l {
+		for _, a := range mb.Attrs {
+			k := strings.ToLower(a)
+			if _, seen := m[k]; !seen && isSpecialUse(k) {
+				m[k] = mb.Name
 			}
 		}
 	}
 	return m, nil
 }
 
-func isSpecialUse(a imap.MailboxAttr) bool {
-	switch strings.ToLower(string(a)) {
+// isSpecialUse reports RFC 6154 §2 (and RFC 8457) attributes, given in
+// lower case.
+func isSpecialUse(a string) bool {
+	switch a {
 	case `\all`, `\archive`, `\drafts`, `\flagged`, `\junk`, `\sent`, `\trash`, `\important`:
 		return true
 	}
