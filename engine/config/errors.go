@@ -1,6 +1,7 @@
 package config
 
 import (
+	"github.com/mailwarden/mailwarden/internal/suggest"
 	"strconv"
 	"strings"
 )
@@ -75,50 +76,9 @@ func (l ErrorList) Error() string {
 func (l ErrorList) Unwrap() []error { return l }
 
 // didYouMean returns the candidate closest to s when it is a likely typo
-// (edit distance 1, or 2 for words of 6+ characters), else "".
+// (edit distance 1, or 2 for names of 6+ characters), else "".
 func didYouMean(s string, candidates []string) string {
-	limit := 1
-	if len(s) >= 6 {
-		limit = 2
-	}
-	best, bestD := "", limit+1
-	ls := strings.ToLower(s)
-	for _, c := range candidates {
-		if d := editDistance(ls, strings.ToLower(c)); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-// editDistance is the optimal-string-alignment distance (adjacent
-// transpositions count as one edit).
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	if len(ra) > 64 || len(rb) > 64 {
-		return 99
-	}
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
+	return suggest.Closest(s, candidates, 6)
 }
 
 func oneOf(values []string) string { return "one of " + strings.Join(values, ", ") }
