@@ -411,7 +411,13 @@ func (c *compiler) args(n *node, specs []tagSpec, want []vKind) (*parsedArgs, bo
 // noTests and noBlock check that a node has no tests / block.
 func (c *compiler) noTests(n *node) bool {
 	if len(n.tests) > 0 {
-		c.errorf(n.tests[0].pos, usage(n.name), "%s takes no test", n.raw)
+		t := n.tests[0]
+		if t.pos.Line > n.pos.Line && !n.testList {
+			// Most likely a missing ";" at the end of the line.
+			c.errorf(t.pos, "end the command with \";\"", "expected \";\" after %q, found identifier %q", n.raw, t.raw)
+			return false
+		}
+		c.errorf(t.pos, usage(n.name), "%s takes no test", n.raw)
 		return false
 	}
 	return true

@@ -572,7 +572,14 @@ func compileRegex(pat string, fold bool, max int) (*regexp.Regexp, error) {
 			return re, nil
 		}
 	}
-	return regexp.Compile(p)
+	re, err = regexp.Compile(p)
+	if err != nil && fold {
+		// Report the error against the expression as written.
+		if _, err2 := regexp.Compile(pat); err2 != nil {
+			err = err2
+		}
+	}
+	return re, err
 }
 
 // regexCache caches expressions built from variables at run time.
