@@ -40,6 +40,8 @@ func commands() []command {
 		{"run", "run the daemon: watch mailboxes and apply rules", cmdRun},
 		{"check", "load the config, compile every rule, print all errors", cmdCheck},
 		{"test", "print the plan each message file would get", cmdTest},
+		{"apply", "run a rule set over the mail already in a mailbox", cmdApply},
+		{"jobs", "list the scheduled jobs, or run one now", cmdJobs},
 		{"demo", "run against an embedded IMAP server with the example rules", cmdDemo},
 		{"version", "print the version", cmdVersion},
 	}

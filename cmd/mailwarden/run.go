@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/mailwarden/mailwarden/engine"
+	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/state"
 	"github.com/mailwarden/mailwarden/rules/sieve"
 )
@@ -65,6 +66,20 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 
 	ctx, stop := signalContext(log)
 	defer stop()
+	// Scheduled jobs (schedules:) run beside the watchers; Stop cancels a
+	// running job and waits for it, bounded.
+	sched, errs := engine.NewScheduler(cfg, sets, store, &engine.JobOptions{DryRun: *dryRun, Logger: log})
+	if len(errs) > 0 {
+		printErrors(stderr, errs)
+		return exitFail
+	}
+	sched.Start(ctx)
+	defer sched.Stop(context.Background())
+	if len(cfg.Schedules) > 0 && !watchesAny(cfg) {
+		<-ctx.Done() // only schedules: nothing for the engine to watch
+		log.Info("mailwarden stopped")
+		return exitOK
+	}
 	e := engine.New(cfg, sets, store, &engine.Options{DryRun: *dryRun, Logger: log})
 	if err := e.Run(ctx); err != nil {
 		log.Error("mailwarden stopped", "err", err)
@@ -93,4 +108,14 @@ func signalContext(log *slog.Logger) (context.Context, func()) {
 		os.Exit(exitFail)
 	}()
 	return ctx, func() { signal.Stop(ch); cancel() }
+}
+
+// watchesAny reports whether any account watches a mailbox.
+func watchesAny(cfg *config.Config) bool {
+	for _, a := range cfg.Accounts {
+		if len(a.Watch) > 0 {
+			return true
+		}
+	}
+	return false
 }
