@@ -13,6 +13,10 @@
 //     mailbox and UID, or Message-ID when the server gave no COPYUID) and
 //     under which rule set, so that a watcher on the destination does not run
 //     the same rule set over it again (no loops).
+//   - undo marks: the sequence numbers of journal entries that
+//     `mailwarden undo` reversed, so that a second undo does not reverse
+//     them again. Journal entries are never rewritten: an entry's sequence
+//     number (its key, increasing with every Record) names it for good.
 //
 // Every write is one bbolt transaction, fsync'd before it returns. The file
 // is locked: a second process on the same state_dir fails at Open with a
@@ -40,6 +44,7 @@ var (
 	bucketJournal     = []byte("journal")
 	bucketApplied     = []byte("applied")
 	bucketPlaced      = []byte("placed")
+	bucketUndone      = []byte("undone")
 )
 
 // FileName is the name of the state file inside state_dir.
@@ -86,7 +91,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketCheckpoints, bucketJournal, bucketApplied, bucketPlaced} {
+		for _, b := range [][]byte{bucketCheckpoints, bucketJournal, bucketApplied, bucketPlaced, bucketUndone} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -207,18 +212,83 @@ func (s *Store) Record(_ context.Context, entries []actions.Entry) error {
 // Journal calls fn for each journal entry at or after since, oldest first,
 // until fn returns false.
 func (s *Store) Journal(since time.Time, fn func(actions.Entry) bool) error {
+	return s.Entries(since, func(r Recorded) bool { return fn(r.Entry) })
+}
+
+// Recorded is one journal entry as stored.
+type Recorded struct {
+	// Seq is the entry's sequence number: its key in the journal, strictly
+	// increasing with every Record and never reused, so it names the entry
+	// for good (two entries may share a Key and even a Time).
+	Seq   uint64
+	Entry actions.Entry
+	// Undone is when `mailwarden undo` reversed the entry (MarkUndone);
+	// zero when it did not.
+	Undone time.Time
+}
+
+// Entries calls fn for each journal entry at or after since, oldest first
+// (in Seq order), with its sequence number and undo mark, until fn returns
+// false.
+func (s *Store) Entries(since time.Time, fn func(Recorded) bool) error {
 	return s.db.View(func(tx *bolt.Tx) error {
+		u := tx.Bucket(bucketUndone)
 		c := tx.Bucket(bucketJournal).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
+			r := Recorded{Seq: binary.BigEndian.Uint64(k)}
+			if err := json.Unmarshal(v, &r.Entry); err != nil {
+				return fmt.Errorf("journal entry %x: %w", k, err)
+			}
+			if r.Entry.Time.Before(since) {
+				continue
+			}
+			if mark := u.Get(k); mark != nil {
+				if err := r.Undone.UnmarshalBinary(mark); err != nil {
+					return fmt.Errorf("undo mark %x: %w", k, err)
+				}
+			}
+			if !fn(r) {
+				return nil
+			}
+		}
+		return nil
+	})
+}
+
+// MarkUndone records, in one transaction, that the journal entries with
+// sequence numbers seqs were reversed, stamped with the store's clock.
+// Each such entry also leaves the exactly-once index (Applied) unless a
+// later entry with the same Key took its place there: its change is no
+// longer in effect, so making it again (by `apply`, say) is not a repeat.
+// Unknown sequence numbers (pruned entries) are ignored.
+func (s *Store) MarkUndone(seqs []uint64) error {
+	if len(seqs) == 0 {
+		return nil
+	}
+	now, err := s.now().MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		j, a, u := tx.Bucket(bucketJournal), tx.Bucket(bucketApplied), tx.Bucket(bucketUndone)
+		for _, seq := range seqs {
+			var k [8]byte
+			binary.BigEndian.PutUint64(k[:], seq)
+			v := j.Get(k[:])
+			if v == nil {
+				continue
+			}
 			var e actions.Entry
 			if err := json.Unmarshal(v, &e); err != nil {
 				return fmt.Errorf("journal entry %x: %w", k, err)
 			}
-			if e.Time.Before(since) {
-				continue
+			if bytes.Equal(a.Get([]byte(e.Key())), k[:]) {
+				if err := a.Delete([]byte(e.Key())); err != nil {
+					return err
+				}
 			}
-			if !fn(e) {
-				return nil
+			if err := u.Put(k[:], now); err != nil {
+				return err
 			}
 		}
 		return nil
@@ -231,14 +301,19 @@ func (s *Store) Journal(since time.Time, fn func(actions.Entry) bool) error {
 func (s *Store) PruneJournal(before time.Time) (int, error) {
 	n := 0
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		j, a := tx.Bucket(bucketJournal), tx.Bucket(bucketApplied)
+		j, a, u := tx.Bucket(bucketJournal), tx.Bucket(bucketApplied), tx.Bucket(bucketUndone)
 		c := j.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.First() {
 			var e actions.Entry
 			if err := json.Unmarshal(v, &e); err == nil && !e.Time.Before(before) {
 				return nil
 			}
-			if err := a.Delete([]byte(e.Key())); err != nil {
+			if bytes.Equal(a.Get([]byte(e.Key())), k) {
+				if err := a.Delete([]byte(e.Key())); err != nil {
+					return err
+				}
+			}
+			if err := u.Delete(k); err != nil {
 				return err
 			}
 			if err := c.Delete(); err != nil {
