@@ -94,7 +94,7 @@ func compileInclude(c *compiler, n *node) command {
 			return nil
 		}
 	}
-	if len(inc.stack) >= c.lim.maxInclude {
+	if len(inc.stack)/2 >= c.lim.maxInclude {
 		c.errorf(pos, "raise Options.MaxIncludeDepth", "includes nested deeper than %d", c.lim.maxInclude)
 		return nil
 	}

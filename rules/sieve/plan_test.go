@@ -201,9 +201,9 @@ func TestDuplicate(t *testing.T) {
 func TestNeedsBody(t *testing.T) {
 	for src, want := range map[string]bool{
 		`keep;`: false,
-		"require \"body\";\nif body :contains \"x\" { keep; }":                        true,
+		"require \"body\";\nif body :contains \"x\" { keep; }":                         true,
 		"require \"mime\";\nif header :mime :type \"content-type\" \"text\" { keep; }": true,
-		"require \"foreverypart\";\nforeverypart { keep; }":                           true,
+		"require \"foreverypart\";\nforeverypart { keep; }":                            true,
 	} {
 		if got := mustCompile(t, src, nil).NeedsBody(); got != want {
 			t.Errorf("%q: NeedsBody %v", src, got)
