@@ -143,6 +143,16 @@ type Criteria struct {
 	Flags, NotFlags []string
 	// Larger / Smaller compare RFC822.SIZE; 0 means no bound.
 	Larger, Smaller int64
+	// Header must all match (HEADER, RFC 9051 §6.4.4).
+	Header []HeaderMatch
+}
+
+// HeaderMatch matches messages with a header field Field whose value
+// contains Value. Servers compare case-insensitively and as a substring
+// (RFC 9051 §6.4.4), so a caller that needs equality (one Message-ID)
+// checks the fetched header itself.
+type HeaderMatch struct {
+	Field, Value string
 }
 
 // SearchUIDs returns the UIDs matching c with UID SEARCH (RFC 9051
@@ -159,6 +169,9 @@ func (s *Session) SearchUIDs(ctx context.Context, c *Criteria) ([]uint32, error)
 		Before: c.Before, Since: c.Since, SentBefore: c.SentBefore, SentSince: c.SentSince,
 		Flag: toFlags(c.Flags), NotFlag: toFlags(c.NotFlags),
 		Larger: c.Larger, Smaller: c.Smaller,
+	}
+	for _, h := range c.Header {
+		crit.Header = append(crit.Header, imap.SearchCriteriaHeaderField{Key: h.Field, Value: h.Value})
 	}
 	if c.UIDFrom > 0 || c.UIDTo > 0 {
 		from := max(c.UIDFrom, 1)

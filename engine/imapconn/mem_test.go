@@ -180,6 +180,13 @@ func TestMemFetchNew(t *testing.T) {
 	if uids, err = s.SearchUIDs(ctx, &Criteria{Flags: []string{"$Labelm2"}}); err != nil || len(uids) != 1 || uids[0] != 2 {
 		t.Fatalf("SearchUIDs(keyword) = %v, %v", uids, err)
 	}
+	// HEADER is a substring match (RFC 9051 §6.4.4).
+	if uids, err = s.SearchUIDs(ctx, &Criteria{Header: []HeaderMatch{{"Message-ID", "<m2@example.org>"}}}); err != nil || len(uids) != 1 || uids[0] != 2 {
+		t.Fatalf("SearchUIDs(header) = %v, %v", uids, err)
+	}
+	if uids, err = s.SearchUIDs(ctx, &Criteria{Header: []HeaderMatch{{"message-id", "example.org"}}}); err != nil || len(uids) != 3 {
+		t.Fatalf("SearchUIDs(header substring) = %v, %v", uids, err)
+	}
 }
 
 func TestMemStoreCopyMove(t *testing.T) {
