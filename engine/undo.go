@@ -538,12 +538,21 @@ func (u *undoer) mailbox(ctx context.Context, c *imapconn.Client, exec *actions.
 // A history whose message cannot be pinned down gets its outcome here.
 func (u *undoer) locate(ctx context.Context, sess *imapconn.Session, hs []*history) (map[*history]imapconn.Fetched, error) {
 	box, _ := sess.Selected()
-	want := map[uint32]*history{}
+	want := map[uint32][]*history{}
 	var uids []uint32
+	claim := func(h *history) {
+		if want[h.curUID] == nil {
+			uids = append(uids, h.curUID)
+		}
+		want[h.curUID] = append(want[h.curUID], h)
+	}
 	for _, h := range hs {
 		if h.curUID != 0 {
-			want[h.curUID] = h
-			uids = append(uids, h.curUID)
+			claim(h)
+		}
+	}
+	for _, h := range hs {
+		if h.curUID != 0 {
 			continue
 		}
 		if h.messageID == "" {
@@ -568,11 +577,10 @@ func (u *undoer) locate(ctx context.Context, sess *imapconn.Session, hs []*histo
 		}
 		switch len(match) {
 		case 0:
-			h.outcome, h.detail = UndoSkipped, fmt.Sprintf("not found in %q by Message-ID (moved or deleted since)", box)
+			h.outcome, h.detail = UndoSkipped, fmt.Sprintf("not found in %q by Message-ID (moved or deleted since); left alone", box)
 		case 1:
 			h.curUID = match[0].UID
-			want[h.curUID] = h
-			uids = append(uids, h.curUID)
+			claim(h)
 		default:
 			h.outcome, h.detail = UndoSkipped, fmt.Sprintf("%d messages in %q have this Message-ID: cannot tell which one the rule moved; move it yourself", len(match), box)
 		}
@@ -587,7 +595,7 @@ func (u *undoer) locate(ctx context.Context, sess *imapconn.Session, hs []*histo
 		return nil, err
 	}
 	for _, f := range msgs {
-		if h := want[f.UID]; h != nil {
+		for _, h := range want[f.UID] {
 			out[h] = f
 		}
 	}

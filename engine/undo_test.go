@@ -1,0 +1,352 @@
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/mailwarden/mailwarden/actions"
+	"github.com/mailwarden/mailwarden/engine"
+	"github.com/mailwarden/mailwarden/engine/config"
+	"github.com/mailwarden/mailwarden/engine/state"
+	"github.com/mailwarden/mailwarden/rules"
+)
+
+// undoRules move and flag (the invoice rule both), and remove a flag.
+const undoRules = `
+  inbox:
+    - name: invoices
+      when: 'subject contains "invoice"'
+      actions: [{flag: paid}, {move: Finance}]
+      stop: true
+    - name: boss
+      when: 'from.address == "boss@example.com"'
+      actions: [{flag: "\\Flagged"}, {flag: vip}]
+    - name: later
+      when: 'subject contains "later"'
+      actions: [{unflag: "\\Seen"}]
+`
+
+// runDaemon starts the daemon on INBOX, delivers msgs, waits until each was
+// processed and stops it, leaving the journal behind.
+func runDaemon(t *testing.T, s *setup, cfg *config.Config, msgs func()) {
+	t.Helper()
+	d := s.startWith(t, cfg, nil)
+	d.waitReady(1)
+	msgs()
+	evs := d.waitEvents(countAppends)
+	for _, ev := range evs {
+		if ev.Err != nil {
+			t.Fatalf("daemon: uid %d: %v", ev.Message.UID, ev.Err)
+		}
+	}
+	d.stop()
+}
+
+// countAppends is how many messages deliverAll appends.
+const countAppends = 4
+
+func deliverAll(t *testing.T, b *backend) func() {
+	return func() {
+		b.append(t, "INBOX", mail("inv@x", "billing@shop.example", "Your invoice 42"), rules.FlagSeen)
+		b.append(t, "INBOX", mail("boss@x", "Boss <boss@example.com>", "Status?"))
+		b.append(t, "INBOX", mail("later@x", "friend@example.net", "read this later"), rules.FlagSeen)
+		b.append(t, "INBOX", mail("plain@x", "friend@example.net", "Lunch"))
+	}
+}
+
+// afterRules is the mail as the rules left it.
+var afterRules = map[string][]string{
+	"INBOX":   {`boss@x[\Flagged vip]`, "later@x[]", "plain@x[]"},
+	"Finance": {`inv@x[\Seen paid]`},
+}
+
+// original is the mail as delivered.
+var original = map[string][]string{
+	"INBOX":   {"boss@x[]", `inv@x[\Seen]`, `later@x[\Seen]`, "plain@x[]"},
+	"Finance": nil,
+}
+
+func checkMail(t *testing.T, b *backend, when string, want map[string][]string) {
+	t.Helper()
+	for _, box := range []string{"INBOX", "Finance"} {
+		equal(t, when+": "+box, b.contents(t, box), want[box])
+	}
+}
+
+func runUndo(t *testing.T, cfg *config.Config, opts engine.UndoOptions) *engine.UndoReport {
+	t.Helper()
+	st, err := state.Open(cfg.StateDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if opts.Since.IsZero() {
+		opts.Since = time.Now().Add(-time.Hour)
+	}
+	if testing.Verbose() {
+		opts.Logger = testLogger(t)
+	}
+	rep, err := engine.Undo(context.Background(), cfg, st, &opts)
+	if err != nil {
+		t.Fatalf("undo: %v", err)
+	}
+	for _, r := range rep.Results {
+		t.Logf("%s %s uid %d <%s> %s %s (%s): %s: %s", r.Entry.Mailbox, r.Entry.Account, r.Entry.UID, r.Entry.MessageID,
+			r.Entry.Op, r.Entry.Target, r.Entry.Rule, r.Outcome, r.Detail)
+	}
+	return rep
+}
+
+// outcomes maps "message-id op target" to the outcome of each result.
+func outcomes(rep *engine.UndoReport) map[string]engine.UndoOutcome {
+	out := map[string]engine.UndoOutcome{}
+	for _, r := range rep.Results {
+		out[r.Entry.MessageID+" "+string(r.Entry.Op)+" "+r.Entry.Target] = r.Outcome
+	}
+	return out
+}
+
+// The daemon moves and flags; undo puts every message back in its
+// mailbox with its flags, except one the user moved elsewhere meanwhile,
+// which is skipped with a reason and left where the user put it. A second
+// undo does nothing, and a restarted daemon does not run the rules over the
+// restored mail again.
+func TestUndoRestoresMovesAndFlags(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b *backend) {
+		s := &setup{accounts: []*backend{b}, watches: [][]string{{"INBOX:inbox"}}, rulesets: undoRules}
+		cfg := s.config(t)
+		c := b.client(t)
+		for _, box := range []string{"Finance", "Elsewhere"} {
+			if err := c.Create(context.Background(), box); err != nil {
+				t.Fatal(err)
+			}
+		}
+		c.Close()
+		d := s.startWith(t, cfg, nil)
+		d.waitReady(1)
+		deliverAll(t, b)()
+		b.append(t, "INBOX", mail("user-moved@x", "billing@shop.example", "another invoice"))
+		d.waitEvents(countAppends + 1)
+		d.stop()
+		// The user files one of the moved invoices elsewhere.
+		userMove(t, b, "Finance", "user-moved@x", "Elsewhere")
+		checkMail(t, b, "after the rules", afterRules)
+
+		rep := runUndo(t, cfg, engine.UndoOptions{})
+		checkMail(t, b, "after undo", original)
+		equal(t, "Elsewhere (left where the user put it)", b.contents(t, "Elsewhere"), []string{"user-moved@x[paid]"})
+		got := outcomes(rep)
+		for k, want := range map[string]engine.UndoOutcome{
+			"inv@x flag paid":           engine.UndoDone,
+			"inv@x move Finance":        engine.UndoDone,
+			`boss@x flag \Flagged`:      engine.UndoDone,
+			"boss@x flag vip":           engine.UndoDone,
+			`later@x unflag \Seen`:      engine.UndoDone,
+			"user-moved@x move Finance": engine.UndoSkipped,
+		} {
+			if got[k] != want {
+				t.Errorf("%s: %q, want %q", k, got[k], want)
+			}
+		}
+		for _, r := range rep.Results {
+			if r.Entry.MessageID == "user-moved@x" && !strings.Contains(r.Detail, `no longer in "Finance"`) {
+				t.Errorf("skip reason: %q", r.Detail)
+			}
+		}
+		if n := len(rep.Results); n != 7 {
+			t.Errorf("%d results, want 7 (one per journal entry)", n)
+		}
+		if rep.Results[0].Seq < rep.Results[len(rep.Results)-1].Seq {
+			t.Error("results not newest first")
+		}
+
+		// Again: nothing left to do but the skipped message.
+		rep = runUndo(t, cfg, engine.UndoOptions{})
+		if n := rep.Count(engine.UndoDone); n != 0 {
+			t.Errorf("second undo reversed %d entries again", n)
+		}
+		if n := rep.Count(engine.UndoSkipped); n != 2 {
+			t.Errorf("second undo: %d skipped, want the 2 entries of the user-moved message", n)
+		}
+		checkMail(t, b, "after a second undo", original)
+
+		// The restored invoice is not new mail for the daemon.
+		d = s.startWith(t, cfg, nil)
+		ev := d.waitEvents(1)[0]
+		if ev.Message.MessageID() != "inv@x" || ev.Skipped == "" {
+			t.Errorf("restarted daemon: %s evaluated (%s), want the restored invoice skipped", ev.Message.MessageID(), ev.Plan.Summary())
+		}
+		d.quiet(300 * time.Millisecond)
+		d.stop()
+		checkMail(t, b, "after a restart", original)
+	})
+}
+
+// userMove moves the message with messageID from one mailbox to another,
+// as another mail client would.
+func userMove(t *testing.T, b *backend, from, messageID, to string) {
+	t.Helper()
+	c := b.client(t)
+	defer c.Close()
+	sess, err := c.Select(context.Background(), from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := sess.FetchNew(context.Background(), 0, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range msgs {
+		if strings.Contains(string(f.Raw), "<"+messageID+">") {
+			if _, err := sess.Move(context.Background(), []uint32{f.UID}, to); err != nil {
+				t.Fatal(err)
+			}
+			return
+		}
+	}
+	t.Fatalf("%s not in %s", messageID, from)
+}
+
+// A dry run reports what it would do and changes nothing: not the mail,
+// not the undo marks (a real undo afterwards still does everything).
+func TestUndoDryRun(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b *backend) {
+		s := &setup{accounts: []*backend{b}, watches: [][]string{{"INBOX:inbox"}}, rulesets: undoRules}
+		cfg := s.config(t)
+		runDaemon(t, s, cfg, deliverAll(t, b))
+		checkMail(t, b, "after the rules", afterRules)
+
+		rep := runUndo(t, cfg, engine.UndoOptions{DryRun: true})
+		if !rep.DryRun || rep.Count(engine.UndoDone) != 5 {
+			t.Errorf("dry run: %d would be undone, want 5", rep.Count(engine.UndoDone))
+		}
+		for _, r := range rep.Results {
+			if !strings.HasPrefix(r.Detail, "would have ") {
+				t.Errorf("dry-run detail %q", r.Detail)
+			}
+		}
+		checkMail(t, b, "after a dry run", afterRules)
+
+		rep = runUndo(t, cfg, engine.UndoOptions{})
+		if n := rep.Count(engine.UndoDone); n != 5 {
+			t.Errorf("real undo after a dry run: %d undone, want 5", n)
+		}
+		checkMail(t, b, "after undo", original)
+	})
+}
+
+// --rule undoes only that rule's changes; the rest stay until their turn.
+func TestUndoByRule(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b *backend) {
+		s := &setup{accounts: []*backend{b}, watches: [][]string{{"INBOX:inbox"}}, rulesets: undoRules}
+		cfg := s.config(t)
+		runDaemon(t, s, cfg, deliverAll(t, b))
+
+		rep := runUndo(t, cfg, engine.UndoOptions{Rule: "boss"})
+		if n := len(rep.Results); n != 2 || rep.Count(engine.UndoDone) != 2 {
+			t.Errorf("--rule boss: %d results, %d undone; want the 2 boss flags", n, rep.Count(engine.UndoDone))
+		}
+		checkMail(t, b, "after undoing boss", map[string][]string{
+			"INBOX":   {"boss@x[]", "later@x[]", "plain@x[]"},
+			"Finance": {`inv@x[\Seen paid]`},
+		})
+
+		rep = runUndo(t, cfg, engine.UndoOptions{Rule: "invoices", Mailbox: "INBOX", Account: "acct0"})
+		if n := rep.Count(engine.UndoDone); n != 2 || len(rep.Results) != 2 {
+			t.Errorf("--rule invoices: %d undone of %d, want 2 of 2", n, len(rep.Results))
+		}
+		checkMail(t, b, "after undoing invoices", map[string][]string{
+			"INBOX":   {"boss@x[]", `inv@x[\Seen]`, "later@x[]", "plain@x[]"},
+			"Finance": nil,
+		})
+
+		// Other filters select nothing.
+		for _, o := range []engine.UndoOptions{{Account: "nobody"}, {Mailbox: "Finance"}, {Rule: "invoice"}, {Since: time.Now().Add(time.Minute)}} {
+			if rep := runUndo(t, cfg, o); len(rep.Results) != 0 {
+				t.Errorf("%+v selected %d entries", o, len(rep.Results))
+			}
+		}
+		if rep := runUndo(t, cfg, engine.UndoOptions{}); rep.Count(engine.UndoDone) != 1 {
+			t.Errorf("final undo: %d undone, want later's \\Seen", rep.Count(engine.UndoDone))
+		}
+		checkMail(t, b, "after undoing the rest", original)
+	})
+}
+
+// Without a destination UID (no COPYUID) the moved message is found by
+// Message-ID: exactly, not as the substring HEADER search matches, and only
+// when it is the only one. Expunges and copies are reported, not undone.
+func TestUndoWithoutDestUID(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b *backend) {
+		s := &setup{accounts: []*backend{b}, watches: [][]string{{"INBOX:inbox"}}, rulesets: undoRules}
+		cfg := s.config(t)
+		c := b.client(t)
+		if err := c.Create(context.Background(), "Finance"); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		b.append(t, "Finance", mail("solo@x", "a@example.net", "one"), `\Flagged`)
+		b.append(t, "Finance", mail("xsolo@x", "a@example.net", "lookalike"))
+		b.append(t, "Finance", mail("twin@x", "a@example.net", "twin 1"))
+		b.append(t, "Finance", mail("twin@x", "a@example.net", "twin 2"))
+
+		st, err := state.Open(cfg.StateDir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		uids := map[string]uint32{}
+		entry := func(id string, op actions.Op, target string) actions.Entry {
+			if uids[id] == 0 {
+				uids[id] = uint32(100 + len(uids))
+			}
+			return actions.Entry{Account: "acct0", Mailbox: "INBOX", UIDValidity: 1, UID: uids[id], MessageID: id,
+				Rule: "old", Op: op, Target: target, Time: now}
+		}
+		// A UID that names another message now (UID 2 of Finance is
+		// xsolo@x): a stale journal, a recreated mailbox.
+		stale := entry("stale@x", actions.OpMove, "Finance")
+		stale.DestUID = 2
+		err = st.Record(context.Background(), []actions.Entry{
+			entry("solo@x", actions.OpFlag, `\Flagged`),
+			entry("solo@x", actions.OpMove, "Finance"),
+			entry("twin@x", actions.OpMove, "Finance"),
+			entry("kept@x", actions.OpCopy, "Finance"),
+			entry("gone@x", actions.OpExpunge, ""),
+			stale,
+		})
+		st.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := runUndo(t, cfg, engine.UndoOptions{})
+		equal(t, "INBOX", b.contents(t, "INBOX"), []string{"solo@x[]"})
+		equal(t, "Finance", b.contents(t, "Finance"), []string{"twin@x[]", "twin@x[]", "xsolo@x[]"})
+		for _, r := range rep.Results {
+			if r.Entry.MessageID == "stale@x" && !strings.Contains(r.Detail, `UID 2 in "Finance" is another message now (Message-ID <xsolo@x>)`) {
+				t.Errorf("stale UID: %q", r.Detail)
+			}
+		}
+		got := outcomes(rep)
+		for k, want := range map[string]engine.UndoOutcome{
+			"solo@x move Finance":  engine.UndoDone,
+			"twin@x move Finance":  engine.UndoSkipped,
+			"kept@x copy Finance":  engine.UndoKept,
+			"gone@x expunge ":      engine.UndoImpossible,
+			"stale@x move Finance": engine.UndoSkipped,
+		} {
+			if got[k] != want {
+				t.Errorf("%s: %q, want %q", k, got[k], want)
+			}
+		}
+	})
+}
+
+// Undo refuses to run without a start time.
+func TestUndoNeedsSince(t *testing.T) {
+	if _, err := engine.Undo(context.Background(), &config.Config{}, nil, &engine.UndoOptions{}); err != engine.ErrNoSince {
+		t.Fatalf("got %v, want ErrNoSince", err)
+	}
+}
