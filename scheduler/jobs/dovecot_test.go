@@ -50,7 +50,7 @@ func dovecotAccount(t *testing.T, srv *dovecottest.Server) *account {
 	return &account{host: srv.Host, port: srv.Port, user: user, pass: pass}
 }
 
-func (a *account) client(t *testing.T) *imapconn.Client {
+func (a *account) client(t testing.TB) *imapconn.Client {
 	t.Helper()
 	c, err := imapconn.Dial(context.Background(), &imapconn.Options{Host: a.host, Port: a.port, Username: a.user,
 		TLS: imapconn.TLSNone, InsecurePlaintext: true,
