@@ -289,19 +289,19 @@ func (v *validator) schedules() {
 		}
 		for _, k := range scheduleKeys {
 			if _, written := s.pos[k]; written && !contains(commonKeys, k) && !contains(keys, k) {
-				v.add(s.pos, path, k, article(s.Job)+" job takes "+strings.Join(keys, ", "), "not used by %s job", strings.ToLower(article(s.Job)))
+				v.add(s.pos, path, k, article(s.Job)+" job takes "+strings.Join(keys, ", "), "not used by %s job", article(s.Job))
 			}
 		}
 		v.scheduleJob(s, path)
 	}
 }
 
-// article returns "A job" or "An job" for the kind of job.
+// article returns "a quota" or "an expire" for the kind of job.
 func article(job string) string {
 	if strings.ContainsRune("aeiou", rune(job[0])) {
-		return "An " + job
+		return "an " + job
 	}
-	return "A " + job
+	return "a " + job
 }
 
 // scheduleJob checks the keys of one kind of job.
