@@ -42,6 +42,7 @@ func commands() []command {
 		{"test", "print the plan each message file would get", cmdTest},
 		{"apply", "run a rule set over the mail already in a mailbox", cmdApply},
 		{"jobs", "list the scheduled jobs, or run one now", cmdJobs},
+		{"undo", "reverse what the daemon did, from its journal", cmdUndo},
 		{"demo", "run against an embedded IMAP server with the example rules", cmdDemo},
 		{"version", "print the version", cmdVersion},
 	}
