@@ -3,6 +3,7 @@ package jobs
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -63,11 +64,24 @@ func (q *Quota) runAccount(ctx context.Context, r *run) error {
 	log.Info("over quota; pruning", "used", used, "percent", round1(pct(used)), "high", q.High, "low", q.Low, "to_free", used-target)
 	now := r.env.now()
 	cur := used
+	var skipped []error
 	for _, p := range q.Prune {
 		if cur <= target || r.sum.Capped {
 			break
 		}
-		cur, err = q.prune(ctx, r, p, now, cur, target)
+		mb, err := r.conn.Select(ctx, p.Mailbox)
+		if err != nil {
+			if ctx.Err() != nil {
+				r.sum.QuotaAfter += cur
+				return err
+			}
+			// A listed mailbox that does not exist (no Junk here) is
+			// skipped: the next one may free enough.
+			log.Warn("cannot prune this mailbox; trying the next", "mailbox", p.Mailbox, "err", err)
+			skipped = append(skipped, err)
+			continue
+		}
+		cur, err = q.prune(ctx, r, mb, p, now, cur, target)
 		if err != nil {
 			r.sum.QuotaAfter += cur
 			return err
@@ -76,17 +90,14 @@ func (q *Quota) runAccount(ctx context.Context, r *run) error {
 	r.sum.QuotaAfter += cur
 	if cur > target && !r.sum.Capped {
 		log.Warn("still over low after pruning every listed mailbox", "used", cur, "percent", round1(pct(cur)), "low", q.Low)
+		return errors.Join(skipped...)
 	}
 	return nil
 }
 
 // prune removes the oldest messages of one mailbox until usage is at most
 // target, and returns the usage then.
-func (q *Quota) prune(ctx context.Context, r *run, p PruneSpec, now time.Time, used, target int64) (int64, error) {
-	mb, err := r.conn.Select(ctx, p.Mailbox)
-	if err != nil {
-		return used, err
-	}
+func (q *Quota) prune(ctx context.Context, r *run, mb Mailbox, p PruneSpec, now time.Time, used, target int64) (int64, error) {
 	s := &Search{NotFlags: []string{rules.FlagFlagged}}
 	ag := age{olderThan: p.OlderThan}
 	cutoff := ag.cutoff(now)

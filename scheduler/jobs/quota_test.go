@@ -120,3 +120,24 @@ func TestQuota(t *testing.T) {
 	equal(t, "Archive at the end", a.contents(t, "Archive"), []string{"archive-young[]"})
 	equal(t, "INBOX at the end", a.contents(t, "INBOX"), []string{"inbox[]"})
 }
+
+// A prune mailbox that does not exist is skipped with a warning; the next
+// one frees the space.
+func TestQuotaSkipsMissingPruneMailbox(t *testing.T) {
+	a := dovecotAccount(t, quotaServer(t))
+	var seed []msg
+	for i := range 6 {
+		seed = append(seed, msg{id: fmt.Sprintf("t%d", i), date: day(2025, 1, 1+i), pad: 100 * 1024})
+	}
+	a.seed(t, "Trash", seed...)
+	d := setup(t, a, `  - name: q
+    cron: "@hourly"
+    accounts: all
+    job: quota
+    high: 50%
+    low: 45%
+    prune: [{mailbox: Nope}, {mailbox: Trash}]
+`, "", nil)
+	checkSum(t, d.run(t, "q"), 2, 2, false)
+	equal(t, "Trash", a.contents(t, "Trash"), []string{"t2[]", "t3[]", "t4[]", "t5[]"})
+}
