@@ -1,7 +1,156 @@
-// Package sieve is mailwarden's own Sieve (RFC 5228) implementation:
-// lexer, parser, validator and interpreter. A compiled [Script] records
-// decisions as a [rules.Plan]; it never talks to a server.
+// Package sieve is mailwarden's own Sieve implementation (RFC 5228 and
+// extensions): lexer, parser, validator and interpreter. A compiled
+// [Script] decides; it records its decisions as a [rules.Plan] and never
+// talks to a server (package actions applies Plans).
 //
-// See the package documentation at the end of development for the full
-// model; this is a working core.
+// # Model
+//
+// [Compile] (or [CompileFile]) turns source into a [Script] once, at load
+// time: syntax (RFC 5228 §8), `require`, argument shapes, tagged
+// arguments, comparators, match types, constant regular expressions,
+// include targets. An unknown command, test, tag or extension is a compile
+// error. Every error is collected (an [ErrorList], one "file:line:col:
+// message (hint: …)" per line) so a user sees all of them at once.
+//
+// A Script is immutable and safe for concurrent use. [Script.Execute]
+// runs it against a [rules.Message] and returns the raw Sieve [Result]
+// (actions in execution order, the implicit keep last); [Script.Apply]
+// implements [rules.Rule] by mapping that result onto a [rules.Plan].
+//
+// # RFC 6785: Sieve over IMAP
+//
+// Mail handled by mailwarden is already in a mailbox, so the result maps
+// as IMAPSieve (RFC 6785) describes (see [Result.ApplyTo]):
+//
+//   - keep — explicit, implicit (RFC 5228 §2.10.2), or fileinto of the
+//     message's own mailbox — leaves the message where it is;
+//   - fileinto without a keep moves the message (one Delivery plus
+//     Plan.Remove, a single UID MOVE); several fileinto copy to each and
+//     remove the original once; with a keep, or with :copy (RFC 3894), the
+//     original stays;
+//   - discard moves the message to the special-use Trash (Plan.Delete,
+//     rules.Trash) when nothing else files or keeps it; nothing here ever
+//     expunges;
+//   - imap4flags (RFC 5232) start from the message's current flags
+//     (m.Flags); the flags of the kept message become in-place
+//     AddFlag/RemoveFlag changes, fileinto :flags (and fileinto after
+//     flag commands) set Delivery.Flags, :create sets Delivery.Create;
+//   - each Step names its command as "script:line".
+//
+// `stop` ends the whole rule set: Apply returns stop=true when the script
+// executed it. A runtime error (RFC 5228 §2.10.6) leaves the Plan as it
+// was and is returned, so the caller keeps the message; Execute still
+// returns the actions taken before the error followed by the implicit keep.
+//
+// envelope, redirect, reject, ereject, vacation, notify/enotify and
+// editheader are compile errors with a hint: they need an SMTP transport
+// or a mutable message, and mail handled here is already delivered.
+//
+// # Supported extensions
+//
+// Core RFC 5228 (if/elsif/else, stop, keep, discard, require; address,
+// header, exists, size, allof, anyof, not, true, false; comparators
+// i;octet and i;ascii-casemap; :is, :contains, :matches; :all, :localpart,
+// :domain; encoded-character) and:
+//
+//	fileinto                      RFC 5228 §4.1       ext_fileinto.go
+//	copy                          RFC 3894            ext_fileinto.go
+//	imap4flags                    RFC 5232            ext_imap4flags.go
+//	variables, encoded-character  RFC 5229, 5228      ext_variables.go, str.go
+//	relational, comparator-i;ascii-numeric  RFC 5231, 4790  ext_relational.go, match.go
+//	regex                         draft-ietf-sieve-regex-01  ext_regex.go, match.go
+//	body                          RFC 5173            ext_body.go
+//	date, index                   RFC 5260            ext_date.go, core.go
+//	mailbox                       RFC 5490            ext_mailbox.go
+//	special-use                   RFC 8579            ext_specialuse.go
+//	subaddress                    RFC 5233            core.go
+//	environment                   RFC 5183            ext_environment.go
+//	include                       RFC 6609            ext_include.go
+//	mime, foreverypart, extracttext  RFC 5703         ext_mime.go, mime.go
+//	duplicate                     RFC 7352            ext_duplicate.go
+//	spamtest, spamtestplus, virustest  RFC 5235       ext_spamtest.go
+//
+// [Extensions] lists them. Options configure what needs the outside
+// world: Options.MailboxExists (nil: every mailbox exists — the executor
+// creates mailboxes only where :create allows, so a wrong "true" loses
+// nothing), Options.SpecialUseExists (nil: every attribute exists),
+// Options.Duplicates (nil: a process-wide in-memory store),
+// Options.IncludePersonal/IncludeGlobal, the spamtest headers,
+// Options.Environment, Options.Location and Options.Now.
+//
+// # Invariants
+//
+//   - Compilation reports every error with file:line:col; Compile never
+//     returns a nil Script without an error.
+//   - Evaluation never panics on any script or message (fuzzed); a panic
+//     would be recovered and returned as *rules.PanicError.
+//   - Evaluation always ends: no construct loops (foreverypart iterates a
+//     bounded part list), wildcard matching is O(n·m), regular expressions
+//     are RE2 (no backtracking), and every resource has a limit.
+//   - A Plan never has Remove without a Delivery.
+//   - Nothing is expunged: discard is a move to \Trash.
+//
+// # Limits
+//
+// Options fields with safe defaults (zero means default): MaxScriptSize
+// (1 MiB), MaxNesting (32 levels of blocks and tests), MaxActions (64 per
+// message; more is a runtime error), MaxVariableSize (4096 bytes, longer
+// values are truncated at a character boundary as RFC 5229 §6 allows),
+// MaxVariables (512), MaxIncludeDepth (8), MaxRegexSize (4096 bytes),
+// MaxMIMEParts (1000). foreverypart runs at most 1000 iterations in total.
+//
+// # Compatibility with Pigeonhole
+//
+// The differential test (differential_test.go) runs every script of
+// testdata/corpus against every message of testdata/msgs with this
+// package and with Pigeonhole's sieve-test (Dovecot's Sieve, the
+// reference), and requires identical results. Behaviour chosen to match
+// Pigeonhole where the RFCs leave room:
+//
+//   - :matches: earlier "*" match as little as possible; "?" is one
+//     UTF-8 character.
+//   - address: a field with no valid address counts as one invalid
+//     address whose whole value only :all sees; addresses without a
+//     domain are skipped; a local part that is not a dot-atom is shown
+//     quoted by :all; only address-bearing headers are allowed.
+//   - :lower/:upper/:lowerfirst/:upperfirst change ASCII letters only;
+//     extracttext :first counts octets.
+//   - A regular expression that becomes invalid at run time (built from
+//     variables) matches nothing; the body test sets no match variables.
+//   - body :raw of an empty body has no value; body :text converts
+//     text/html to text; :content "multipart" tests the prologue and
+//     epilogue, "message/rfc822" the encapsulated header.
+//   - :mime tests see no value for an absent header (no text/plain
+//     default); a missing :param is the empty string; at the top level
+//     foreverypart visits the message itself first.
+//   - date: iso8601 writes UTC as "Z"; the date of a Received field is
+//     the text after its last ";".
+//   - spamtest: 1 + ⌊9·score/max⌋, :percent ⌊100·score/max⌋.
+//
+// Deliberate deviations (each listed in the differential test's allow-list
+// with its reason):
+//
+//   - envelope, redirect, reject, vacation: compile errors (see above);
+//     Pigeonhole runs them.
+//   - Unknown date parts, invalid :zone values and header names that
+//     cannot be field names ("subject:") are compile errors with a hint;
+//     Pigeonhole accepts them and the test never matches.
+//   - :quoteregex (draft-ietf-sieve-regex) is implemented; Pigeonhole
+//     2.3 does not know it.
+//   - fileinto of an empty mailbox name is a runtime error (the message is
+//     kept); Pigeonhole files into "".
+//   - Nested foreverypart loops run (the inner loop visits the
+//     descendants of the outer part); Pigeonhole 2.3.19 aborts them with
+//     "program crossed loop boundary".
+//
+// Other differences, not visible in the corpus: regular expressions are
+// RE2 — POSIX ERE syntax with leftmost-longest semantics where the
+// expression is ERE, RE2 syntax (e.g. \d) otherwise; back-references are
+// not supported. Charsets in MIME bodies are converted with the standard
+// library only (UTF-8, US-ASCII, ISO-8859-1/-15, Windows-1252; others pass
+// through with invalid UTF-8 replaced by "?"); header words are decoded by
+// the message's WordDecoder. The duplicate test records ids only after a
+// successful execution and treats an id tested twice in one execution as
+// a duplicate the second time. The environment items say "mailwarden",
+// location "MS", phase "post".
 package sieve

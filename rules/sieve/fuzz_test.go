@@ -27,6 +27,7 @@ func FuzzLex(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, src string) {
+		defer watchdog(5 * time.Second)()
 		toks, _ := lexAll("f.sieve", src)
 		if len(toks) == 0 || toks[len(toks)-1].kind != tEOF {
 			t.Fatal("no EOF token")
@@ -47,6 +48,7 @@ func FuzzParse(f *testing.F) {
 	}
 	opts := &Options{IncludePersonal: "testdata/include/personal", IncludeGlobal: "testdata/include/global"}
 	f.Fuzz(func(t *testing.T, src string) {
+		defer watchdog(5 * time.Second)()
 		s, err := Compile("f.sieve", []byte(src), opts)
 		if err == nil && s == nil {
 			t.Fatal("nil script without error")
@@ -77,6 +79,7 @@ func FuzzEval(f *testing.F) {
 	}
 	opts := &Options{IncludePersonal: "testdata/include/personal", IncludeGlobal: "testdata/include/global", Duplicates: NewMemoryDuplicateStore()}
 	f.Fuzz(func(t *testing.T, src string, msg []byte) {
+		defer watchdog(10 * time.Second)()
 		s, err := Compile("f.sieve", []byte(src), opts)
 		if err != nil {
 			return
@@ -97,4 +100,11 @@ func FuzzEval(f *testing.F) {
 			t.Fatal("plan removes the original without a delivery")
 		}
 	})
+}
+
+// watchdog crashes the fuzz worker when one input runs longer than d, so
+// that the fuzzer records the input as a failure instead of stalling.
+func watchdog(d time.Duration) (stop func()) {
+	timer := time.AfterFunc(d, func() { panic("fuzz input ran longer than " + d.String()) })
+	return func() { timer.Stop() }
 }
