@@ -416,6 +416,16 @@ func TestPollsWithoutIdle(t *testing.T) {
 		b.append(t, "INBOX", mail("polled@x", "billing@shop.example", "invoice"))
 		d.waitEvents(1)
 		equal(t, "Finance", b.contents(t, "Finance"), []string{"polled@x[]"})
+		// The catch-up after Ready may find the message before the first
+		// poll does: wait for a poll (a few intervals) before stopping.
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			mu.Lock()
+			polled := slices.Contains(commands(trace.String()), "NOOP")
+			mu.Unlock()
+			if polled {
+				break
+			}
+		}
 		d.stop()
 		mu.Lock()
 		defer mu.Unlock()
