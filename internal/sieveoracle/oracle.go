@@ -72,9 +72,18 @@ type Result struct {
 // ErrNotInstalled is returned by New when sieve-test is not on PATH.
 var ErrNotInstalled = errors.New("sieve-test (Pigeonhole, Debian package dovecot-sieve) is not installed")
 
-// New prepares an oracle. Close removes its files.
+// New prepares an oracle. Close removes its files. The environment
+// variable SIEVE_TEST names the sieve-test binary; SIEVE_TEST=off
+// disables the oracle (to exercise the golden-file path).
 func New(cfg Config) (*Oracle, error) {
-	bin, err := exec.LookPath("sieve-test")
+	name := os.Getenv("SIEVE_TEST")
+	if name == "off" {
+		return nil, ErrNotInstalled
+	}
+	if name == "" {
+		name = "sieve-test"
+	}
+	bin, err := exec.LookPath(name)
 	if err != nil {
 		return nil, ErrNotInstalled
 	}
