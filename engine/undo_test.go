@@ -10,6 +10,7 @@ import (
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/state"
+	"github.com/mailwarden/mailwarden/internal/memimap"
 	"github.com/mailwarden/mailwarden/rules"
 )
 
@@ -348,5 +349,91 @@ func TestUndoWithoutDestUID(t *testing.T) {
 func TestUndoNeedsSince(t *testing.T) {
 	if _, err := engine.Undo(context.Background(), &config.Config{}, nil, &engine.UndoOptions{}); err != engine.ErrNoSince {
 		t.Fatalf("got %v, want ErrNoSince", err)
+	}
+}
+
+// A message the rules of two watched mailboxes moved twice goes straight
+// back to where it came from, with the flags of both undone; undoing one
+// rule first and the rest later ends in the same place (undo follows its
+// own moves).
+func TestUndoFollowsAMessageThroughMailboxes(t *testing.T) {
+	const rs = `
+  inbox:
+    - name: to-stage
+      when: 'subject contains "chain"'
+      actions: [{flag: staged}, {move: Stage}]
+  stage:
+    - name: to-final
+      when: 'subject contains "chain"'
+      actions: [{flag: done}, {move: Final}]
+`
+	for _, partial := range []bool{false, true} {
+		t.Run(map[bool]string{false: "all", true: "one-rule-first"}[partial], func(t *testing.T) {
+			eachBackend(t, func(t *testing.T, b *backend) {
+				c := b.client(t)
+				for _, box := range []string{"Stage", "Final"} {
+					if err := c.Create(context.Background(), box); err != nil {
+						t.Fatal(err)
+					}
+				}
+				c.Close()
+				s := &setup{accounts: []*backend{b}, watches: [][]string{{"INBOX:inbox", "Stage:stage"}}, rulesets: rs}
+				cfg := s.config(t)
+				d := s.startWith(t, cfg, nil)
+				d.waitReady(2)
+				b.append(t, "INBOX", mail("chain@x", "a@example.net", "chain mail"), rules.FlagSeen)
+				d.waitEvents(2)
+				d.stop()
+				equal(t, "Final", b.contents(t, "Final"), []string{`chain@x[\Seen done staged]`})
+
+				if partial {
+					rep := runUndo(t, cfg, engine.UndoOptions{Rule: "to-final"})
+					if rep.Count(engine.UndoDone) != 2 {
+						t.Errorf("--rule to-final: %d undone, want 2", rep.Count(engine.UndoDone))
+					}
+					equal(t, "Stage after undoing to-final", b.contents(t, "Stage"), []string{`chain@x[\Seen staged]`})
+				}
+				rep := runUndo(t, cfg, engine.UndoOptions{})
+				if rep.Count(engine.UndoSkipped)+rep.Count(engine.UndoFailed) != 0 {
+					t.Errorf("undo: %d skipped, %d failed", rep.Count(engine.UndoSkipped), rep.Count(engine.UndoFailed))
+				}
+				equal(t, "INBOX", b.contents(t, "INBOX"), []string{`chain@x[\Seen]`})
+				equal(t, "Stage", b.contents(t, "Stage"), nil)
+				equal(t, "Final", b.contents(t, "Final"), nil)
+			})
+		})
+	}
+}
+
+// Without UIDPLUS: a moved message comes back; without MOVE either, the
+// original was only flagged \Deleted after the copy, and undo clears that
+// flag (and the rule's) on the original and keeps the copy.
+func TestUndoWithoutUIDPLUS(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		opts             memimap.Options
+		inbox, finance   []string
+		done, kept, skip int
+	}{
+		{"move", memimap.Options{DisableUIDPlus: true}, []string{`inv@x[\Seen]`}, nil, 2, 0, 0},
+		{"copy-and-delete", memimap.Options{DisableUIDPlus: true, DisableMove: true}, []string{`inv@x[\Seen]`}, []string{`inv@x[\Seen paid]`}, 2, 1, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := memBackend(t, &tc.opts)
+			s := &setup{accounts: []*backend{b}, watches: [][]string{{"INBOX:inbox"}}, rulesets: undoRules}
+			cfg := s.config(t)
+			d := s.startWith(t, cfg, nil)
+			d.waitReady(1)
+			b.append(t, "INBOX", mail("inv@x", "billing@shop.example", "Your invoice 42"), rules.FlagSeen)
+			d.waitEvents(1)
+			d.stop()
+			rep := runUndo(t, cfg, engine.UndoOptions{})
+			equal(t, "INBOX", b.contents(t, "INBOX"), tc.inbox)
+			equal(t, "Finance", b.contents(t, "Finance"), tc.finance)
+			if rep.Count(engine.UndoDone) != tc.done || rep.Count(engine.UndoKept) != tc.kept || rep.Count(engine.UndoSkipped) != tc.skip {
+				t.Errorf("undone %d kept %d skipped %d; want %d %d %d", rep.Count(engine.UndoDone), rep.Count(engine.UndoKept),
+					rep.Count(engine.UndoSkipped), tc.done, tc.kept, tc.skip)
+			}
+		})
 	}
 }
