@@ -181,10 +181,12 @@ func indexFold(list []string, f string) int {
 	return slices.IndexFunc(list, func(g string) bool { return strings.EqualFold(f, g) })
 }
 
-// Undo reverses the journal entries opts selects, newest first, and says
-// per entry what it did. It returns an error only when it could not go on
-// at all (state unreadable, ctx done); a message that cannot be undone, or
-// an account it cannot reach, is a result.
+// Undo reverses the journal entries opts selects and says per entry what
+// it did, newest first. Each message gets one plan, the net reverse of all
+// its selected entries (the reverse of each, newest first, composed), in
+// the mailbox it is in now. Undo returns an error only when it could not go
+// on at all (state unreadable, ctx done); a message that cannot be undone,
+// or an account it cannot reach, is a result.
 func Undo(ctx context.Context, cfg *config.Config, store *state.Store, opts *UndoOptions) (*UndoReport, error) {
 	if opts == nil || opts.Since.IsZero() {
 		return nil, ErrNoSince
@@ -313,7 +315,8 @@ func follow(store *state.Store, opts *UndoOptions) ([]*history, []UndoResult, er
 		e := &r.Entry
 		selected := r.Undone.IsZero() && opts.selects(e)
 		h := find(e)
-		if h == nil && selected && e.Op != actions.OpCopy && e.Op != actions.OpExpunge {
+		reversible := e.Op == actions.OpFlag || e.Op == actions.OpUnflag || e.Op == actions.OpDelete || e.Op == actions.OpMove
+		if h == nil && selected && reversible {
 			h = &history{account: e.Account, messageID: e.MessageID, origin: e.Mailbox, cur: e.Mailbox, curUID: e.UID, curUV: e.UIDValidity}
 			hs = append(hs, h)
 			at[h.key()] = h
@@ -322,6 +325,10 @@ func follow(store *state.Store, opts *UndoOptions) ([]*history, []UndoResult, er
 		case selected && e.Op == actions.OpCopy:
 			loose = append(loose, UndoResult{Seq: r.Seq, Entry: *e, Outcome: UndoKept,
 				Detail: fmt.Sprintf("not undone: copies are kept; delete the copy in %q yourself if unwanted", e.Target)})
+			return true
+		case selected && !reversible && e.Op != actions.OpExpunge:
+			loose = append(loose, UndoResult{Seq: r.Seq, Entry: *e, Outcome: UndoSkipped,
+				Detail: fmt.Sprintf("undo does not know how to reverse %q", e.Op)})
 			return true
 		case selected && e.Op == actions.OpExpunge:
 			loose = append(loose, UndoResult{Seq: r.Seq, Entry: *e, Outcome: UndoImpossible,
@@ -388,9 +395,9 @@ type undoer struct {
 }
 
 func (u *undoer) account(ctx context.Context, name string, hs []*history) error {
-	skipAll := func(why string) {
+	all := func(o UndoOutcome, why string) {
 		for _, h := range hs {
-			h.outcome, h.detail = UndoSkipped, why
+			h.outcome, h.detail = o, why
 		}
 	}
 	var acct *config.Account
@@ -400,7 +407,7 @@ func (u *undoer) account(ctx context.Context, name string, hs []*history) error 
 		}
 	}
 	if acct == nil {
-		skipAll(fmt.Sprintf("account %q is not in the config", name))
+		all(UndoSkipped, fmt.Sprintf("account %q is not in the config", name))
 		return nil
 	}
 	c, err := u.dial(ctx, acct)
@@ -408,7 +415,7 @@ func (u *undoer) account(ctx context.Context, name string, hs []*history) error 
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		skipAll(fmt.Sprintf("cannot connect: %v", err))
+		all(UndoFailed, fmt.Sprintf("not undone: cannot connect: %v (run undo again)", err))
 		return nil
 	}
 	defer c.Close()
@@ -424,9 +431,24 @@ func (u *undoer) account(ctx context.Context, name string, hs []*history) error 
 	slices.Sort(boxes)
 	exec := actions.New(&actions.Options{Account: name, DryRun: u.opts.DryRun, Logger: u.opts.Logger, Journal: recordOnly{u.store}})
 	for _, box := range boxes {
-		if err := u.mailbox(ctx, c, exec, acct, box, byMailbox[box]); err != nil {
-			return err
+		err := u.mailbox(ctx, c, exec, acct, box, byMailbox[box])
+		var se stateError
+		switch {
+		case err == nil:
+			continue
+		case ctx.Err() != nil:
+			return ctx.Err()
+		case errors.As(err, &se):
+			return se.err
 		}
+		// The connection broke (or the server failed us): what is left
+		// of this account is not attempted; the other accounts go on.
+		for _, h := range hs {
+			if h.outcome == "" {
+				h.outcome, h.detail = UndoFailed, fmt.Sprintf("not undone: %v (run undo again)", err)
+			}
+		}
+		return nil
 	}
 	if err := c.Logout(ctx); err != nil {
 		u.log.Debug("logout", "account", name, "err", err)
@@ -528,10 +550,16 @@ func (u *undoer) mailbox(ctx context.Context, c *imapconn.Client, exec *actions.
 		return nil
 	}
 	if err := u.store.MarkUndone(done); err != nil {
-		return fmt.Errorf("mark undone: %w", err)
+		return stateError{fmt.Errorf("mark undone (the changes are made; a second undo finds them done and skips them): %w", err)}
 	}
 	return nil
 }
+
+// stateError is a failure of the state file: it stops Undo, where a
+// connection failure only stops one account.
+type stateError struct{ err error }
+
+func (e stateError) Error() string { return e.err.Error() }
 
 // locate fetches the header of each history's message in the selected
 // mailbox: at its UID, or found by Message-ID when the journal has none.

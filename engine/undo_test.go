@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -436,4 +437,53 @@ func TestUndoWithoutUIDPLUS(t *testing.T) {
 			}
 		})
 	}
+}
+
+// An account that cannot be reached fails (to be retried) without
+// stopping the others; an account no longer in the config is skipped.
+func TestUndoUnreachableAccount(t *testing.T) {
+	b := memBackend(t, nil)
+	s := &setup{accounts: []*backend{b, b.other(t)}, watches: [][]string{{"INBOX:inbox"}, {"INBOX:inbox"}}, rulesets: undoRules}
+	cfg := s.config(t)
+	b.append(t, "INBOX", mail("ok@x", "a@example.net", "hi"), "vip")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Accounts[1].Port = ln.Addr().(*net.TCPAddr).Port
+	ln.Close()
+
+	st, err := state.Open(cfg.StateDir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := b.client(t)
+	sess, err := c.Examine(context.Background(), "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, uv := sess.Selected()
+	c.Close()
+	now := time.Now()
+	err = st.Record(context.Background(), []actions.Entry{
+		{Account: "acct0", Mailbox: "INBOX", UIDValidity: uv, UID: 1, MessageID: "ok@x", Rule: "r", Op: actions.OpFlag, Target: "vip", Time: now},
+		{Account: "acct1", Mailbox: "INBOX", UIDValidity: 1, UID: 1, MessageID: "down@x", Rule: "r", Op: actions.OpFlag, Target: "vip", Time: now},
+		{Account: "ghost", Mailbox: "INBOX", UIDValidity: 1, UID: 1, MessageID: "ghost@x", Rule: "r", Op: actions.OpFlag, Target: "vip", Time: now},
+	})
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep := runUndo(t, cfg, engine.UndoOptions{})
+	got := outcomes(rep)
+	for k, want := range map[string]engine.UndoOutcome{
+		"ok@x flag vip":    engine.UndoDone,
+		"down@x flag vip":  engine.UndoFailed,
+		"ghost@x flag vip": engine.UndoSkipped,
+	} {
+		if got[k] != want {
+			t.Errorf("%s: %q, want %q", k, got[k], want)
+		}
+	}
+	equal(t, "INBOX", b.contents(t, "INBOX"), []string{"ok@x[]"})
 }
