@@ -9,4 +9,8 @@
 // that watcher and is reported, so one account's failures never touch the
 // others. Run returns when its context is done (after at most StopTimeout
 // for watchers to finish) or when every watcher has stopped for good.
+//
+// Undo reads the journal back and reverses moves and flag changes through
+// the same Executor, after checking each message is still the one the
+// journal names (see undo.go for its model and invariants).
 package engine

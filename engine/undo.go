@@ -246,7 +246,7 @@ func Undo(ctx context.Context, cfg *config.Config, store *state.Store, opts *Und
 	for _, h := range hs {
 		outcome, detail := h.outcome, h.detail
 		if outcome == "" {
-			outcome, detail = UndoSkipped, "not attempted: "+errText(runErr)
+			outcome, detail = UndoFailed, "not attempted: "+errText(runErr)
 		}
 		for _, r := range h.entries {
 			rep.Results = append(rep.Results, UndoResult{Seq: r.Seq, Entry: r.Entry, Outcome: outcome, Detail: detail})
