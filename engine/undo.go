@@ -264,7 +264,8 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// selected reports whether opts select e (filters only).
+// selects reports whether the filters of o select e. Undo's own entries
+// are never selected.
 func (o *UndoOptions) selects(e *actions.Entry) bool {
 	if e.Rule == UndoRule {
 		return false
@@ -272,6 +273,7 @@ func (o *UndoOptions) selects(e *actions.Entry) bool {
 	if o.Account != "" && e.Account != o.Account {
 		return false
 	}
+	// INBOX is case-insensitive; every other name is not (RFC 9051 §5.1).
 	if o.Mailbox != "" && e.Mailbox != o.Mailbox && !(strings.EqualFold(o.Mailbox, "INBOX") && strings.EqualFold(e.Mailbox, "INBOX")) {
 		return false
 	}
