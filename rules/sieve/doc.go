@@ -123,8 +123,9 @@
 //   - :mime tests see no value for an absent header (no text/plain
 //     default); a missing :param is the empty string; at the top level
 //     foreverypart visits the message itself first.
-//   - date: iso8601 writes UTC as "Z"; the date of a Received field is
-//     the text after its last ";".
+//   - date: without :index only the first field of the name is used;
+//     iso8601 writes UTC as "Z"; the date of a Received field is the text
+//     after its last ";".
 //   - spamtest: 1 + ⌊9·score/max⌋, :percent ⌊100·score/max⌋.
 //
 // Deliberate deviations (each listed in the differential test's allow-list
@@ -139,6 +140,11 @@
 //     2.3 does not know it.
 //   - fileinto of an empty mailbox name is a runtime error (the message is
 //     kept); Pigeonhole files into "".
+//   - date :index/:last select the Nth field (RFC 5260 §6); Pigeonhole
+//     2.3.19 ignores :index in the date test.
+//   - multipart/digest parts without headers are message/rfc822 (RFC 2046
+//     §5.1.5) for every test; Pigeonhole's :anychild does not look inside
+//     them and body :text counts them as empty text/plain parts.
 //   - Nested foreverypart loops run (the inner loop visits the
 //     descendants of the outer part); Pigeonhole 2.3.19 aborts them with
 //     "program crossed loop boundary".

@@ -108,7 +108,13 @@ func (t *dateTest) eval(r *run) (bool, error) {
 	} else {
 		name := r.expand(t.header)
 		var buf [8]rules.Field
-		for _, f := range t.idx.selectFields(r.m.Header.Fields(), name, buf[:0]) {
+		fields := t.idx.selectFields(r.m.Header.Fields(), name, buf[:0])
+		if t.idx.n == 0 && len(fields) > 1 {
+			// Without :index the date comes from the first field of that
+			// name (as in Pigeonhole; a message has one Date).
+			fields = fields[:1]
+		}
+		for _, f := range fields {
 			v := f.Value
 			if strings.EqualFold(name, "received") {
 				// RFC 5322 §3.6.7: the date of a Received field follows its

@@ -1,0 +1,2 @@
+require ["variables", "fileinto"];
+if address :all :matches ["from", "to"] "*@*" { fileinto "${1} at ${2}"; }

@@ -1,0 +1,2 @@
+require ["variables", "fileinto"];
+if header :matches "subject" "two * froms" { fileinto "emoji:${1}"; }

@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+if header :matches "subject" "*\\**" { fileinto "has-star"; }
+if header :matches "subject" "*$*" { fileinto "has-dollar"; }

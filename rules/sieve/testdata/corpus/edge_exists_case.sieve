@@ -1,0 +1,1 @@
+if exists ["SUBJECT", "subject", "Subject"] { discard; }

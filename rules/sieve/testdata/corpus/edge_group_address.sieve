@@ -1,0 +1,3 @@
+require ["variables", "fileinto"];
+if address :is "to" "two@g.example" { fileinto "in-group"; }
+if address :is "to" "after@g.example" { fileinto "after-group"; }

@@ -1,0 +1,3 @@
+require "fileinto";
+if header :is "x-empty" "" { fileinto "empty-value"; }
+if header :contains "x-nothing" "" { fileinto "missing"; }

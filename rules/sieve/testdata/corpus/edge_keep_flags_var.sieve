@@ -1,0 +1,3 @@
+require ["imap4flags", "variables"];
+set "f" "$One $Two";
+keep :flags "${f}";

@@ -1,0 +1,2 @@
+require ["variables", "fileinto"];
+if header :matches :comparator "i;octet" "subject" "*?" { fileinto "[${2}]"; }

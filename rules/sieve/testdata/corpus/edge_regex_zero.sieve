@@ -1,0 +1,2 @@
+require ["regex", "variables", "fileinto"];
+if header :regex "subject" "[a-z]+ [a-z]+" { fileinto "${0}"; }
