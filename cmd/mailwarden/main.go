@@ -8,6 +8,9 @@
 //	mailwarden check -c FILE                        compile config and rules, print every error
 //	mailwarden test  -c FILE --ruleset NAME [--json] MSG.eml...
 //	mailwarden test  --sieve SCRIPT [--json] MSG.eml...
+//	mailwarden apply -c FILE --account A --mailbox M [--ruleset R] [--dry-run]
+//	mailwarden jobs  list|run -c FILE [NAME] [--dry-run]
+//	mailwarden undo  -c FILE --since 2h [--rule NAME] [--dry-run] [--yes]
 //	mailwarden demo                                 embedded server + example rules
 //
 // Exit codes: 0 success, 1 failure (including config or rule errors),
