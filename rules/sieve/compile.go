@@ -408,6 +408,26 @@ func (c *compiler) args(n *node, specs []tagSpec, want []vKind) (*parsedArgs, bo
 	return p, ok
 }
 
+// positionalCount counts n's positional arguments, skipping the values
+// of tags that take one (for commands with an optional first positional).
+func positionalCount(n *node, specs []tagSpec) int {
+	count := 0
+	for i := 0; i < len(n.args); i++ {
+		a := &n.args[i]
+		if a.kind != aTag {
+			count++
+			continue
+		}
+		for _, s := range specs {
+			if s.name == a.tag && s.val != vNone {
+				i++
+				break
+			}
+		}
+	}
+	return count
+}
+
 // noTests and noBlock check that a node has no tests / block.
 func (c *compiler) noTests(n *node) bool {
 	if len(n.tests) > 0 {

@@ -145,6 +145,8 @@
 //   - multipart/digest parts without headers are message/rfc822 (RFC 2046
 //     §5.1.5) for every test; Pigeonhole's :anychild does not look inside
 //     them and body :text counts them as empty text/plain parts.
+//   - special-use (RFC 8579) is implemented; Pigeonhole 2.3.19 does not
+//     know it.
 //   - Nested foreverypart loops run (the inner loop visits the
 //     descendants of the outer part); Pigeonhole 2.3.19 aborts them with
 //     "program crossed loop boundary".

@@ -146,17 +146,12 @@ type hasflagTest struct {
 }
 
 func compileHasflag(c *compiler, n *node) test {
+	specs := join(comparatorTags, matchTypeTags)
 	want := []vKind{vStringList}
-	nPos := 0
-	for _, a := range n.args {
-		if a.kind == aString || a.kind == aStringList {
-			nPos++
-		}
-	}
-	if c.has("variables") && nPos >= 2 {
+	if c.has("variables") && positionalCount(n, specs) >= 2 {
 		want = []vKind{vStringList, vStringList}
 	}
-	p, ok := c.args(n, join(comparatorTags, matchTypeTags), want)
+	p, ok := c.args(n, specs, want)
 	if !ok || !c.leafTest(n) {
 		return nil
 	}

@@ -1,0 +1,2 @@
+require ["fileinto", "special-use"];
+if header :is "x-spam-flag" "YES" { fileinto :specialuse "\\Junk" "Spam"; }
