@@ -239,10 +239,8 @@ func (c *compiler) require(n *node) {
 		// and others accept them as written; we match exactly.
 		if extensions[e] {
 			c.exts[e] = true
-			switch e {
-			case "spamtestplus":
+			if e == "spamtestplus" {
 				c.exts["spamtest"] = true
-			case "imapflags":
 			}
 			continue
 		}

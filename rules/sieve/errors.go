@@ -3,6 +3,8 @@ package sieve
 import (
 	"fmt"
 	"strings"
+
+	suggestpkg "github.com/mailwarden/mailwarden/internal/suggest"
 )
 
 // Error is one located compile or runtime error.
@@ -72,46 +74,8 @@ func (e *RuntimeError) Error() string {
 
 func (e *RuntimeError) Unwrap() error { return e.Err }
 
-// levenshtein returns the edit distance between a and b (for "did you
-// mean" hints).
-func levenshtein(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 99
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
-
-// suggest returns the candidate closest to s, or "" when none is close.
+// suggest returns the candidate closest to s, or "" when none is a
+// likely typo.
 func suggest(s string, candidates []string) string {
-	best, bestD := "", 3
-	for _, c := range candidates {
-		d := levenshtein(strings.ToLower(s), c)
-		if d < bestD || (d == bestD && best != "" && c < best) {
-			if d < bestD {
-				best, bestD = c, d
-			} else if c < best {
-				best = c
-			}
-		}
-	}
-	if best != "" && bestD > len(s)/2+1 {
-		return ""
-	}
-	return best
+	return suggestpkg.Closest(s, candidates, 5)
 }

@@ -3,8 +3,6 @@ package sieve
 import (
 	"mime"
 	"strings"
-
-	"github.com/mailwarden/mailwarden/rules"
 )
 
 // mime, foreverypart and extracttext (RFC 5703): the :mime/:anychild
@@ -376,5 +374,3 @@ func (e *extracttextCmd) exec(r *run) error {
 	}
 	return r.setVarName(e.name, applyModifiers(v, e.mods))
 }
-
-var _ = rules.Field{}
