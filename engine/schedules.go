@@ -90,7 +90,11 @@ func Jobs(cfg *config.Config, sets map[string]*ruleset.Set, store *state.Store, 
 		case config.JobSweep:
 			set := sets[s.Ruleset]
 			if set == nil {
-				errs = append(errs, fmt.Errorf("%s: schedules[%d].ruleset: rule set %q was not compiled", s.KeyPos("ruleset"), i, s.Ruleset))
+				// A rule set the config has but that failed to compile was
+				// reported by CompileRulesets already: say nothing twice.
+				if cfg.Ruleset(s.Ruleset) == nil {
+					errs = append(errs, fmt.Errorf("%s: schedules[%d].ruleset: rule set %q was not compiled", s.KeyPos("ruleset"), i, s.Ruleset))
+				}
 				continue
 			}
 			out = append(out, NewSweep(spec, s.Mailbox, set, store, opts))

@@ -28,6 +28,10 @@ func loadAll(path string, copts *engine.CompileOptions) (*loaded, []error) {
 	}
 	sets, rerrs := engine.CompileRulesets(cfg, copts)
 	errs = append(errs, rerrs...)
+	// Schedules' `when` filters are expr rules too: compile them now so
+	// check reports them with the rest.
+	_, jerrs := engine.Jobs(cfg, sets, nil, nil)
+	errs = append(errs, jerrs...)
 	if len(errs) > 0 {
 		return nil, errs
 	}

@@ -133,3 +133,47 @@ func TestUnknownCommand(t *testing.T) {
 		t.Errorf("exit %d: %s", code, errw)
 	}
 }
+
+// Schedules' when filters are compiled by check too, and a rule set that
+// failed to compile is not reported a second time by the sweep using it.
+func TestCheckReportsScheduleFilters(t *testing.T) {
+	dir := t.TempDir()
+	cfg := `accounts:
+  - name: a
+    host: 127.0.0.1
+    username: u
+    password_env: X
+    watch:
+      - mailbox: INBOX
+        ruleset: inbox
+rulesets:
+  inbox:
+    - name: typo
+      when: 'subjet contains "x"'
+      actions: [{move: X}]
+schedules:
+  - name: old
+    cron: "@daily"
+    accounts: all
+    job: archive
+    mailbox: INBOX
+    older_than: 90d
+    to: "Archive/{year}"
+    when: 'form.domain == "x"'
+  - name: sw
+    cron: "@daily"
+    accounts: all
+    job: sweep
+    mailbox: INBOX
+    ruleset: inbox
+`
+	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(cfg), 0o600)
+	code, _, errw := runCmd(t, "check", "-c", filepath.Join(dir, "c.yaml"))
+	want := dir + `/c.yaml:12:14: rule "typo": when: unknown name subjet (hint: did you mean subject?)
+` + dir + `/c.yaml:22:12: rule "old": when: unknown name form (hint: did you mean from?)
+2 errors
+`
+	if code != exitFail || errw != want {
+		t.Errorf("exit %d, stderr:\n%s\nwant:\n%s", code, errw, want)
+	}
+}
