@@ -490,6 +490,8 @@ func parseAddresses(value string) []string {
 			}
 			if a, err := p.Parse(part); err == nil {
 				list = append(list, a)
+			} else if spec, ok := lenientAddress(part); ok {
+				list = append(list, &mail.Address{Address: spec})
 			}
 		}
 	}
@@ -502,6 +504,61 @@ func parseAddresses(value string) []string {
 		out = append(out, a.Address)
 	}
 	return out
+}
+
+// lenientAddress reads what Pigeonhole's lenient parser accepts and
+// net/mail does not: an obsolete route (<@route:local@domain>, RFC 5322
+// §4.4), local parts with leading, trailing or doubled dots (obs-local-part)
+// and junk after a complete address ("a@b.example garbage"). An element
+// with an unbalanced quote is rejected.
+func lenientAddress(part string) (string, bool) {
+	quotes := 0
+	for i := 0; i < len(part); i++ {
+		switch part[i] {
+		case '\\':
+			i++
+		case '"':
+			quotes++
+		}
+	}
+	if quotes%2 != 0 {
+		return "", false
+	}
+	spec := ""
+	if i := strings.LastIndexByte(part, '<'); i >= 0 {
+		j := strings.IndexByte(part[i:], '>')
+		if j < 0 {
+			return "", false
+		}
+		spec = part[i+1 : i+j]
+		if strings.HasPrefix(spec, "@") {
+			k := strings.IndexByte(spec, ':')
+			if k < 0 {
+				return "", false
+			}
+			spec = spec[k+1:]
+		}
+	} else if f := strings.Fields(part); len(f) > 0 {
+		spec = f[0]
+	}
+	at := strings.LastIndexByte(spec, '@')
+	if at <= 0 {
+		return "", false
+	}
+	local, domain := spec[:at], spec[at+1:]
+	if strings.HasPrefix(local, "\"") && strings.HasSuffix(local, "\"") && len(local) >= 2 {
+		local = local[1 : len(local)-1]
+	} else {
+		for i := 0; i < len(local); i++ {
+			if c := local[i]; c >= 0x80 || !(isAtomText(local[i:i+1], true)) {
+				return "", false
+			}
+		}
+	}
+	if !validDomain(domain) || local == "" {
+		return "", false
+	}
+	return local + "@" + domain, true
 }
 
 // splitAddressList splits at commas outside quotes, comments and angle

@@ -145,6 +145,10 @@
 //   - multipart/digest parts without headers are message/rfc822 (RFC 2046
 //     §5.1.5) for every test; Pigeonhole's :anychild does not look inside
 //     them and body :text counts them as empty text/plain parts.
+//   - Address lists: after an element with junk behind a complete address
+//     ("a@b.example garbage") we read on, where Pigeonhole stops; UTF-8
+//     addresses (RFC 6532) have a local part and a domain, where
+//     Pigeonhole sees only an invalid address.
 //   - special-use (RFC 8579) is implemented; Pigeonhole 2.3.19 does not
 //     know it.
 //   - Nested foreverypart loops run (the inner loop visits the
