@@ -13,7 +13,9 @@ import (
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/state"
+	"github.com/mailwarden/mailwarden/rules/ruleset"
 	"github.com/mailwarden/mailwarden/rules/sieve"
+	"github.com/mailwarden/mailwarden/scheduler"
 )
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -24,7 +26,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	var lf logFlags
 	lf.register(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: mailwarden run -c FILE [--dry-run] [--log-level L] [--log-format text|json]\n\nRuns the daemon until SIGINT or SIGTERM.")
+		fmt.Fprintln(stderr, "Usage: mailwarden run -c FILE [--dry-run] [--log-level L] [--log-format text|json]\n\nRuns the daemon until SIGINT or SIGTERM. SIGHUP reloads the config file\n(the running config stays when the new one has any error).")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -56,37 +58,109 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	defer store.Close()
-	// Sieve's duplicate test (RFC 7352) remembers messages in the state
-	// file, so "seen before" survives restarts.
-	sets, errs := engine.CompileRulesets(cfg, &engine.CompileOptions{Sieve: &sieve.Options{Duplicates: store.Duplicates()}})
-	if len(errs) > 0 {
-		printErrors(stderr, errs)
-		return exitFail
-	}
 
 	ctx, stop := signalContext(log)
 	defer stop()
-	// Scheduled jobs (schedules:) run beside the watchers; Stop cancels a
-	// running job and waits for it, bounded.
-	sched, errs := engine.NewScheduler(cfg, sets, store, &engine.JobOptions{DryRun: *dryRun, Logger: log})
+	reload := make(chan os.Signal, 1)
+	signal.Notify(reload, syscall.SIGHUP)
+	defer signal.Stop(reload)
+	hup := make(chan struct{}, 1)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-reload:
+				select {
+				case hup <- struct{}{}:
+				default:
+				}
+			}
+		}
+	}()
+	return daemon(ctx, *path, cfg, store, *dryRun, log, hup, stderr)
+}
+
+// compileForRun compiles cfg's rule sets and schedules as `run` needs them:
+// Sieve's duplicate test (RFC 7352) remembers messages in the state file,
+// so "seen before" survives restarts.
+func compileForRun(cfg *config.Config, store *state.Store, dryRun bool, log *slog.Logger) (map[string]*ruleset.Set, *scheduler.Scheduler, []error) {
+	sets, errs := engine.CompileRulesets(cfg, &engine.CompileOptions{Sieve: &sieve.Options{Duplicates: store.Duplicates()}})
+	if len(errs) > 0 {
+		return nil, nil, errs
+	}
+	sched, errs := engine.NewScheduler(cfg, sets, store, &engine.JobOptions{DryRun: dryRun, Logger: log})
+	return sets, sched, errs
+}
+
+// daemon runs the watchers and scheduled jobs of cfg until ctx is done. On
+// a signal on reload (SIGHUP) it re-reads the config file: when the new
+// one loads and compiles without any error, the watchers and jobs restart
+// with it; otherwise every error is logged and the running config stays.
+func daemon(ctx context.Context, path string, cfg *config.Config, store *state.Store, dryRun bool, log *slog.Logger, reload <-chan struct{}, stderr io.Writer) int {
+	sets, sched, errs := compileForRun(cfg, store, dryRun, log)
 	if len(errs) > 0 {
 		printErrors(stderr, errs)
 		return exitFail
 	}
-	sched.Start(ctx)
-	defer sched.Stop(context.Background())
-	if len(cfg.Schedules) > 0 && !watchesAny(cfg) {
-		<-ctx.Done() // only schedules: nothing for the engine to watch
-		log.Info("mailwarden stopped")
-		return exitOK
+	for {
+		runCtx, cancel := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		// Scheduled jobs (schedules:) run beside the watchers; Stop
+		// cancels a running job and waits for it, bounded.
+		sched.Start(runCtx)
+		go func() {
+			if len(cfg.Schedules) > 0 && !watchesAny(cfg) {
+				<-runCtx.Done() // only schedules: nothing for the engine to watch
+				done <- nil
+				return
+			}
+			done <- engine.New(cfg, sets, store, &engine.Options{DryRun: dryRun, Logger: log}).Run(runCtx)
+		}()
+	wait:
+		for {
+			select {
+			case err := <-done:
+				cancel()
+				sched.Stop(context.Background())
+				if err != nil && ctx.Err() == nil {
+					log.Error("mailwarden stopped", "err", err)
+					return exitFail
+				}
+				log.Info("mailwarden stopped")
+				return exitOK
+			case <-reload:
+				ncfg, nsets, nsched, errs := reloadConfig(path, cfg, store, dryRun, log)
+				if len(errs) > 0 {
+					log.Error("config reload failed; still running the previous config", "file", path, "errors", len(errs))
+					for _, e := range errs {
+						log.Error("config error", "err", e)
+					}
+					continue
+				}
+				log.Info("config reloaded; restarting watchers and scheduled jobs", "file", path)
+				cancel()
+				<-done
+				sched.Stop(context.Background())
+				cfg, sets, sched = ncfg, nsets, nsched
+				break wait
+			}
+		}
 	}
-	e := engine.New(cfg, sets, store, &engine.Options{DryRun: *dryRun, Logger: log})
-	if err := e.Run(ctx); err != nil {
-		log.Error("mailwarden stopped", "err", err)
-		return exitFail
+}
+
+// reloadConfig loads and compiles the config file again. The state
+// directory cannot change while the state file is open.
+func reloadConfig(path string, old *config.Config, store *state.Store, dryRun bool, log *slog.Logger) (*config.Config, map[string]*ruleset.Set, *scheduler.Scheduler, []error) {
+	cfg, errs := parseConfig(path)
+	if len(errs) > 0 {
+		return nil, nil, nil, errs
 	}
-	log.Info("mailwarden stopped")
-	return exitOK
+	if cfg.StateDir != old.StateDir {
+		return nil, nil, nil, []error{fmt.Errorf("%s: state_dir changed from %s to %s: restart mailwarden to move the state", path, old.StateDir, cfg.StateDir)}
+	}
+	sets, sched, errs := compileForRun(cfg, store, dryRun, log)
+	return cfg, sets, sched, errs
 }
 
 // signalContext is cancelled on the first SIGINT or SIGTERM; a second one
