@@ -272,7 +272,10 @@ func printMailboxes(w io.Writer, addr string, boxes map[string]bool) error {
 		fmt.Fprintf(w, "  %s (%d)\n", name, len(msgs))
 		for _, f := range msgs {
 			m := message.Parse(f.Raw, message.Meta{HeaderOnly: true})
-			flags := strings.Join(f.Flags, " ")
+			// Sorted: servers return flags in no particular order.
+			sorted := slices.Clone(f.Flags)
+			slices.Sort(sorted)
+			flags := strings.Join(sorted, " ")
 			if flags == "" {
 				flags = "-"
 			}
