@@ -97,7 +97,10 @@
 // message; more is a runtime error), MaxVariableSize (4096 bytes, longer
 // values are truncated at a character boundary as RFC 5229 §6 allows),
 // MaxVariables (512), MaxIncludeDepth (8), MaxRegexSize (4096 bytes),
-// MaxMIMEParts (1000). foreverypart runs at most 1000 iterations in total.
+// MaxMIMEParts (1000 parts per message). foreverypart runs at most 1000
+// iterations in total. Exceeding a limit is a compile error (size,
+// nesting, include depth, constant regex) or a runtime error (the message
+// is kept), except the variable size, which truncates.
 //
 // # Compatibility with Pigeonhole
 //

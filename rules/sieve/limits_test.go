@@ -153,3 +153,20 @@ func TestConcurrentUse(t *testing.T) {
 		}
 	}
 }
+
+func TestMIMEPartsLimit(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("Content-Type: multipart/mixed; boundary=b\r\n\r\n")
+	for i := 0; i < 20; i++ {
+		b.WriteString("--b\r\nContent-Type: text/plain\r\n\r\npart\r\n")
+	}
+	b.WriteString("--b--\r\n")
+	m := parseTestMessage([]byte(b.String()))
+	src := "require \"body\";\nif body :contains \"part\" { discard; }"
+	if _, err := mustCompile(t, src, &Options{MaxMIMEParts: 10}).Execute(context.Background(), m); err == nil || !strings.Contains(err.Error(), "more than 10 MIME parts") {
+		t.Errorf("parts limit: %v", err)
+	}
+	if _, err := mustCompile(t, src, nil).Execute(context.Background(), m); err != nil {
+		t.Errorf("default limit: %v", err)
+	}
+}

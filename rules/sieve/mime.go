@@ -45,6 +45,9 @@ func (r *run) mimeTree() (*mimeTree, error) {
 	t := &mimeTree{}
 	budget := r.root.lim.maxParts
 	t.root = parsePart(raw, nil, "text", "plain", r.m.WordDecoder, &budget, 0)
+	if budget < 0 {
+		return nil, r.errorf("the message has more than %d MIME parts (Options.MaxMIMEParts)", r.root.lim.maxParts)
+	}
 	var walk func(p *mimePart)
 	walk = func(p *mimePart) {
 		t.all = append(t.all, p)
@@ -151,7 +154,7 @@ func parsePart(raw []byte, parent *mimePart, defTyp, defSub string, dec *mime.Wo
 			p.typ, p.sub, p.params = t, s, params
 		}
 	}
-	if depth > 32 || *budget <= 0 {
+	if depth > 32 {
 		return p
 	}
 	switch {
@@ -169,6 +172,7 @@ func parsePart(raw []byte, parent *mimePart, defTyp, defSub string, dec *mime.Wo
 		p.prologue, p.epilogue = pro, epi
 		for _, b := range parts {
 			if *budget <= 0 {
+				*budget = -1
 				break
 			}
 			p.children = append(p.children, parsePart(b, p, childTyp, childSub, dec, budget, depth+1))

@@ -65,7 +65,8 @@ type Options struct {
 	// variable expansion). Default DefaultMaxRegexSize.
 	MaxRegexSize int
 	// MaxMIMEParts bounds how many MIME parts body, mime and foreverypart
-	// look at. Default DefaultMaxMIMEParts.
+	// look at; a message with more is a runtime error for those tests.
+	// Default DefaultMaxMIMEParts.
 	MaxMIMEParts int
 
 	// IncludePersonal and IncludeGlobal are the directories that
