@@ -12,6 +12,11 @@ import (
 // prints explicit keep, implicit keep and fileinto "INBOX" all as keep,
 // and merges duplicates.
 func normalize(res *Result, execErr error) []string {
+	if execErr != nil {
+		// RFC 5228 §2.10.6: the actions are discarded and the message
+		// kept, as Apply does (and as Pigeonhole reports it).
+		return []string{"error", "keep"}
+	}
 	type entry struct {
 		line  string
 		key   string
