@@ -16,9 +16,10 @@ import (
 )
 
 // Placements remembers where the daemon put messages (no loops).
-// *state.Store implements it.
+// *state.Store implements it. A batch's placements are written together:
+// one fsync per batch, not one per moved message.
 type Placements interface {
-	MarkPlaced(account, mailbox string, destUID uint32, p state.Placement) error
+	MarkPlacedAll(marks []state.PlacedMark) error
 	PlacedBy(account, mailbox string, uid uint32, messageID string) (state.Placement, bool, error)
 }
 
@@ -172,33 +173,18 @@ func (p *Pipeline) markPlacements(items []actions.Item, placed []actions.Placed,
 	for _, it := range items {
 		byUID[it.Message.UID] = it.Message
 	}
-	// With a store that can (*state.Store), all marks of the batch are
-	// written in one transaction: one fsync per batch, not per message.
-	batch, batched := p.Placements.(interface {
-		MarkPlacedAll([]state.PlacedMark) error
-	})
 	var marks []state.PlacedMark
-	if batched {
-		defer func() {
-			if err := batch.MarkPlacedAll(marks); err != nil {
-				log.Warn("could not record placements; the destinations' watchers may run the rules again", "messages", len(marks), "err", err)
-			}
-		}()
-	}
 	mark := func(mailbox string, destUID uint32, m *rules.Message) {
-		if destUID == 0 && m.MessageID() == "" {
-			return
-		}
-		pl := state.Placement{Ruleset: p.RulesetName, MessageID: m.MessageID(), From: p.Mailbox}
-		if batched {
-			marks = append(marks, state.PlacedMark{Account: p.Account, Mailbox: mailbox, DestUID: destUID, Placement: pl})
-			return
-		}
-		err := p.Placements.MarkPlaced(p.Account, mailbox, destUID, pl)
-		if err != nil {
-			log.Warn("could not record placement; the destination's watcher may run the rules again", "uid", m.UID, "err", err)
+		if destUID != 0 || m.MessageID() != "" {
+			marks = append(marks, state.PlacedMark{Account: p.Account, Mailbox: mailbox, DestUID: destUID,
+				Placement: state.Placement{Ruleset: p.RulesetName, MessageID: m.MessageID(), From: p.Mailbox}})
 		}
 	}
+	defer func() {
+		if err := p.Placements.MarkPlacedAll(marks); err != nil {
+			log.Warn("could not record placements; the destinations' watchers may run the rules again", "messages", len(marks), "err", err)
+		}
+	}()
 	if placed == nil {
 		for _, it := range items {
 			for _, d := range it.Plan.Deliveries {

@@ -336,26 +336,9 @@ type Placement struct {
 
 // MarkPlaced records that ruleset put a message into account/mailbox, under
 // its destination UID when known and under its Message-ID when it has one.
+// MarkPlacedAll does the same for a whole batch in one transaction.
 func (s *Store) MarkPlaced(account, mailbox string, destUID uint32, p Placement) error {
-	if p.Time.IsZero() {
-		p.Time = s.now()
-	}
-	v, err := json.Marshal(p)
-	if err != nil {
-		return err
-	}
-	return s.db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketPlaced)
-		if destUID != 0 {
-			if err := b.Put(key(account, mailbox, fmt.Sprint("uid:", destUID)), v); err != nil {
-				return err
-			}
-		}
-		if p.MessageID != "" {
-			return b.Put(key(account, mailbox, "mid:"+p.MessageID), v)
-		}
-		return nil
-	})
+	return s.MarkPlacedAll([]PlacedMark{{Account: account, Mailbox: mailbox, DestUID: destUID, Placement: p}})
 }
 
 // PlacedBy returns the rule set that placed the message with uid and
