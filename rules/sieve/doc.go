@@ -69,6 +69,7 @@
 //	mime, foreverypart, extracttext  RFC 5703         ext_mime.go, mime.go
 //	duplicate                     RFC 7352            ext_duplicate.go
 //	spamtest, spamtestplus, virustest  RFC 5235       ext_spamtest.go
+//	ihave (and the error command) RFC 5463            ext_ihave.go
 //
 // [Extensions] lists them. Options configure what needs the outside
 // world: Options.MailboxExists (nil: every mailbox exists — the executor

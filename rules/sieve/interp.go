@@ -254,7 +254,22 @@ func (c *compiler) addBranch(cmd *ifCmd, n *node) {
 	}
 	t := c.test(n.tests[0])
 	saved := c.pendingIf
-	body := c.block(n.block)
+	var body []command
+	skip, enable := c.ihaveBlock(n)
+	if !skip {
+		// RFC 5463 §4: inside "if ihave" the extensions are available.
+		var added []string
+		for _, e := range enable {
+			if !c.exts[e] {
+				c.exts[e] = true
+				added = append(added, e)
+			}
+		}
+		body = c.block(n.block)
+		for _, e := range added {
+			delete(c.exts, e)
+		}
+	}
 	c.pendingIf = saved
 	if t != nil {
 		cmd.branches = append(cmd.branches, ifBranch{line: n.pos.Line, cond: t, body: body})

@@ -1,0 +1,3 @@
+require ["ihave", "fileinto"];
+if header :contains "subject" "lunch" { error "lunch is not allowed here"; }
+fileinto "after";

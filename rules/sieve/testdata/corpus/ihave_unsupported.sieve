@@ -1,0 +1,2 @@
+require ["ihave", "fileinto"];
+if ihave "x-no-such-extension" { frobnicate :tag "whatever"; fileinto "never"; } else { fileinto "fallback"; }
