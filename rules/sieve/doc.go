@@ -64,7 +64,7 @@
 //	mailbox                       RFC 5490            ext_mailbox.go
 //	special-use                   RFC 8579            ext_specialuse.go
 //	subaddress                    RFC 5233            core.go
-//	environment                   RFC 5183            ext_environment.go
+//	environment, imapsieve items  RFC 5183, 6785 §4   ext_environment.go
 //	include                       RFC 6609            ext_include.go
 //	mime, foreverypart, extracttext  RFC 5703         ext_mime.go, mime.go
 //	duplicate                     RFC 7352            ext_duplicate.go

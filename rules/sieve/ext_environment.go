@@ -12,7 +12,7 @@ import (
 // RFC 6785 §3.4), host and domain from the host name.
 
 func init() {
-	registerExtension("environment")
+	registerExtension("environment", "imapsieve")
 	registerTest("environment", "environment", func(c *compiler, n *node) test {
 		p, ok := c.args(n, join(comparatorTags, matchTypeTags), []vKind{vString, vStringList})
 		if !ok || !c.leafTest(n) {
@@ -31,7 +31,11 @@ type environmentTest struct {
 }
 
 func (t *environmentTest) eval(r *run) (bool, error) {
-	v, ok := r.root.environment(strings.ToLower(r.expand(t.name)))
+	name := strings.ToLower(r.expand(t.name))
+	v, ok := r.root.environment(name)
+	if !ok && strings.HasPrefix(name, "imap.") && r.root.exts["imapsieve"] {
+		v, ok = r.imapEnvironment(name)
+	}
 	if !ok {
 		// RFC 5183 §4: an unknown item makes the test false (even for
 		// :count).
@@ -67,6 +71,27 @@ func (s *Script) environment(name string) (string, bool) {
 			return h[i+1:], true
 		}
 		return h, true
+	}
+	return "", false
+}
+
+// imapEnvironment answers the items RFC 6785 §4 (imapsieve) adds to the
+// environment test: the mailbox the message is in, the cause (mailwarden
+// sees new mail as delivered: "APPEND"), the account. Options.Environment
+// overrides them.
+func (r *run) imapEnvironment(name string) (string, bool) {
+	switch name {
+	case "imap.mailbox":
+		if r.m.Mailbox == "" {
+			return "INBOX", true
+		}
+		return r.m.Mailbox, true
+	case "imap.cause":
+		return "APPEND", true
+	case "imap.user":
+		return r.m.Account, r.m.Account != ""
+	case "imap.changedflags":
+		return "", true
 	}
 	return "", false
 }

@@ -217,3 +217,13 @@ func TestNeedsBody(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestIMAPSieveEnvironment(t *testing.T) {
+	src := "require [\"environment\", \"imapsieve\", \"fileinto\", \"variables\"];\nif environment :matches \"imap.mailbox\" \"*\" { set \"mb\" \"${0}\"; }\nif environment :is \"imap.cause\" \"APPEND\" { fileinto \"from-${mb}\"; }"
+	m := testMsg()
+	m.Mailbox = "Lists"
+	res, err := mustCompile(t, src, nil).Execute(context.Background(), m)
+	if err != nil || strings.Join(normalize(res, nil), "|") != `fileinto "from-Lists"` {
+		t.Errorf("imapsieve: %v %v", normalize(res, err), err)
+	}
+}
