@@ -159,6 +159,9 @@ func (r *run) addAction(a Action) error {
 			return err
 		}
 	}
+	if r.s != r.root {
+		a.Script = r.s.name
+	}
 	r.actions = append(r.actions, a)
 	return nil
 }

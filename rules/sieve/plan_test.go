@@ -227,3 +227,16 @@ func TestIMAPSieveEnvironment(t *testing.T) {
 		t.Errorf("imapsieve: %v %v", normalize(res, err), err)
 	}
 }
+
+// Steps of an included script name that script and its line.
+func TestIncludedStepRule(t *testing.T) {
+	s := mustCompile(t, "require \"include\";\ninclude \"stopper\";", &Options{IncludePersonal: "testdata/include/personal"})
+	var p rules.Plan
+	stop, err := s.Apply(context.Background(), testMsg(), &p)
+	if err != nil || !stop {
+		t.Fatalf("stop %v err %v", stop, err)
+	}
+	if len(p.Deliveries) != 1 || p.Deliveries[0].Rule != "testdata/include/personal/stopper.sieve:2" {
+		t.Errorf("deliveries %+v", p.Deliveries)
+	}
+}

@@ -32,6 +32,9 @@ type Action struct {
 	SpecialUse string `json:"specialuse,omitempty"`
 	Implicit   bool   `json:"implicit"` // the implicit keep (RFC 5228 §2.10.2)
 	Line       int    `json:"line,omitempty"`
+	// Script names the included script (RFC 6609) the action came from;
+	// empty for the main script.
+	Script string `json:"script,omitempty"`
 }
 
 // Plan maps the result to a rules.Plan for message m (see ApplyTo).
@@ -71,11 +74,15 @@ func isDefaultMailbox(m *rules.Message, mailbox string) bool {
 // result has for it (true when the script uses imap4flags); otherwise
 // copies carry the message's own flags (Delivery.Flags nil).
 func (r *Result) ApplyTo(m *rules.Message, scriptName string, exactFlags bool, p *rules.Plan) {
-	rule := func(line int) string {
-		if line == 0 {
-			return scriptName
+	rule := func(a *Action) string {
+		name := scriptName
+		if a.Script != "" {
+			name = a.Script
 		}
-		return fmt.Sprintf("%s:%d", scriptName, line)
+		if a.Line == 0 {
+			return name
+		}
+		return fmt.Sprintf("%s:%d", name, a.Line)
 	}
 	var keep *Action
 	var deliveries []*Action
@@ -102,20 +109,20 @@ func (r *Result) ApplyTo(m *rules.Message, scriptName string, exactFlags bool, p
 		want := rules.CanonicalFlags(keep.Flags)
 		for _, f := range want {
 			if !containsFold(cur, f) {
-				p.AddFlag(f, rule(keep.Line))
+				p.AddFlag(f, rule(keep))
 			}
 		}
 		for _, f := range cur {
 			if !containsFold(want, f) {
-				p.RemoveFlag(f, rule(keep.Line))
+				p.RemoveFlag(f, rule(keep))
 			}
 		}
 		if !keep.Implicit {
-			p.Keep(rule(keep.Line))
+			p.Keep(rule(keep))
 		}
 	}
 	for _, a := range deliveries {
-		d := rules.Delivery{Mailbox: a.Mailbox, Create: a.Create, Rule: rule(a.Line)}
+		d := rules.Delivery{Mailbox: a.Mailbox, Create: a.Create, Rule: rule(a)}
 		if exactFlags {
 			d.Flags = rules.CanonicalFlags(a.Flags)
 		}
@@ -126,7 +133,7 @@ func (r *Result) ApplyTo(m *rules.Message, scriptName string, exactFlags bool, p
 		}
 	}
 	if keep == nil && len(deliveries) == 0 && discard != nil {
-		p.Delete(rule(discard.Line))
+		p.Delete(rule(discard))
 	}
 	if r.Stopped {
 		p.Note(scriptName, "stop")

@@ -1,0 +1,1 @@
+IF Header :IS "subject" "lunch on friday?" { DISCARD; } ElsIf TRUE { Keep; }

@@ -1,0 +1,1 @@
+if header :comparator "I;OCTET" :is "subject" "Lunch on Friday?" { discard; }
