@@ -77,7 +77,7 @@ type compiler struct {
 	pendingIf *ifCmd // the if command elsif/else attach to
 }
 
-func (c *compiler) errorf(p Pos, hint, format string, args ...any) {
+func (c *compiler) errorf(p position, hint, format string, args ...any) {
 	*c.errs = append(*c.errs, &Error{File: c.file, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...), Hint: hint})
 }
 

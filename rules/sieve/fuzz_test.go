@@ -32,7 +32,7 @@ func FuzzLex(f *testing.F) {
 		if len(toks) == 0 || toks[len(toks)-1].kind != tEOF {
 			t.Fatal("no EOF token")
 		}
-		prev := Pos{1, 1}
+		prev := position{1, 1}
 		for _, tk := range toks {
 			if tk.pos.Line < prev.Line || (tk.pos.Line == prev.Line && tk.pos.Col < prev.Col) {
 				t.Fatalf("position went back: %v after %v", tk.pos, prev)

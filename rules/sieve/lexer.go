@@ -33,12 +33,12 @@ var tokNames = [...]string{
 
 func (k tokKind) String() string { return tokNames[k] }
 
-// Pos is a position in a script: 1-based line and column (in bytes).
-type Pos struct{ Line, Col int }
+// position is a position in a script: 1-based line and column (in bytes).
+type position struct{ Line, Col int }
 
 type token struct {
 	kind tokKind
-	pos  Pos
+	pos  position
 	text string // identifier/tag name (tag without ':'), string value, raw text for errors
 	num  int64
 	raw  string // source text of the token, for messages
@@ -81,11 +81,11 @@ func newLexer(file string, src string, errs *ErrorList) *lexer {
 	return &lexer{src: src, file: file, line: 1, col: 1, errs: errs}
 }
 
-func (l *lexer) errorf(p Pos, hint, format string, args ...any) {
+func (l *lexer) errorf(p position, hint, format string, args ...any) {
 	*l.errs = append(*l.errs, &Error{File: l.file, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...), Hint: hint})
 }
 
-func (l *lexer) pos() Pos { return Pos{l.line, l.col} }
+func (l *lexer) pos() position { return position{l.line, l.col} }
 
 // advance moves over n bytes, tracking lines.
 func (l *lexer) advance(n int) {
@@ -206,7 +206,7 @@ func (l *lexer) identLen() int {
 }
 
 // number lexes RFC 5228 §2.4.1 numbers with the K/M/G quantifiers.
-func (l *lexer) number(p Pos) token {
+func (l *lexer) number(p position) token {
 	start := l.off
 	var v uint64
 	overflow := false
@@ -252,7 +252,7 @@ func (l *lexer) number(p Pos) token {
 
 // quoted lexes a quoted-string (RFC 5228 §2.4.2): only \" and \\ are
 // escapes; any other backslash is dropped ("\q" is "q").
-func (l *lexer) quoted(p Pos) token {
+func (l *lexer) quoted(p position) token {
 	l.advance(1)
 	var b strings.Builder
 	start := l.off
@@ -283,7 +283,7 @@ func (l *lexer) quoted(p Pos) token {
 // multiline lexes "text:" ... "." (RFC 5228 §2.4.2): the rest of the
 // first line must be blank or a hash comment; lines starting with "." have
 // it removed (dot-stuffing); a line holding only "." ends the string.
-func (l *lexer) multiline(p Pos) token {
+func (l *lexer) multiline(p position) token {
 	l.advance(5) // "text:"
 	for l.off < len(l.src) && (l.src[l.off] == ' ' || l.src[l.off] == '\t') {
 		l.advance(1)

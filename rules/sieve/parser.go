@@ -27,11 +27,11 @@ func (k argKind) String() string {
 // arg is one parsed argument.
 type arg struct {
 	kind argKind
-	pos  Pos
+	pos  position
 	tag  string // aTag: name without ':'
 	num  int64  // aNumber
 	strs []string
-	spos []Pos // position of each string
+	spos []position // position of each string
 	raw  string
 }
 
@@ -50,7 +50,7 @@ func (a *arg) describe() string {
 // node is a command or a test as parsed (RFC 5228 §8.2), before
 // validation.
 type node struct {
-	pos      Pos
+	pos      position
 	name     string // lower-cased identifier
 	raw      string // identifier as written
 	args     []arg
@@ -58,7 +58,7 @@ type node struct {
 	testList bool // tests came in "( … )"
 	block    []*node
 	hasBlock bool
-	endPos   Pos // position of "}" (for messages)
+	endPos   position // position of "}" (for messages)
 }
 
 // parser builds the syntax tree from tokens.
@@ -97,7 +97,7 @@ func (p *parser) next() {
 	}
 }
 
-func (p *parser) errorf(pos Pos, hint, format string, args ...any) {
+func (p *parser) errorf(pos position, hint, format string, args ...any) {
 	*p.errs = append(*p.errs, &Error{File: p.file, Line: pos.Line, Col: pos.Col, Msg: fmt.Sprintf(format, args...), Hint: hint})
 }
 
@@ -192,7 +192,7 @@ func (p *parser) arguments(n *node) bool {
 			n.args = append(n.args, arg{kind: aNumber, pos: p.tok.pos, num: p.tok.num, raw: p.tok.raw})
 			p.next()
 		case tString:
-			n.args = append(n.args, arg{kind: aString, pos: p.tok.pos, strs: []string{p.tok.text}, spos: []Pos{p.tok.pos}})
+			n.args = append(n.args, arg{kind: aString, pos: p.tok.pos, strs: []string{p.tok.text}, spos: []position{p.tok.pos}})
 			p.next()
 		case tLBracket:
 			a, ok := p.stringList()

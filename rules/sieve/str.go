@@ -25,7 +25,7 @@ func (s *str) constant() bool { return s.parts == nil }
 
 // str compiles a string at pos: encoded characters are decoded (RFC 5228
 // §2.4.2.4) and, with "variables", "${…}" references become parts.
-func (c *compiler) str(v string, pos Pos) *str {
+func (c *compiler) str(v string, pos position) *str {
 	if c.has("encoded-character") {
 		v = decodeEncodedChars(v)
 	}
