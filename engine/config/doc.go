@@ -30,4 +30,11 @@
 // (schedule.go): the scheduled jobs, whose cron expressions are checked at
 // load with the scheduler's own parser (robfig/cron/v3), so `mailwarden
 // check` reports a bad one where it is written.
+//
+// The decoder is go.yaml.in/yaml/v3, the YAML organisation's maintained
+// continuation of gopkg.in/yaml.v3: its yaml.Node keeps the line and
+// column of every key and value, which is what located errors need, and it
+// is the decoder most Go projects already know. The strict checks (unknown
+// and duplicate keys, types) are done here on the node tree, so every
+// problem is reported, not just the first.
 package config
