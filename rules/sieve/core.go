@@ -375,12 +375,14 @@ func (t *addressTest) evalFields(r *run, fields []rules.Field) (bool, error) {
 				continue
 			}
 			for _, a := range addrs {
-				v, ok := addressPartOf(a, t.part)
-				if !ok {
+				if t.m.kind == mCount {
+					// :count counts addresses, whether or not they have
+					// the part (as Pigeonhole does for :detail).
+					count++
 					continue
 				}
-				if t.m.kind == mCount {
-					count++
+				v, ok := addressPartOf(a, t.part)
+				if !ok {
 					continue
 				}
 				if p.test(r, v) {

@@ -67,10 +67,11 @@ func (t *bodyTest) eval(r *run) (bool, error) {
 		return false, &RuntimeError{Script: r.s.name, Line: r.line, Msg: "body test", Err: err}
 	}
 	_, body, hasBody := splitHeader(raw)
-	if !hasBody {
-		return false, nil
-	}
 	var values []string
+	if !hasBody {
+		// No body: no values (still counted by :count).
+		return t.m.matchValues(r, nil)
+	}
 	if t.transform == btRaw {
 		// An empty body has no value to match (as in Pigeonhole).
 		if len(body) > 0 {
@@ -106,9 +107,9 @@ func (t *bodyTest) eval(r *run) (bool, error) {
 		}
 		switch {
 		case p.typ == "multipart":
-			// RFC 5173 §5.2: a matching multipart contributes its prologue
-			// and epilogue.
-			values = append(values, toUTF8(p.prologue, "utf-8"), toUTF8(p.epilogue, "utf-8"))
+			// RFC 5173 §5.2: a matching multipart contributes its
+			// prologue (Pigeonhole leaves the epilogue out).
+			values = append(values, toUTF8(p.prologue, "utf-8"))
 		case p.typ == "message" && p.sub == "rfc822" && len(p.children) == 1:
 			// …and a message/rfc822 part the header of the message.
 			hdr, _, _ := splitHeader(p.decoded())

@@ -94,6 +94,23 @@ func (o *mimeOpts) parts(r *run) ([]*mimePart, error) {
 func (o *mimeOpts) mimeValues(r *run, p *mimePart, name string, params []string) []string {
 	var out []string
 	isCT := strings.EqualFold(name, "content-type")
+	if o.opt != moNone && !isCT && !strings.EqualFold(name, "content-disposition") {
+		// The value options read Content-Type and Content-Disposition
+		// (RFC 5703 §4.2); like Pigeonhole, any other field yields an
+		// empty value for each field (and each :param).
+		n := 1
+		if o.opt == moParam {
+			n = len(params)
+		}
+		for _, f := range p.header {
+			if strings.EqualFold(f.Name, name) {
+				for i := 0; i < n; i++ {
+					out = append(out, "")
+				}
+			}
+		}
+		return out
+	}
 	found := false
 	for _, f := range p.header {
 		if !strings.EqualFold(f.Name, name) {

@@ -301,6 +301,12 @@ func numericCompare(a, b string) int {
 	da, db := leadingDigits(a), leadingDigits(b)
 	switch {
 	case da == "" && db == "":
+		// Both are positive infinity. Pigeonhole still orders an empty
+		// value before a non-empty key (but not the other way round); we
+		// match its observed behaviour so results agree.
+		if a == "" && b != "" {
+			return -1
+		}
 		return 0
 	case da == "":
 		return 1
