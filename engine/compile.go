@@ -44,9 +44,21 @@ func CompileRulesets(cfg *config.Config, opts *CompileOptions) (map[string]*rule
 		}
 		defs = append(defs, def)
 	}
+	// Sieve asks the server about mailboxes through the batch's connection
+	// (mailboxes.go), unless the caller answers itself.
+	so := sieve.Options{}
+	if opts.Sieve != nil {
+		so = *opts.Sieve
+	}
+	if so.MailboxExists == nil {
+		so.MailboxExists = sieveMailboxExists
+	}
+	if so.SpecialUseExists == nil {
+		so.SpecialUseExists = sieveSpecialUseExists
+	}
 	return ruleset.CompileAll(defs, &ruleset.Options{
 		Expr:       exprrule.Options{MaxNodes: uint(cfg.Limits.ExprMaxNodes), Now: opts.Now},
-		Sieve:      opts.Sieve,
+		Sieve:      &so,
 		BaseDir:    cfg.Dir,
 		MaxActions: cfg.Limits.ActionsPerMessage,
 	})

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -498,5 +500,30 @@ func TestUIDValidityChangeStartsOver(t *testing.T) {
 		d.waitEvents(1)
 		equal(t, "Finance", b.contents(t, "Finance"), []string{"new@x[]"})
 		equal(t, "INBOX", b.contents(t, "INBOX"), []string{"existing@x[]"})
+	})
+}
+
+// Sieve's mailboxexists asks the server (RFC 5490 §3.1), through the
+// watcher's connection: an existing and a missing mailbox are told apart.
+func TestSieveMailboxExistsAsksTheServer(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b *backend) {
+		c := b.client(t)
+		if err := c.Create(context.Background(), "Existing"); err != nil {
+			t.Fatal(err)
+		}
+		c.Close()
+		script := filepath.Join(t.TempDir(), "exists.sieve")
+		os.WriteFile(script, []byte(`require ["mailbox", "imap4flags"];
+if mailboxexists "Existing" { addflag "has-existing"; }
+if not mailboxexists "Missing" { addflag "no-missing"; }
+`), 0o600)
+		s := &setup{accounts: []*backend{b}, watches: [][]string{{"INBOX:inbox"}}, rulesets: "  inbox:\n    - sieve: " + script + "\n"}
+		d := s.start(t, nil)
+		d.waitReady(1)
+		b.append(t, "INBOX", mail("mx@x", "a@example.net", "hello"))
+		if ev := d.waitEvents(1)[0]; ev.Err != nil {
+			t.Fatal(ev.Err)
+		}
+		equal(t, "INBOX", b.contents(t, "INBOX"), []string{"mx@x[has-existing no-missing]"})
 	})
 }

@@ -84,7 +84,7 @@ func (p *Pipeline) Handle(ctx context.Context, sess *imapconn.Session, batch []i
 			Size: f.Size, InternalDate: f.InternalDate, HeaderOnly: f.HeaderOnly,
 		})
 	}
-	return p.Process(ctx, sess, msgs)
+	return p.Process(withMailboxes(ctx, sess.Client()), sess, msgs)
 }
 
 // Process evaluates msgs (all from the mailbox mb has selected) and applies
