@@ -21,13 +21,9 @@ func (c *keepCmd) exec(r *run) error {
 		flags = c.flags.value(r)
 	}
 	r.cancelled = true
-	// RFC 5228 §2.10.3: keeping twice keeps once; the later flags win.
-	for i := range r.actions {
-		if e := &r.actions[i]; e.Type == "keep" {
-			e.Flags = flags
-			return nil
-		}
-	}
+	// Every keep is recorded in order: keeping twice keeps once (RFC 5228
+	// §2.10.3) and the last keep (or fileinto of the message's own
+	// mailbox) decides the flags; Result.ApplyTo does that.
 	return r.addAction(Action{Type: "keep", Flags: flags, Line: c.line})
 }
 

@@ -56,6 +56,8 @@ var deviations = map[string]string{
 	"addr_all_values x addr-torture":       addrJunkDeviation,
 	"addr_domain_values x addr-torture":    addrUTF8Deviation,
 	"addr_localpart_values x addr-torture": addrUTF8Deviation,
+	"fileinto_copy_then_move":              "fileinto :copy \"A\" then fileinto \"A\": the second fileinto still cancels the implicit keep (RFC 5228 §4.1, RFC 3894 §3); Pigeonhole merges it into the :copy action and keeps the message",
+	"fileinto_dup_create":                  "duplicate fileinto of one mailbox may create it if any of them said :create; Pigeonhole keeps the first one's :create",
 	"unsupported_redirect_copy":            "redirect, reject, vacation and envelope are compile errors: mail handled here is already delivered (RFC 6785)",
 }
 

@@ -159,6 +159,11 @@
 //     ("a@b.example garbage") we read on, where Pigeonhole stops; UTF-8
 //     addresses (RFC 6532) have a local part and a domain, where
 //     Pigeonhole sees only an invalid address.
+//   - fileinto :copy "A" followed by fileinto "A" moves the message (the
+//     second fileinto cancels the implicit keep); Pigeonhole merges the
+//     two into the :copy action and keeps the message.
+//   - Duplicate fileinto of one mailbox: the copy may be created if any of
+//     them said :create; Pigeonhole keeps the first one's :create.
 //   - special-use (RFC 8579) is implemented; Pigeonhole 2.3.19 does not
 //     know it.
 //   - Nested foreverypart loops run (the inner loop visits the

@@ -77,16 +77,8 @@ func (f *fileintoCmd) exec(r *run) error {
 	if !f.copy {
 		r.cancelled = true
 	}
-	// RFC 5228 §2.10.3: fileinto into the same mailbox twice is done once;
-	// the later flags win, as in Pigeonhole.
-	for i := range r.actions {
-		e := &r.actions[i]
-		if e.Type == "fileinto" && e.Mailbox == a.Mailbox {
-			e.Flags = a.Flags
-			e.Create = e.Create || a.Create
-			e.Copy = e.Copy && a.Copy
-			return nil
-		}
-	}
+	// Every fileinto is recorded in order; RFC 5228 §2.10.3 (the same
+	// mailbox twice is filed once, the later flags win) is applied when
+	// the result becomes a Plan.
 	return r.addAction(a)
 }
