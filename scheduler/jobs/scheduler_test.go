@@ -74,7 +74,13 @@ func TestSchedulerRunsArchiveOnTime(t *testing.T) {
 	clk.set(time.Date(2026, 11, 26, 3, 0, 0, 0, time.UTC))
 	<-clk.armed // the loop went back to sleep; the run is on its way
 	deadline := time.Now().Add(10 * time.Second)
-	for len(a.contents(t, "Archive/2024/03")) == 0 && time.Now().Before(deadline) {
+	// Wait for the run to finish, not just for the message to arrive: the
+	// job still journals and logs its summary after the MOVE, and Stop
+	// would cancel that.
+	for time.Now().Before(deadline) {
+		if e := sched.Entries()[0]; !e.LastStart.IsZero() && !e.Running {
+			break
+		}
 		time.Sleep(20 * time.Millisecond)
 	}
 	start := time.Now()
