@@ -58,6 +58,10 @@ var deviations = map[string]string{
 	"addr_localpart_values x addr-torture": addrUTF8Deviation,
 	"fileinto_copy_then_move":              "fileinto :copy \"A\" then fileinto \"A\": the second fileinto still cancels the implicit keep (RFC 5228 §4.1, RFC 3894 §3); Pigeonhole merges it into the :copy action and keeps the message",
 	"fileinto_dup_create":                  "duplicate fileinto of one mailbox may create it if any of them said :create; Pigeonhole keeps the first one's :create",
+	"var_string_default_comparator":        "the string test compares with i;ascii-casemap unless told otherwise (RFC 5228 §2.7.3, RFC 5229 §5); Pigeonhole 2.3.19 defaults to i;octet there",
+	"regex_utf8_dot x encoded-words":       "regular expressions work on UTF-8 characters (\".\" is one character); Pigeonhole's POSIX regex works on bytes, captures half a character and fails at fileinto",
+	"matches_star_question":                ":matches does full wildcard matching (\"a*b?c\" matches \"abxc-abyc\", RFC 5228 §2.7.1); Pigeonhole 2.3.19 misses matches where \"?\" follows a \"*\" segment",
+	"var_self_assign":                      "set \"v\" \"${v}\" keeps the value (RFC 5229 §4); Pigeonhole 2.3.19 empties the variable when the value is exactly a reference to itself",
 	"unsupported_redirect_copy":            "redirect, reject, vacation and envelope are compile errors: mail handled here is already delivered (RFC 6785)",
 }
 

@@ -125,7 +125,8 @@
 //     text/html to text; :content "multipart" tests the prologue,
 //     "message/rfc822" the encapsulated header.
 //   - :mime tests see no value for an absent header (no text/plain
-//     default); a missing :param is the empty string; :type, :subtype,
+//     default); :param gives the parameters present, or one empty value
+//     when none is; :type, :subtype,
 //     :contenttype and :param read Content-Type and Content-Disposition,
 //     other fields give an empty value; at the top level foreverypart
 //     visits the message itself first.
@@ -164,6 +165,13 @@
 //     two into the :copy action and keeps the message.
 //   - Duplicate fileinto of one mailbox: the copy may be created if any of
 //     them said :create; Pigeonhole keeps the first one's :create.
+//   - The string test uses i;ascii-casemap by default, like every test
+//     (RFC 5228 §2.7.3); Pigeonhole 2.3.19 uses i;octet there.
+//   - :matches does full wildcard matching; Pigeonhole 2.3.19 misses
+//     matches where "?" follows a "*" segment ("a*b?c" on "abxc-abyc").
+//   - Regular expressions work on UTF-8 characters; Pigeonhole's POSIX
+//     regex works on bytes.
+//   - set "v" "${v}" keeps the value; Pigeonhole 2.3.19 empties it.
 //   - special-use (RFC 8579) is implemented; Pigeonhole 2.3.19 does not
 //     know it.
 //   - Nested foreverypart loops run (the inner loop visits the

@@ -154,8 +154,14 @@ func mimeOptValues(opt mimeOpt, main string, ps map[string]string, params []stri
 	case moParam:
 		var out []string
 		for _, name := range params {
-			// A missing parameter is the empty string (as in Pigeonhole).
-			out = append(out, ps[strings.ToLower(name)])
+			if v, ok := ps[strings.ToLower(name)]; ok {
+				out = append(out, v)
+			}
+		}
+		if len(out) == 0 {
+			// None of the parameters is there: one empty value, as in
+			// Pigeonhole.
+			out = []string{""}
 		}
 		return out
 	}

@@ -245,3 +245,86 @@ func TestRandomActions(t *testing.T) {
 	wg.Wait()
 	t.Logf("%d failures", fails)
 }
+
+// TestRandomVariables compares random uses of variables (RFC 5229): set
+// with modifiers, :matches and :regex captures, string tests.
+func TestRandomVariables(t *testing.T) {
+	seed, err := strconv.ParseInt(os.Getenv("SIEVE_RANDOM"), 10, 64)
+	if err != nil {
+		t.Skip("set SIEVE_RANDOM=<seed> to run")
+	}
+	rng := rand.New(rand.NewSource(seed))
+	pick := func(l []string) string { return l[rng.Intn(len(l))] }
+	mods := []string{"", ":lower", ":upper", ":lowerfirst", ":upperfirst", ":length", ":quotewildcard", ":lower :upperfirst", ":upper :lowerfirst", ":length :upper"}
+	// "a*bc", not "a*b?c": see the matches_star_question deviation.
+	vals := []string{"Hello World", "${1}", "${0}", "${2}${1}", "a*bc", "${v}", "${w}-${v}", "", "MiXeD", "${unset}", "x${hex:41}"}
+	pats := []string{"*", "* *", "*@*", "*<*>*", "?*", "*e*", "[*]*", "*.*.*", "Re: *"}
+	// ASCII-only captures: see the regex_utf8_dot deviation.
+	regs := []string{"(.*)", "^([^ ]+) (.*)$", "([a-z]+)@([a-z.]+)", "(e|o)([a-z])", "^([A-Za-z])([a-z])?"}
+	hdrs := []string{"subject", "from", "to", "list-id", "message-id", "x-multi", "date"}
+	cmd := func() string {
+		switch rng.Intn(6) {
+		case 0, 1:
+			name, val := pick([]string{"v", "w"}), pick(vals)
+			if val == "${"+name+"}" {
+				// set "v" "${v}": see the var_self_assign deviation.
+				val = "(" + val + ")"
+			}
+			return fmt.Sprintf("set %s %q %q;", pick(mods), name, val)
+		case 2:
+			return fmt.Sprintf("if header :matches %q %q { set %s \"v\" \"${1}|${2}\"; }", pick(hdrs), pick(pats), pick(mods))
+		case 3:
+			return fmt.Sprintf("if header :regex %q %q { set \"w\" \"${1}+${2}\"; }", pick(hdrs), pick(regs))
+		case 4:
+			return fmt.Sprintf("if string :comparator \"i;ascii-casemap\" :matches \"${v}\" %q { set \"w\" \"s${1}\"; }", pick(pats))
+		}
+		// An explicit comparator: see the var_string_default_comparator deviation.
+		return fmt.Sprintf("if string %s %s \"${w}\" %q { set \"v\" \"yes\"; }", pick([]string{`:comparator "i;octet"`, `:comparator "i;ascii-casemap"`}), pick([]string{":is", ":contains", ":matches"}), pick(vals))
+	}
+	oracle, err := sieveoracle.New(oracleConfig())
+	if err != nil {
+		t.Skip(err)
+	}
+	defer oracle.Close()
+	msgs := []string{"plain", "encoded-words", "list-patch", "odd-addresses", "headers-only"}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	fails := 0
+	for i := 0; i < 300; i++ {
+		var b strings.Builder
+		b.WriteString(`require ["fileinto", "variables", "regex", "encoded-character"];` + "\n")
+		for j := 0; j < 2+rng.Intn(5); j++ {
+			b.WriteString(cmd() + "\n")
+		}
+		b.WriteString("fileinto \"v=${v};w=${w}\";\n")
+		src := []byte(b.String())
+		s, cerr := Compile("r.sieve", src, testOptions())
+		for _, mn := range msgs {
+			mp := filepath.Join(msgsDir, mn+".eml")
+			raw, _ := os.ReadFile(mp)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				r, err := oracle.Run(context.Background(), src, raw)
+				if err != nil {
+					return
+				}
+				want := joinLines(r.Lines)
+				if r.CompileError != "" {
+					want = compileErrorLine
+				}
+				got := ours(s, cerr, mp, t)
+				if got != want && !truncatedEqual(got, want) {
+					mu.Lock()
+					fails++
+					if fails < 15 {
+						t.Errorf("x %s\n%s ours:   %s\n oracle: %s", mn, src, got, want)
+					}
+					mu.Unlock()
+				}
+			}()
+		}
+	}
+	wg.Wait()
+	t.Logf("%d failures", fails)
+}

@@ -1,0 +1,2 @@
+require ["regex", "variables", "fileinto"];
+if header :regex "from" "^(.)(.)" { fileinto "${1}+${2}"; }
