@@ -50,3 +50,34 @@ func BenchmarkCompile(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkEvaluateParallel runs the same evaluations on every core.
+func BenchmarkEvaluateParallel(b *testing.B) {
+	src, err := os.ReadFile("testdata/bench/filters.sieve")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s, err := Compile("filters.sieve", src, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	paths, _ := filepath.Glob("testdata/msgs/*.eml")
+	var msgs []*rules.Message
+	for _, p := range paths {
+		msgs = append(msgs, loadTestMessage(b, p))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		i := 0
+		for pb.Next() {
+			var p rules.Plan
+			if _, err := s.Apply(context.Background(), msgs[i%len(msgs)], &p); err != nil {
+				b.Error(err)
+				return
+			}
+			i++
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "evals/s")
+}

@@ -416,7 +416,24 @@ type addrCacheEntry struct {
 // "Phrase <local@domain>" without net/mail; ok is false for anything
 // else.
 func simpleAddress(v string) (string, bool) {
-	v = strings.TrimSpace(v)
+	v = strings.Trim(v, " \t\r\n")
+	if strings.HasPrefix(v, "\"") {
+		// "Quoted, Name" <local@domain>
+		end := 1
+		for end < len(v) && v[end] != '"' {
+			if v[end] == '\\' {
+				end++
+			}
+			end++
+		}
+		if end >= len(v) {
+			return "", false
+		}
+		v = strings.Trim(v[end+1:], " \t\r\n")
+		if !strings.HasPrefix(v, "<") {
+			return "", false
+		}
+	}
 	if strings.ContainsAny(v, ",\"();:\\[]") {
 		return "", false
 	}

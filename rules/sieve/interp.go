@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"strings"
+	"sync"
 
 	"github.com/mailwarden/mailwarden/rules"
 )
@@ -82,7 +83,14 @@ type run struct {
 // before the error followed by an implicit keep, and the error is a
 // *RuntimeError (RFC 5228 §2.10.6).
 func (s *Script) Execute(ctx context.Context, m *rules.Message) (res *Result, err error) {
-	r := &run{ctx: ctx, s: s, root: s, m: m, flags: rules.CanonicalFlags(m.Flags)}
+	r := runPool.Get().(*run)
+	r.reset()
+	r.ctx, r.s, r.root, r.m, r.flags = ctx, s, s, m, rules.CanonicalFlags(m.Flags)
+	defer func() {
+		r.m, r.ctx, r.s, r.root, r.mime, r.part = nil, nil, nil, nil, nil, nil
+		r.actions = nil // owned by the Result now
+		runPool.Put(r)
+	}()
 	defer func() {
 		if v := recover(); v != nil {
 			err = &rules.PanicError{Rule: s.name, Value: v, Stack: debug.Stack()}
@@ -128,6 +136,20 @@ func (s *Script) Apply(ctx context.Context, m *rules.Message, p *rules.Plan) (st
 	}
 	res.ApplyTo(m, s.name, s.usesFlags, p)
 	return res.Stopped, nil
+}
+
+// runPool recycles execution state (its buffers) between executions.
+var runPool = sync.Pool{New: func() any { return new(run) }}
+
+// reset clears r for a new execution, keeping buffer capacity.
+func (r *run) reset() {
+	clear(r.vars)
+	clear(r.globals)
+	clear(r.included)
+	*r = run{
+		vars: r.vars, globals: r.globals, included: r.included,
+		matchVars: r.matchVars[:0], dups: r.dups[:0], addrCache: r.addrCache[:0],
+	}
 }
 
 func (r *run) flagsCopy() []string {

@@ -3,6 +3,7 @@ package sieve
 import (
 	"context"
 	"errors"
+	"net/mail"
 	"strings"
 	"testing"
 	"time"
@@ -169,4 +170,25 @@ func TestMIMEPartsLimit(t *testing.T) {
 	if _, err := mustCompile(t, src, nil).Execute(context.Background(), m); err != nil {
 		t.Errorf("default limit: %v", err)
 	}
+}
+
+// The fast path for simple addresses agrees with the full parser.
+func FuzzSimpleAddress(f *testing.F) {
+	for _, s := range []string{"a@b.example", `"Doe, John" <john@x.example>`, "Alice <alice@example.com>", "x", `"q\"x" <a@b>`, "a.@b.c", "<@r:a@b.c>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		fast, ok := simpleAddress(v)
+		if !ok {
+			return
+		}
+		var p mail.AddressParser
+		a, err := p.Parse(v)
+		if err != nil {
+			return // the fast path may accept forms net/mail rejects (e.g. obs-local-part)
+		}
+		if a.Address != fast {
+			t.Fatalf("%q: fast %q, net/mail %q", v, fast, a.Address)
+		}
+	})
 }
