@@ -62,6 +62,7 @@ var deviations = map[string]string{
 	"regex_utf8_dot x encoded-words":       "regular expressions work on UTF-8 characters (\".\" is one character); Pigeonhole's POSIX regex works on bytes, captures half a character and fails at fileinto",
 	"matches_star_question":                ":matches does full wildcard matching (\"a*b?c\" matches \"abxc-abyc\", RFC 5228 §2.7.1); Pigeonhole 2.3.19 misses matches where \"?\" follows a \"*\" segment",
 	"var_self_assign":                      "set \"v\" \"${v}\" keeps the value (RFC 5229 §4); Pigeonhole 2.3.19 empties the variable when the value is exactly a reference to itself",
+	"imapsieve_environment":                "the imapsieve environment items (RFC 6785 §4) exist here; sieve-test runs outside IMAP and rejects the extension (TestIMAPSieveEnvironment covers ours)",
 	"unsupported_redirect_copy":            "redirect, reject, vacation and envelope are compile errors: mail handled here is already delivered (RFC 6785)",
 }
 

@@ -172,8 +172,8 @@
 //   - Regular expressions work on UTF-8 characters; Pigeonhole's POSIX
 //     regex works on bytes.
 //   - set "v" "${v}" keeps the value; Pigeonhole 2.3.19 empties it.
-//   - special-use (RFC 8579) is implemented; Pigeonhole 2.3.19 does not
-//     know it.
+//   - special-use (RFC 8579) and the imapsieve environment items are
+//     implemented; Pigeonhole's sieve-test does not know them.
 //   - Nested foreverypart loops run (the inner loop visits the
 //     descendants of the outer part); Pigeonhole 2.3.19 aborts them with
 //     "program crossed loop boundary".

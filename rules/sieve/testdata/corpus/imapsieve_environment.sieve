@@ -1,0 +1,2 @@
+require ["environment", "imapsieve", "fileinto"];
+if environment :is "imap.cause" "APPEND" { fileinto "appended"; }
