@@ -56,7 +56,7 @@ func ParseAddressList(value string, dec *mime.WordDecoder) []Address {
 		return fromMail(list, dec)
 	}
 	var out []Address
-	for _, part := range splitTopLevel(value) {
+	for _, part := range SplitAddressList(value) {
 		part = strings.TrimSpace(part)
 		// Strip a group display name ("Group: a@b, c@d;").
 		if i := strings.IndexByte(part, ':'); i >= 0 && !strings.ContainsAny(part[:i], "<\"@") {
@@ -101,9 +101,10 @@ func decodeQuotedWords(name string, dec *mime.WordDecoder) string {
 	return name
 }
 
-// splitTopLevel splits s at commas that are not inside a quoted string,
-// a comment or angle brackets.
-func splitTopLevel(s string) []string {
+// SplitAddressList splits an address-list header value at the commas
+// that separate its elements (RFC 5322 §3.4): those not inside a quoted
+// string, a comment or angle brackets. Elements are returned untrimmed.
+func SplitAddressList(s string) []string {
 	var parts []string
 	depthParen, inAngle, inQuote, esc := 0, false, false, false
 	start := 0

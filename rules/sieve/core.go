@@ -494,7 +494,7 @@ func parseAddresses(value string) []string {
 	list, err := p.ParseList(value)
 	if err != nil {
 		list = list[:0]
-		for _, part := range splitAddressList(value) {
+		for _, part := range rules.SplitAddressList(value) {
 			part = strings.TrimSpace(part)
 			if i := strings.IndexByte(part, ':'); i >= 0 && !strings.ContainsAny(part[:i], "<\"@") {
 				part = strings.TrimSpace(part[i+1:])
@@ -574,40 +574,6 @@ func lenientAddress(part string) (string, bool) {
 		return "", false
 	}
 	return local + "@" + domain, true
-}
-
-// splitAddressList splits at commas outside quotes, comments and angle
-// brackets.
-func splitAddressList(s string) []string {
-	var parts []string
-	paren, angle, quote, esc := 0, false, false, false
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case esc:
-			esc = false
-		case c == '\\' && (quote || paren > 0):
-			esc = true
-		case quote:
-			quote = c != '"'
-		case c == '"':
-			quote = true
-		case c == '(':
-			paren++
-		case c == ')' && paren > 0:
-			paren--
-		case paren > 0:
-		case c == '<':
-			angle = true
-		case c == '>':
-			angle = false
-		case c == ',' && !angle:
-			parts = append(parts, s[start:i])
-			start = i + 1
-		}
-	}
-	return append(parts, s[start:])
 }
 
 // addressPartOf returns the requested part of an addr-spec; ok is false
