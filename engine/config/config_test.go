@@ -73,14 +73,14 @@ func TestIssueSnippet(t *testing.T) {
 	s := rs.Steps[0]
 	file := filepath.Join(dir, "mailwarden.yaml")
 	if s.Name != "invoices" || s.When != `subject contains "invoice"` || !s.Stop ||
-		s.Pos != (Pos{file, 15, 7}) || s.WhenPos != (Pos{file, 16, 14}) || !s.WhenInline {
+		s.Pos != (Pos{File: file, Line: 15, Col: 7}) || s.WhenPos != (Pos{File: file, Line: 16, Col: 14}) || !s.WhenInline {
 		t.Errorf("step 0 = %+v", s)
 	}
-	if len(s.Actions) != 1 || s.Actions[0] != (Action{Kind: "move", Arg: "Finance", Pos: Pos{file, 17, 18}}) {
+	if len(s.Actions) != 1 || s.Actions[0] != (Action{Kind: "move", Arg: "Finance", Pos: Pos{File: file, Line: 17, Col: 18}}) {
 		t.Errorf("actions 0 = %+v", s.Actions)
 	}
 	b := rs.Steps[1]
-	if len(b.Actions) != 2 || b.Actions[0].Arg != `\Flagged` || b.Actions[1] != (Action{Kind: "flag", Arg: "vip", Pos: Pos{file, 21, 39}}) {
+	if len(b.Actions) != 2 || b.Actions[0].Arg != `\Flagged` || b.Actions[1] != (Action{Kind: "flag", Arg: "vip", Pos: Pos{File: file, Line: 21, Col: 39}}) {
 		t.Errorf("actions 1 = %+v", b.Actions)
 	}
 	if c.Log.Level != "info" || c.Log.Format != "text" || c.Limits.ExprMaxNodes != 1000 || c.Limits.ActionsPerMessage != 64 {
@@ -288,7 +288,7 @@ func TestSieveStepAndWhenPositions(t *testing.T) {
 		t.Fatal(errs)
 	}
 	st := c.Ruleset("inbox").Steps
-	if st[0].Sieve != "/cfg/rules/filter.sieve" || st[0].SievePos != (Pos{"m.yaml", 3, 14}) || !st[0].IsSieve() {
+	if st[0].Sieve != "/cfg/rules/filter.sieve" || st[0].SievePos != (Pos{File: "m.yaml", Line: 3, Col: 14}) || !st[0].IsSieve() {
 		t.Errorf("sieve 0: %+v", st[0])
 	}
 	if st[1].Sieve != "/abs/x.sieve" {
@@ -299,11 +299,11 @@ func TestSieveStepAndWhenPositions(t *testing.T) {
 		inline bool
 		cols   []int
 	}{
-		{Pos{"m.yaml", 6, 14}, false, []int{14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28}}, // subject == \"a\"
-		{Pos{"m.yaml", 9, 13}, true, nil},
-		{Pos{"m.yaml", 12, 13}, false, nil},
-		{Pos{"m.yaml", 16, 14}, false, []int{14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28}}, // subject == ''a''
-		{Pos{"m.yaml", 19, 14}, true, nil},
+		{Pos{File: "m.yaml", Line: 6, Col: 14}, false, []int{14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28}}, // subject == \"a\"
+		{Pos{File: "m.yaml", Line: 9, Col: 13}, true, nil},
+		{Pos{File: "m.yaml", Line: 12, Col: 13}, false, nil},
+		{Pos{File: "m.yaml", Line: 16, Col: 14}, false, []int{14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 27, 28}}, // subject == ''a''
+		{Pos{File: "m.yaml", Line: 19, Col: 14}, true, nil},
 	} {
 		s := st[i+2]
 		if s.WhenPos != want.pos || s.WhenInline != want.inline || !slices.Equal(s.WhenCols, want.cols) {

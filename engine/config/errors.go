@@ -1,34 +1,12 @@
 package config
 
 import (
-	"github.com/mailwarden/mailwarden/internal/suggest"
-	"strconv"
+	"github.com/mailwarden/mailwarden/internal/diag"
 	"strings"
 )
 
-// Pos is a position in the config file; Line and Col are 1-based (Col
-// counts characters). Zero parts are left out when printing.
-type Pos struct {
-	File      string
-	Line, Col int
-}
-
-// String formats p as "file:line:col".
-func (p Pos) String() string {
-	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		if b.Len() > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(strconv.Itoa(p.Line))
-		if p.Col > 0 {
-			b.WriteByte(':')
-			b.WriteString(strconv.Itoa(p.Col))
-		}
-	}
-	return b.String()
-}
+// Pos is a position in the config file (diag.Pos): "file:line:col".
+type Pos = diag.Pos
 
 // Error is one problem in the config, printed as
 //
@@ -78,7 +56,7 @@ func (l ErrorList) Unwrap() []error { return l }
 // didYouMean returns the candidate closest to s when it is a likely typo
 // (edit distance 1, or 2 for names of 6+ characters), else "".
 func didYouMean(s string, candidates []string) string {
-	return suggest.Closest(s, candidates, 6)
+	return diag.Closest(s, candidates, 6)
 }
 
 func oneOf(values []string) string { return "one of " + strings.Join(values, ", ") }

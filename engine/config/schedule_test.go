@@ -71,8 +71,8 @@ func TestScheduleSnippet(t *testing.T) {
 	a := c.Schedule("archive-inbox")
 	if a == nil || a.Cron != "0 3 * * *" || strings.Join(a.Accounts, ",") != "personal" || a.AllAccounts || a.Job != JobArchive ||
 		a.Mailbox != "INBOX" || a.OlderThan != 90*day || a.By != ByInternal || a.To != "Archive/{year}" || !a.SkipFlagged || !a.SkipUnread ||
-		a.When != `from.domain != "family.example"` || a.WhenPos != (Pos{"m.yaml", 25, 12}) || !a.WhenInline || a.MaxMessages != 5000 ||
-		a.Pos != (Pos{"m.yaml", 16, 5}) {
+		a.When != `from.domain != "family.example"` || a.WhenPos != (Pos{File: "m.yaml", Line: 25, Col: 12}) || !a.WhenInline || a.MaxMessages != 5000 ||
+		a.Pos != (Pos{File: "m.yaml", Line: 16, Col: 5}) {
 		t.Errorf("archive = %+v", a)
 	}
 	e := c.Schedule("empty-trash")

@@ -16,16 +16,16 @@ const mod = "github.com/mailwarden/mailwarden"
 // have: module packages (relative to the module) and external modules
 // (full path prefixes). A package not listed may import anything except
 // cmd/... (only cmd/mailwarden is a main package, and nothing imports it).
-// internal/suggest is a stdlib-only helper any layer may use.
+// internal/diag is a stdlib-only helper any layer may use.
 var allowed = map[string][]string{
 	"rules":          {},
-	"rules/sieve":    {"rules", "internal/suggest"},
-	"rules/exprrule": {"rules", "internal/suggest", "github.com/expr-lang/expr"},
+	"rules/sieve":    {"rules", "internal/diag"},
+	"rules/exprrule": {"rules", "internal/diag", "github.com/expr-lang/expr"},
 	"rules/ruleset":  {"rules", "rules/sieve", "rules/exprrule"},
 	"actions":        {"rules"},
 	// engine/config checks schedules[].cron with the scheduler's own parser,
 	// so a bad expression is a located load error, not a surprise at run.
-	"engine/config":  {"internal/suggest", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
+	"engine/config":  {"internal/diag", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
 	"engine/message": {"rules", "github.com/emersion/go-message"},
 	"engine/state":   {"actions", "go.etcd.io/bbolt"},
 	"engine/imapconn": {"actions", "rules", "github.com/emersion/go-imap/v2",

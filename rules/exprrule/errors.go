@@ -2,34 +2,12 @@ package exprrule
 
 import (
 	"fmt"
-	"github.com/mailwarden/mailwarden/internal/suggest"
-	"strconv"
+	"github.com/mailwarden/mailwarden/internal/diag"
 	"strings"
 )
 
-// Pos is a position in a config file. Line and Col are 1-based; zero
-// values are left out when printing.
-type Pos struct {
-	File      string
-	Line, Col int
-}
-
-// String formats p as "file:line:col", leaving out what is unknown.
-func (p Pos) String() string {
-	var b strings.Builder
-	b.WriteString(p.File)
-	if p.Line > 0 {
-		if b.Len() > 0 {
-			b.WriteByte(':')
-		}
-		b.WriteString(strconv.Itoa(p.Line))
-		if p.Col > 0 {
-			b.WriteByte(':')
-			b.WriteString(strconv.Itoa(p.Col))
-		}
-	}
-	return b.String()
-}
+// Pos is a position in the config file (diag.Pos): "file:line:col".
+type Pos = diag.Pos
 
 // Error is one problem found while compiling a rule, printed as
 //
@@ -65,5 +43,5 @@ func (e *Error) Error() string {
 // didYouMean returns the candidate closest to s when it is a likely typo
 // (edit distance 1, or 2 for names of 8+ characters), else "".
 func didYouMean(s string, candidates []string) string {
-	return suggest.Closest(s, candidates, 8)
+	return diag.Closest(s, candidates, 8)
 }

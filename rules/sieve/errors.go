@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"strings"
 
-	suggestpkg "github.com/mailwarden/mailwarden/internal/suggest"
+	"github.com/mailwarden/mailwarden/internal/diag"
 )
 
 // Error is one located compile or runtime error.
@@ -77,5 +77,5 @@ func (e *RuntimeError) Unwrap() error { return e.Err }
 // suggest returns the candidate closest to s, or "" when none is a
 // likely typo.
 func suggest(s string, candidates []string) string {
-	return suggestpkg.Closest(s, candidates, 5)
+	return diag.Closest(s, candidates, 5)
 }

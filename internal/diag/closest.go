@@ -1,7 +1,4 @@
-// Package suggest finds the "did you mean" candidate for a misspelt name,
-// for the located errors of the config loader, expr rules and Sieve.
-// Standard library only, so any layer may use it.
-package suggest
+package diag
 
 import "strings"
 
