@@ -3,13 +3,14 @@ package config_test
 import (
 	"testing"
 
+	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/rules/exprrule"
 	"github.com/mailwarden/mailwarden/rules/ruleset"
 )
 
 // TestExampleConfig loads examples/mailwarden.yaml and compiles every
-// ruleset in it, converting config steps field by field as the engine does.
+// ruleset in it as the engine does.
 func TestExampleConfig(t *testing.T) {
 	c, err := config.Load("../../examples/mailwarden.yaml")
 	if err != nil {
@@ -22,28 +23,8 @@ func TestExampleConfig(t *testing.T) {
 	if s, err := a.Secret(t.Context()); err != nil || s != "pass" {
 		t.Errorf("Secret = %q, %v", s, err)
 	}
-	var defs []ruleset.Def
-	for _, rs := range c.Rulesets {
-		d := ruleset.Def{Name: rs.Name, Pos: exprrule.Pos(rs.Pos)}
-		for _, s := range rs.Steps {
-			if s.IsSieve() {
-				d.Steps = append(d.Steps, ruleset.Step{Sieve: s.Sieve, Pos: exprrule.Pos(s.SievePos)})
-				continue
-			}
-			spec := &exprrule.Spec{Name: s.Name, When: s.When, Stop: s.Stop,
-				Pos: exprrule.Pos(s.Pos), WhenPos: exprrule.Pos(s.WhenPos), WhenInline: s.WhenInline, WhenCols: s.WhenCols}
-			for _, a := range s.Actions {
-				spec.Actions = append(spec.Actions, exprrule.Action{Kind: a.Kind, Arg: a.Arg, Pos: exprrule.Pos(a.Pos)})
-			}
-			d.Steps = append(d.Steps, ruleset.Step{Expr: spec})
-		}
-		defs = append(defs, d)
-	}
-	sets, errs := ruleset.CompileAll(defs, &ruleset.Options{
-		BaseDir:    c.Dir,
-		MaxActions: c.Limits.ActionsPerMessage,
-		Expr:       exprrule.Options{MaxNodes: uint(c.Limits.ExprMaxNodes)},
-	})
+	// Compiled exactly as the daemon compiles it.
+	sets, errs := engine.CompileRulesets(c, nil)
 	for _, e := range errs {
 		t.Error(e)
 	}

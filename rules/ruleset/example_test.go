@@ -10,37 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/message"
 	"github.com/mailwarden/mailwarden/rules"
-	"github.com/mailwarden/mailwarden/rules/exprrule"
 	"github.com/mailwarden/mailwarden/rules/ruleset"
 )
 
 var verbose = flag.Bool("show", false, "print each example message's plan and trace")
-
-// defs converts a loaded config's rulesets, field by field, the way the
-// engine does.
-func defs(c *config.Config) []ruleset.Def {
-	var out []ruleset.Def
-	for _, rs := range c.Rulesets {
-		d := ruleset.Def{Name: rs.Name, Pos: exprrule.Pos(rs.Pos)}
-		for _, s := range rs.Steps {
-			if s.IsSieve() {
-				d.Steps = append(d.Steps, ruleset.Step{Sieve: s.Sieve, Pos: exprrule.Pos(s.SievePos)})
-				continue
-			}
-			spec := &exprrule.Spec{Name: s.Name, When: s.When, Stop: s.Stop,
-				Pos: exprrule.Pos(s.Pos), WhenPos: exprrule.Pos(s.WhenPos), WhenInline: s.WhenInline, WhenCols: s.WhenCols}
-			for _, a := range s.Actions {
-				spec.Actions = append(spec.Actions, exprrule.Action{Kind: a.Kind, Arg: a.Arg, Pos: exprrule.Pos(a.Pos)})
-			}
-			d.Steps = append(d.Steps, ruleset.Step{Expr: spec})
-		}
-		out = append(out, d)
-	}
-	return out
-}
 
 func loadExample(t testing.TB) *ruleset.Set {
 	t.Helper()
@@ -48,11 +25,8 @@ func loadExample(t testing.TB) *ruleset.Set {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sets, errs := ruleset.CompileAll(defs(c), &ruleset.Options{
-		BaseDir:    c.Dir,
-		MaxActions: c.Limits.ActionsPerMessage,
-		Expr:       exprrule.Options{MaxNodes: uint(c.Limits.ExprMaxNodes)},
-	})
+	// Compiled exactly as the daemon compiles it.
+	sets, errs := engine.CompileRulesets(c, nil)
 	if errs != nil {
 		t.Fatal(errs)
 	}
