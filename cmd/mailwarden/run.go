@@ -109,6 +109,15 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 		// Scheduled jobs (schedules:) run beside the watchers; Stop
 		// cancels a running job and waits for it, bounded.
 		sched.Start(runCtx)
+		// The journal and placements are pruned to journal_retention at
+		// start and daily (not in dry run, which writes no state).
+		maintained := make(chan struct{})
+		go func() {
+			defer close(maintained)
+			if !dryRun {
+				engine.Maintain(runCtx, store, cfg.JournalRetention, log)
+			}
+		}()
 		go func() {
 			if len(cfg.Schedules) > 0 && !watchesAny(cfg) {
 				<-runCtx.Done() // only schedules: nothing for the engine to watch
@@ -122,6 +131,7 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 			select {
 			case err := <-done:
 				cancel()
+				<-maintained
 				sched.Stop(context.Background())
 				if err != nil && ctx.Err() == nil {
 					log.Error("mailwarden stopped", "err", err)
@@ -141,6 +151,7 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 				log.Info("config reloaded; restarting watchers and scheduled jobs", "file", path)
 				cancel()
 				<-done
+				<-maintained
 				sched.Stop(context.Background())
 				cfg, sets, sched = ncfg, nsets, nsched
 				break wait

@@ -16,6 +16,12 @@ const (
 	DefaultLogFormat         = "text"
 	DefaultExprMaxNodes      = 1000
 	DefaultActionsPerMessage = 64
+	// DefaultJournalRetention is how long journal entries (and the
+	// placements that prevent loops) are kept: long enough for `undo`.
+	DefaultJournalRetention = 90 * 24 * time.Hour
+	// MinJournalRetention: the journal also makes a batch repeated after a
+	// crash skip what it did, so it may not be emptied too eagerly.
+	MinJournalRetention = 24 * time.Hour
 )
 
 // TLS modes (accounts[].tls).
@@ -55,10 +61,14 @@ type Config struct {
 	Dir  string
 
 	StateDir string // absolute after Validate; default "state" next to the config file
-	Log      Log
-	Limits   Limits
-	Accounts []Account
-	Rulesets []Ruleset // in file order
+	// JournalRetention is how long the action journal and loop-protection
+	// placements are kept (`journal_retention`); 0 means the default,
+	// 90d; otherwise at least 1d.
+	JournalRetention time.Duration
+	Log              Log
+	Limits           Limits
+	Accounts         []Account
+	Rulesets         []Ruleset // in file order
 	// Schedules are the scheduled jobs (`schedules:`), in file order.
 	Schedules []Schedule
 

@@ -127,8 +127,14 @@ func TestErrors(t *testing.T) {
 			`mailwarden.yaml:2:5: accounts[0].host: missing (hint: the IMAP server's name or address)`,
 			`mailwarden.yaml:7:9: accounts[0].watch[0].ruleset: missing (hint: name one of the rulesets under rulesets:)`,
 		}},
+		{"journal_retention too short", "journal_retention: 12h\n" + base, []string{
+			`mailwarden.yaml:1:1: journal_retention: must be at least 1d, got 12h0m0s (hint: undo and crash recovery read the journal; 90d is the default)`,
+		}},
+		{"journal_retention not a duration", "journal_retention: forever\n" + base, []string{
+			`mailwarden.yaml:1:1: journal_retention: invalid duration "forever": expected a number (hint: e.g. 90s, 10m, 1h30m, 7d, 2w)`,
+		}},
 		{"unknown top-level key", "jobs: []\nshedules: []\n" + base, []string{
-			`mailwarden.yaml:1:1: jobs: unknown key (hint: known keys are state_dir, log, limits, accounts, rulesets, schedules)`,
+			`mailwarden.yaml:1:1: jobs: unknown key (hint: known keys are state_dir, journal_retention, log, limits, accounts, rulesets, schedules)`,
 			`mailwarden.yaml:2:1: shedules: unknown key (hint: did you mean schedules?)`,
 		}},
 		{"tls none without insecure_plaintext", strings.Replace(base, "    username: me\n", "    username: me\n    tls: none\n", 1), []string{
@@ -202,7 +208,7 @@ func TestErrors(t *testing.T) {
 			`mailwarden.yaml: the file is empty (hint: see examples/mailwarden.yaml)`,
 		}},
 		{"not a mapping", "- a\n", []string{
-			`mailwarden.yaml:1:1: want a mapping of state_dir, log, limits, accounts, rulesets, schedules, got a list`,
+			`mailwarden.yaml:1:1: want a mapping of state_dir, journal_retention, log, limits, accounts, rulesets, schedules, got a list`,
 		}},
 	}
 	for _, tt := range tests {
@@ -387,4 +393,19 @@ func FuzzParse(f *testing.F) {
 			_ = e.Error()
 		}
 	})
+}
+
+func TestJournalRetention(t *testing.T) {
+	for _, tc := range []struct {
+		src  string
+		want time.Duration
+	}{
+		{base, DefaultJournalRetention},
+		{"journal_retention: 30d\n" + base, 30 * 24 * time.Hour},
+	} {
+		c, errs := Parse("mailwarden.yaml", "/cfg", []byte(tc.src))
+		if len(errs) > 0 || c.JournalRetention != tc.want {
+			t.Errorf("JournalRetention = %v, %v; want %v", c.JournalRetention, errs, tc.want)
+		}
+	}
 }

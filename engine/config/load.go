@@ -218,13 +218,15 @@ func (d *decoder) list(k, v *yaml.Node, path string, fn func(i int, item *yaml.N
 	}
 }
 
-var topKeys = []string{"state_dir", "log", "limits", "accounts", "rulesets", "schedules"}
+var topKeys = []string{"state_dir", "journal_retention", "log", "limits", "accounts", "rulesets", "schedules"}
 
 func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 	c.pos = d.mapping(n, "", topKeys, func(key string, k, v *yaml.Node) {
 		switch key {
 		case "state_dir":
 			c.StateDir = d.str(k, v, key)
+		case "journal_retention":
+			c.JournalRetention = d.duration(k, v, key)
 		case "log":
 			c.Log.pos = d.mapping(v, key, []string{"level", "format"}, func(key string, k, v *yaml.Node) {
 				switch key {

@@ -104,6 +104,10 @@ func (c *Config) Validate() []error {
 			}
 		}
 	}
+	if c.JournalRetention != 0 && c.JournalRetention < MinJournalRetention {
+		v.add(c.pos, "", "journal_retention", "undo and crash recovery read the journal; 90d is the default",
+			"must be at least 1d, got %v", c.JournalRetention)
+	}
 	v.schedules()
 	return v.errs
 }
@@ -114,6 +118,9 @@ func (c *Config) defaults() {
 		c.StateDir = DefaultStateDir
 	}
 	c.StateDir = c.abs(c.StateDir)
+	if c.JournalRetention == 0 {
+		c.JournalRetention = DefaultJournalRetention
+	}
 	if c.Log.Level == "" {
 		c.Log.Level = DefaultLogLevel
 	}
