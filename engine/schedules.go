@@ -132,6 +132,10 @@ func (s *sweepProcessor) Process(ctx context.Context, mb actions.Mailbox, msgs [
 	p.Observe = func(ev Event) {
 		outs = append(outs, jobs.Outcome{UID: ev.Message.UID, Plan: ev.Plan, Skipped: ev.Skipped, Err: ev.Err})
 	}
+	// Sieve's mailboxexists asks the server, as in the watchers (mailboxes.go).
+	if s, ok := mb.(interface{ Client() *imapconn.Client }); ok {
+		ctx = withMailboxes(ctx, s.Client())
+	}
 	if err := p.Process(ctx, mb, msgs); err != nil {
 		return nil, err
 	}

@@ -67,3 +67,26 @@ func TestSweepAppliesSieveToExistingMail(t *testing.T) {
 	}
 	equal(t, "Finance after a second run", a.contents(t, "Finance"), []string{"inv[]"})
 }
+
+// A sweep (and so `mailwarden apply`) answers Sieve's mailboxexists from
+// the server, as the watchers do.
+func TestSweepSieveMailboxExistsAsksTheServer(t *testing.T) {
+	a := dovecotAccount(t, dovecottest.Shared(t))
+	a.seed(t, "INBOX", msg{id: "m", date: day(2025, 1, 1)})
+	script := filepath.Join(t.TempDir(), "exists.sieve")
+	if err := os.WriteFile(script, []byte(`require ["mailbox", "imap4flags"];
+if mailboxexists "Archive" { addflag "has-archive"; }
+if not mailboxexists "No/Such/Box" { addflag "no-such-box"; }
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d := setup(t, a, `  - name: s
+    cron: "@weekly"
+    accounts: all
+    job: sweep
+    mailbox: INBOX
+    ruleset: r
+`, "  r:\n    - sieve: "+script+"\n", nil)
+	d.run(t, "s")
+	equal(t, "INBOX", a.contents(t, "INBOX"), []string{"m[has-archive no-such-box]"})
+}
