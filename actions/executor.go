@@ -126,6 +126,14 @@ var conventional = map[string]string{
 	rules.Drafts:  "Drafts",
 }
 
+// ConventionalName returns the name a special-use mailbox (`\Trash`)
+// conventionally has, for servers without SPECIAL-USE (RFC 6154); ok is
+// false for an attribute without one.
+func ConventionalName(attr string) (name string, ok bool) {
+	name, ok = conventional[attr]
+	return name, ok
+}
+
 // work is the per-message state of one Apply.
 type work struct {
 	item     *Item

@@ -12,7 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/mailwarden/mailwarden/actions"
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/imapconn"
@@ -318,50 +317,4 @@ func (d *daemon) stop() {
 		d.t.Error("engine did not stop within 15s")
 	}
 	d.store.Close()
-}
-
-// applyDirect runs the executor over a real session (for batching tests).
-func applyDirect(t testing.TB, b *backend, mailbox string, build func(f imapconn.Fetched) actions.Item, trace *bytes.Buffer) *actions.Report {
-	t.Helper()
-	c := b.clientTraced(t, trace)
-	sess, err := c.Select(context.Background(), mailbox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	msgs, err := sess.FetchNew(context.Background(), 0, 0, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	items := make([]actions.Item, len(msgs))
-	for i, f := range msgs {
-		items[i] = build(f)
-	}
-	rep, err := actions.New(nil).Apply(context.Background(), sess, items)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rep
-}
-
-func (b *backend) clientTraced(t testing.TB, trace *bytes.Buffer) *imapconn.Client {
-	t.Helper()
-	c := b.client(t)
-	if trace == nil {
-		return c
-	}
-	c.Close()
-	o := &imapconn.Options{Host: b.host, Port: b.port, Username: b.user, DebugWriter: trace,
-		Auth: imapconn.Password{Password: func(context.Context) (string, error) { return b.pass, nil }}}
-	if b.tls == "none" {
-		o.TLS, o.InsecurePlaintext = imapconn.TLSNone, true
-	} else {
-		do, _ := engine.DialOptions(&config.Account{Name: "t", TLSCAFile: b.caFile}, nil)
-		o.RootCAs = do.RootCAs
-	}
-	c, err := imapconn.Dial(context.Background(), o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
 }

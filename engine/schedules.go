@@ -219,15 +219,10 @@ func NewScheduler(cfg *config.Config, sets map[string]*ruleset.Set, store *state
 
 // jobConn adapts an imapconn.Client to jobs.Conn.
 type jobConn struct {
-	c       *imapconn.Client
-	special map[string]string
+	c *imapconn.Client
 }
 
 var _ jobs.Conn = (*jobConn)(nil)
-
-// conventional names of special-use mailboxes on servers without
-// SPECIAL-USE (as package actions falls back to).
-var conventional = map[string]string{rules.Trash: "Trash", rules.Archive: "Archive", rules.Junk: "Junk", rules.Sent: "Sent", rules.Drafts: "Drafts"}
 
 func (j *jobConn) Select(ctx context.Context, mailbox string) (jobs.Mailbox, error) {
 	name := mailbox
@@ -240,8 +235,8 @@ func (j *jobConn) Select(ctx context.Context, mailbox string) (jobs.Mailbox, err
 			return nil, err
 		}
 		name, err = sess.SpecialUse(ctx, mailbox)
-		if errors.Is(err, actions.ErrNoSpecialUse) && conventional[mailbox] != "" {
-			name, err = conventional[mailbox], nil
+		if fallback, ok := actions.ConventionalName(mailbox); ok && errors.Is(err, actions.ErrNoSpecialUse) {
+			name, err = fallback, nil
 		}
 		if err != nil {
 			return nil, err

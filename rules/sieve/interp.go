@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
-	"strings"
 	"sync"
 
 	"github.com/mailwarden/mailwarden/rules"
@@ -225,12 +224,6 @@ type stopCmd struct{ line int }
 
 func (c *stopCmd) exec(r *run) error { r.line = c.line; return errStop }
 
-// The if/elsif/else chain is assembled by compileIf: elsif and else nodes
-// attach to the preceding if.
-type elseMarker struct{}
-
-func (elseMarker) exec(*run) error { return nil }
-
 func init() {
 	registerCommand("if", "", compileIf)
 	registerCommand("elsif", "", compileElse)
@@ -414,13 +407,4 @@ func init() {
 	}
 	registerTest("allof", "", of(true))
 	registerTest("anyof", "", of(false))
-}
-
-// lowerAll lower-cases names (header names compare case-insensitively).
-func lowerAll(list []string) []string {
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = strings.ToLower(s)
-	}
-	return out
 }
