@@ -104,31 +104,44 @@ func (c *compiler) matcher(n *node, p *parsedArgs, keys *arg) *matcher {
 	m.keys = c.strs(keys)
 	m.consts = constStrings(m.keys)
 	if m.consts != nil {
-		switch m.kind {
-		case mIs, mContains:
-			if m.cmp == cmpCasemap {
-				m.folded = make([]string, len(m.consts))
-				for i, k := range m.consts {
-					m.folded[i] = asciiLower(k)
-				}
+		// Constant keys are prepared once, here; an invalid regex is a
+		// compile error.
+		m.folded, m.globs, m.regs = m.keyForms(m.consts, func(i int, k string) *regexp.Regexp {
+			re, err := compileRegex(k, m.cmp == cmpCasemap, c.lim.maxRegex)
+			if err != nil {
+				c.errorf(keys.spos[i], "regular expressions are RE2 (POSIX ERE syntax works)", "invalid regular expression %q: %v", k, err)
 			}
-		case mMatches:
-			m.globs = make([]*glob, len(m.consts))
-			for i, k := range m.consts {
-				m.globs[i] = compileGlob(k, m.cmp == cmpCasemap)
-			}
-		case mRegex:
-			m.regs = make([]*regexp.Regexp, len(m.consts))
-			for i, k := range m.consts {
-				re, err := compileRegex(k, m.cmp == cmpCasemap, c.lim.maxRegex)
-				if err != nil {
-					c.errorf(keys.spos[i], "regular expressions are RE2 (POSIX ERE syntax works)", "invalid regular expression %q: %v", k, err)
-				}
-				m.regs[i] = re
-			}
-		}
+			return re
+		})
 	}
 	return m
+}
+
+// keyForms prepares keys for the match type: case-folded keys for :is and
+// :contains under i;ascii-casemap, globs for :matches, and regular
+// expressions (compiled by regex) for :regex. Constant keys go through it
+// at compile time, keys built from variables at each evaluation.
+func (m *matcher) keyForms(keys []string, regex func(i int, k string) *regexp.Regexp) (folded []string, globs []*glob, regs []*regexp.Regexp) {
+	switch m.kind {
+	case mIs, mContains:
+		if m.cmp == cmpCasemap {
+			folded = make([]string, len(keys))
+			for i, k := range keys {
+				folded[i] = asciiLower(k)
+			}
+		}
+	case mMatches:
+		globs = make([]*glob, len(keys))
+		for i, k := range keys {
+			globs[i] = compileGlob(k, m.cmp == cmpCasemap)
+		}
+	case mRegex:
+		regs = make([]*regexp.Regexp, len(keys))
+		for i, k := range keys {
+			regs[i] = regex(i, k)
+		}
+	}
+	return folded, globs, regs
 }
 
 // prepared is a matcher with its keys expanded for one evaluation.
@@ -145,28 +158,12 @@ func (m *matcher) prepare(r *run) (prepared, error) {
 		return prepared{m: m, keys: m.consts, folded: m.folded, globs: m.globs, regs: m.regs}, nil
 	}
 	p := prepared{m: m, keys: r.expandAll(m.keys, nil)}
-	switch m.kind {
-	case mIs, mContains:
-		if m.cmp == cmpCasemap {
-			p.folded = make([]string, len(p.keys))
-			for i, k := range p.keys {
-				p.folded[i] = asciiLower(k)
-			}
-		}
-	case mMatches:
-		p.globs = make([]*glob, len(p.keys))
-		for i, k := range p.keys {
-			p.globs[i] = compileGlob(k, m.cmp == cmpCasemap)
-		}
-	case mRegex:
-		p.regs = make([]*regexp.Regexp, len(p.keys))
-		for i, k := range p.keys {
-			// An expression that only becomes invalid at run time (built
-			// from variables) matches nothing, as in Pigeonhole.
-			re, _ := m.script.regex(k, m.cmp == cmpCasemap)
-			p.regs[i] = re
-		}
-	}
+	p.folded, p.globs, p.regs = m.keyForms(p.keys, func(_ int, k string) *regexp.Regexp {
+		// An expression that only becomes invalid at run time (built
+		// from variables) matches nothing, as in Pigeonhole.
+		re, _ := m.script.regex(k, m.cmp == cmpCasemap)
+		return re
+	})
 	return p, nil
 }
 
