@@ -116,24 +116,6 @@ func (r *Report) Err() error {
 	return fmt.Errorf("%d message(s) not fully applied (first UID %d): %w", len(uids), uids[0], errors.Join(errs...))
 }
 
-// conventional names for special-use mailboxes on servers without
-// SPECIAL-USE (RFC 6154 §2 lists the attributes, not names).
-var conventional = map[string]string{
-	rules.Trash:   "Trash",
-	rules.Archive: "Archive",
-	rules.Junk:    "Junk",
-	rules.Sent:    "Sent",
-	rules.Drafts:  "Drafts",
-}
-
-// ConventionalName returns the name a special-use mailbox (`\Trash`)
-// conventionally has, for servers without SPECIAL-USE (RFC 6154); ok is
-// false for an attribute without one.
-func ConventionalName(attr string) (name string, ok bool) {
-	name, ok = conventional[attr]
-	return name, ok
-}
-
 // work is the per-message state of one Apply.
 type work struct {
 	item     *Item
@@ -251,16 +233,9 @@ func (e *Executor) resolve(ctx context.Context, mb Mailbox, name string, cache m
 	if n, ok := cache[name]; ok {
 		return n, nil
 	}
-	n, err := mb.SpecialUse(ctx, name)
-	if errors.Is(err, ErrNoSpecialUse) {
-		fallback, ok := conventional[name]
-		if !ok {
-			return "", fmt.Errorf("no mailbox has special-use attribute %s: %w", name, err)
-		}
-		n, err = fallback, nil
-	}
+	n, err := Resolve(ctx, mb, name)
 	if err != nil {
-		return "", fmt.Errorf("resolve %s: %w", name, err)
+		return "", err
 	}
 	cache[name] = n
 	return n, nil

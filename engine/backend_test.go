@@ -231,7 +231,7 @@ func (s *setup) start(t testing.TB, opts *engine.Options) *daemon {
 
 func (s *setup) startWith(t testing.TB, cfg *config.Config, opts *engine.Options) *daemon {
 	t.Helper()
-	sets, errs := engine.CompileRulesets(cfg, nil)
+	rt, errs := engine.Compile(cfg, nil)
 	if len(errs) > 0 {
 		t.Fatalf("compile: %v", errs)
 	}
@@ -251,7 +251,10 @@ func (s *setup) startWith(t testing.TB, cfg *config.Config, opts *engine.Options
 	if testing.Verbose() {
 		opts.Logger = testLogger(t)
 	}
-	e := engine.New(cfg, sets, store, opts)
+	if opts.Dial == nil {
+		opts.Dial = engine.NewDialer(cfg, opts.Logger)
+	}
+	e := engine.New(rt, store, opts)
 	ctx, cancel := context.WithCancel(context.Background())
 	d.cancel = cancel
 	go func() { d.done <- e.Run(ctx) }()

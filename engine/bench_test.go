@@ -46,7 +46,7 @@ func BenchmarkBatchPipeline(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			be := mk(b)
 			cfg := benchConfig(b)
-			sets, errs := engine.CompileRulesets(cfg, nil)
+			rt, errs := engine.Compile(cfg, nil)
 			if len(errs) > 0 {
 				b.Fatal(errs)
 			}
@@ -68,7 +68,7 @@ func BenchmarkBatchPipeline(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				p := &engine.Pipeline{Account: "a", Mailbox: "INBOX", RulesetName: "inbox", Rules: sets["inbox"], Exec: actions.New(nil)}
+				p := &engine.Pipeline{Account: "a", Mailbox: "INBOX", RulesetName: "inbox", Rules: rt.Rulesets["inbox"], Exec: actions.New(nil)}
 				b.StartTimer()
 				start := time.Now()
 				batch, err := sess.FetchNew(ctx, 0, 0, false)

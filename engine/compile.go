@@ -1,29 +1,88 @@
 package engine
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/rules/exprrule"
 	"github.com/mailwarden/mailwarden/rules/ruleset"
 	"github.com/mailwarden/mailwarden/rules/sieve"
+	"github.com/mailwarden/mailwarden/scheduler/jobs"
 )
 
-// CompileOptions tune rule compilation. Nil means defaults.
+// Runtime is a config compiled into the form the daemon runs: every rule
+// set compiled, every schedule turned into its job with its `when` filter
+// compiled. It is built once, by Compile, and never changed: a reload
+// compiles a new Runtime and keeps the running one when that fails.
+type Runtime struct {
+	// Config is the config it was compiled from.
+	Config *config.Config
+	// Rulesets are the compiled rule sets by name.
+	Rulesets map[string]*ruleset.Set
+	// Schedules are the scheduled jobs, in file order.
+	Schedules []Schedule
+}
+
+// Schedule is one compiled `schedules:` entry.
+type Schedule struct {
+	// Cron is the schedule's time spec (robfig/cron/v3 standard syntax,
+	// already checked by the config loader).
+	Cron string
+	// Job is the job the schedule runs.
+	Job jobs.Job
+	// Config is the entry it was compiled from (for located errors).
+	Config *config.Schedule
+}
+
+// Name is the schedule's name.
+func (s *Schedule) Name() string { return s.Job.JobSpec().Name }
+
+// Schedule returns the compiled schedule called name, or nil.
+func (rt *Runtime) Schedule(name string) *Schedule {
+	for i := range rt.Schedules {
+		if rt.Schedules[i].Name() == name {
+			return &rt.Schedules[i]
+		}
+	}
+	return nil
+}
+
+// CompileOptions tune compilation. Nil means defaults.
 type CompileOptions struct {
-	// Now is the clock expr rules see (`age`); nil means time.Now.
+	// Now is the clock expr rules and schedule filters see (`age`); nil
+	// means time.Now.
 	Now func() time.Time
 	// Sieve configures Sieve scripts (limits, include directories, the
 	// duplicate store); nil means the sieve package's defaults.
 	Sieve *sieve.Options
 }
 
-// CompileRulesets compiles every rule set of cfg and returns all problems
-// of all of them, each located in the config file or the Sieve script.
-func CompileRulesets(cfg *config.Config, opts *CompileOptions) (map[string]*ruleset.Set, []error) {
+// Compile compiles every rule set and every schedule of cfg. It returns
+// every problem of all of them at once, each located in the config file or
+// the Sieve script, so `check` shows everything in one run; the Runtime is
+// nil when there is any. A Config that itself had errors can still be
+// compiled, to report more of them.
+func Compile(cfg *config.Config, opts *CompileOptions) (*Runtime, []error) {
 	if opts == nil {
 		opts = &CompileOptions{}
 	}
+	sets, errs := compileRulesets(cfg, opts)
+	scheds, serrs := compileSchedules(cfg, sets, opts)
+	errs = append(errs, serrs...)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return &Runtime{Config: cfg, Rulesets: sets, Schedules: scheds}, nil
+}
+
+func exprOptions(cfg *config.Config, opts *CompileOptions) *exprrule.Options {
+	return &exprrule.Options{MaxNodes: uint(cfg.Limits.ExprMaxNodes), Now: opts.Now}
+}
+
+// compileRulesets compiles every rule set of cfg; a rule set with errors is
+// left out of the map and its errors returned.
+func compileRulesets(cfg *config.Config, opts *CompileOptions) (map[string]*ruleset.Set, []error) {
 	defs := make([]ruleset.Def, 0, len(cfg.Rulesets))
 	for _, rs := range cfg.Rulesets {
 		def := ruleset.Def{Name: rs.Name, Pos: exprrule.Pos(rs.Pos)}
@@ -44,22 +103,63 @@ func CompileRulesets(cfg *config.Config, opts *CompileOptions) (map[string]*rule
 		}
 		defs = append(defs, def)
 	}
-	// Sieve asks the server about mailboxes through the batch's connection
-	// (mailboxes.go), unless the caller answers itself.
-	so := sieve.Options{}
-	if opts.Sieve != nil {
-		so = *opts.Sieve
-	}
-	if so.MailboxExists == nil {
-		so.MailboxExists = sieveMailboxExists
-	}
-	if so.SpecialUseExists == nil {
-		so.SpecialUseExists = sieveSpecialUseExists
-	}
 	return ruleset.CompileAll(defs, &ruleset.Options{
-		Expr:       exprrule.Options{MaxNodes: uint(cfg.Limits.ExprMaxNodes), Now: opts.Now},
-		Sieve:      &so,
+		Expr:       *exprOptions(cfg, opts),
+		Sieve:      opts.Sieve,
 		BaseDir:    cfg.Dir,
 		MaxActions: cfg.Limits.ActionsPerMessage,
 	})
+}
+
+// compileSchedules builds the job of every schedule, in file order, with
+// its `when` filter compiled. sets are the compiled rule sets.
+func compileSchedules(cfg *config.Config, sets map[string]*ruleset.Set, opts *CompileOptions) ([]Schedule, []error) {
+	var out []Schedule
+	var errs []error
+	for i := range cfg.Schedules {
+		s := &cfg.Schedules[i]
+		spec := jobs.Spec{Name: s.Name, Accounts: s.Accounts, Max: s.MaxMessages}
+		var filter jobs.Filter
+		if s.When != "" {
+			r, es := exprrule.Compile(exprrule.Spec{Name: s.Name, When: s.When, Stop: true,
+				Pos: exprrule.Pos(s.Pos), WhenPos: exprrule.Pos(s.WhenPos), WhenInline: s.WhenInline, WhenCols: s.WhenCols},
+				exprOptions(cfg, opts))
+			if len(es) > 0 {
+				errs = append(errs, es...) // located at the `when` value, named after the schedule
+				continue
+			}
+			filter = r
+		}
+		var job jobs.Job
+		switch s.Job {
+		case config.JobArchive:
+			job = &jobs.Archive{Spec: spec, Mailbox: s.Mailbox, OlderThan: s.OlderThan, ByDate: s.By == config.ByDate,
+				To: s.To, SkipFlagged: s.SkipFlagged, SkipUnread: s.SkipUnread, When: filter}
+		case config.JobExpire:
+			job = &jobs.Expire{Spec: spec, Mailbox: s.Mailbox, OlderThan: s.OlderThan, ByDate: s.By == config.ByDate,
+				SkipFlagged: s.SkipFlagged, SkipUnread: s.SkipUnread, When: filter}
+		case config.JobQuota:
+			q := &jobs.Quota{Spec: spec, High: s.High, Low: s.Low, WarnOnly: s.WarnOnly}
+			for _, p := range s.Prune {
+				q.Prune = append(q.Prune, jobs.PruneSpec{Mailbox: p.Mailbox, OlderThan: p.OlderThan})
+			}
+			job = q
+		case config.JobSweep:
+			set := sets[s.Ruleset]
+			if set == nil {
+				// A rule set the config has but that failed to compile was
+				// reported already: say nothing twice.
+				if cfg.Ruleset(s.Ruleset) == nil {
+					errs = append(errs, fmt.Errorf("%s: schedules[%d].ruleset: rule set %q was not compiled", s.KeyPos("ruleset"), i, s.Ruleset))
+				}
+				continue
+			}
+			job = &jobs.Sweep{Spec: spec, Mailbox: s.Mailbox, Rules: set}
+		default:
+			errs = append(errs, fmt.Errorf("%s: schedules[%d].job: unknown job %q", s.KeyPos("job"), i, s.Job))
+			continue
+		}
+		out = append(out, Schedule{Cron: s.Cron, Job: job, Config: s})
+	}
+	return out, errs
 }

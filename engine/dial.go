@@ -1,15 +1,41 @@
 package engine
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 
 	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/imapconn"
 )
+
+// NewDialer returns the one dialer of a daemon or command: it connects to
+// the accounts of cfg by name. The command builds it and hands it to the
+// watchers, the jobs and undo. Each dial builds the account's connection
+// options afresh (DialOptions), so a replaced tls_ca_file is read again and
+// the secret is read from its source (a rotated password, a refreshed
+// token). An account not in cfg, or one whose options cannot be built, is
+// a permanent error (imapconn.ErrConfig): retrying cannot fix it.
+func NewDialer(cfg *config.Config, log *slog.Logger) imapconn.Dialer {
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return func(ctx context.Context, account string) (*imapconn.Client, error) {
+		a := cfg.Account(account)
+		if a == nil {
+			return nil, fmt.Errorf("%w: no account %q in the config", imapconn.ErrConfig, account)
+		}
+		o, err := DialOptions(a, log.With("account", a.Name))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", imapconn.ErrConfig, err)
+		}
+		return imapconn.Dial(ctx, o)
+	}
+}
 
 // DialOptions turns an account's config into connection options. The
 // secret is not read here: Auth reads it from its source at each dial, so

@@ -35,9 +35,8 @@ type Options struct {
 	// StopTimeout bounds how long Run waits for watchers after its
 	// context is done. Default 10s.
 	StopTimeout time.Duration
-	// Dial overrides how connections are made (tests); nil uses
-	// DialOptions and imapconn.Dial.
-	Dial func(ctx context.Context, a *config.Account) (*imapconn.Client, error)
+	// Dial connects to an account by name (NewDialer). Required.
+	Dial imapconn.Dialer
 }
 
 // Engine runs the watchers of one config.
@@ -49,10 +48,10 @@ type Engine struct {
 	log   *slog.Logger
 }
 
-// New returns an Engine for cfg with its compiled rule sets (from
-// CompileRulesets) and open state store.
-func New(cfg *config.Config, sets map[string]*ruleset.Set, store *state.Store, opts *Options) *Engine {
-	e := &Engine{cfg: cfg, sets: sets, store: store}
+// New returns an Engine for the compiled config rt (from Compile) and the
+// open state store.
+func New(rt *Runtime, store *state.Store, opts *Options) *Engine {
+	e := &Engine{cfg: rt.Config, sets: rt.Rulesets, store: store}
 	if opts != nil {
 		e.o = *opts
 	}
@@ -86,15 +85,16 @@ func (e *Engine) Run(ctx context.Context) error {
 		e.log.Warn("dry run: planned actions are logged, nothing is changed on the server or in the state file")
 	}
 
+	if e.o.Dial == nil {
+		return errors.New("engine: Options.Dial is required")
+	}
 	var units []*unit
 	for i := range e.cfg.Accounts {
 		a := &e.cfg.Accounts[i]
 		log := e.log.With("account", a.Name)
 		exec := actions.New(&actions.Options{Account: a.Name, DryRun: e.o.DryRun, Logger: e.log, Journal: journal})
-		dial, err := e.dialer(a, log)
-		if err != nil {
-			return err
-		}
+		account := a.Name
+		dial := func(ctx context.Context) (*imapconn.Client, error) { return e.o.Dial(ctx, account) }
 		for _, wc := range a.Watch {
 			set := e.sets[wc.Ruleset]
 			if set == nil {
@@ -156,18 +156,6 @@ func (e *Engine) Run(ctx context.Context) error {
 	mu.Lock()
 	defer mu.Unlock()
 	return errors.Join(errs...)
-}
-
-// dialer returns the function a watcher uses to connect.
-func (e *Engine) dialer(a *config.Account, log *slog.Logger) (func(context.Context) (*imapconn.Client, error), error) {
-	if e.o.Dial != nil {
-		return func(ctx context.Context) (*imapconn.Client, error) { return e.o.Dial(ctx, a) }, nil
-	}
-	opts, err := DialOptions(a, log)
-	if err != nil {
-		return nil, err
-	}
-	return func(ctx context.Context) (*imapconn.Client, error) { return imapconn.Dial(ctx, opts) }, nil
 }
 
 // supervise runs a watcher until ctx is done or it fails permanently,

@@ -14,7 +14,6 @@ import (
 
 	"github.com/mailwarden/mailwarden/actions"
 	"github.com/mailwarden/mailwarden/engine"
-	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/imapconn"
 	"github.com/mailwarden/mailwarden/engine/state"
 	"github.com/mailwarden/mailwarden/internal/memimap"
@@ -291,8 +290,9 @@ func TestBatching(t *testing.T) {
       actions: [{move: News}]
 `
 		s := &setup{accounts: []*backend{b}, watches: [][]string{{"INBOX:inbox:all"}}, rulesets: rs}
-		d := s.start(t, &engine.Options{Dial: func(ctx context.Context, a *config.Account) (*imapconn.Client, error) {
-			o, err := engine.DialOptions(a, nil)
+		cfg := s.config(t)
+		d := s.startWith(t, cfg, &engine.Options{Dial: func(ctx context.Context, account string) (*imapconn.Client, error) {
+			o, err := engine.DialOptions(cfg.Account(account), nil)
 			if err != nil {
 				return nil, err
 			}
@@ -405,8 +405,8 @@ func TestPollsWithoutIdle(t *testing.T) {
 		cfg.Accounts[0].Watch[0].PollInterval = 100 * time.Millisecond
 		var trace bytes.Buffer
 		var mu sync.Mutex
-		d := s.startWith(t, cfg, &engine.Options{Dial: func(ctx context.Context, a *config.Account) (*imapconn.Client, error) {
-			o, err := engine.DialOptions(a, nil)
+		d := s.startWith(t, cfg, &engine.Options{Dial: func(ctx context.Context, account string) (*imapconn.Client, error) {
+			o, err := engine.DialOptions(cfg.Account(account), nil)
 			if err != nil {
 				return nil, err
 			}

@@ -6,47 +6,56 @@ import (
 	"sync"
 
 	"github.com/mailwarden/mailwarden/engine/imapconn"
+	"github.com/mailwarden/mailwarden/engine/message"
+	"github.com/mailwarden/mailwarden/rules"
 )
 
+// Messages fetched for the rules are parsed here, for the watchers and the
+// jobs alike, and each carries its per-message inputs: where it is, and a
+// rules.Mailboxes bound to the connection that fetched it, through which
 // Sieve's mailboxexists and specialuse_exists (RFC 5490 §3.1, RFC 8579 §3)
-// ask the server about mailboxes while a script runs. Rules never talk
-// IMAP themselves: the pipeline attaches a lister for the batch's
-// connection to the context, and the callbacks below, which the engine
-// compiles Sieve with, read it. The LIST is sent only when a script asks,
-// at most once per batch (the watcher is out of IDLE while it evaluates).
+// ask the server. Rules never talk IMAP themselves.
 
-type listerKey struct{}
+// parseFetched parses a fetched batch of account's mailbox into the
+// messages the rules see, leniently (a malformed header never drops a
+// message), each answering mailbox questions through boxes.
+func parseFetched(account, mailbox string, batch []imapconn.Fetched, boxes rules.Mailboxes) []*rules.Message {
+	msgs := make([]*rules.Message, len(batch))
+	for i, f := range batch {
+		m := message.Parse(f.Raw, message.Meta{
+			Account: account, Mailbox: mailbox, UID: f.UID, Flags: f.Flags,
+			Size: f.Size, InternalDate: f.InternalDate, HeaderOnly: f.HeaderOnly,
+		})
+		m.Mailboxes = boxes
+		msgs[i] = m
+	}
+	return msgs
+}
 
-// mailboxLister lists the account's mailboxes once, on first use.
-type mailboxLister struct {
+// serverMailboxes answers rules.Mailboxes from one LIST of the
+// connection's mailboxes, sent only when a rule asks and at most once per
+// batch (the watcher is out of IDLE while it evaluates). A batch is
+// evaluated by one goroutine, but the lock keeps it safe regardless.
+type serverMailboxes struct {
+	c     *imapconn.Client
 	once  sync.Once
-	list  func(ctx context.Context) ([]imapconn.MailboxInfo, error)
 	boxes []imapconn.MailboxInfo
 	err   error
 }
 
-func (l *mailboxLister) get(ctx context.Context) ([]imapconn.MailboxInfo, error) {
-	l.once.Do(func() { l.boxes, l.err = l.list(ctx) })
-	return l.boxes, l.err
+var _ rules.Mailboxes = (*serverMailboxes)(nil)
+
+// newServerMailboxes returns the lookup for one batch fetched over c.
+func newServerMailboxes(c *imapconn.Client) *serverMailboxes { return &serverMailboxes{c: c} }
+
+func (s *serverMailboxes) list(ctx context.Context) ([]imapconn.MailboxInfo, error) {
+	s.once.Do(func() { s.boxes, s.err = s.c.List(ctx, "*") })
+	return s.boxes, s.err
 }
 
-// withMailboxes attaches a memoized LIST of c's mailboxes to ctx.
-func withMailboxes(ctx context.Context, c *imapconn.Client) context.Context {
-	return context.WithValue(ctx, listerKey{}, &mailboxLister{list: func(ctx context.Context) ([]imapconn.MailboxInfo, error) {
-		return c.List(ctx, "*")
-	}})
-}
-
-// sieveMailboxExists answers mailboxexists from the batch's LIST. Without
-// a connection (`mailwarden test`, offline) every mailbox exists, as the
-// Sieve package's default says: the executor still creates nothing
-// without :create.
-func sieveMailboxExists(ctx context.Context, name string) (bool, error) {
-	l, _ := ctx.Value(listerKey{}).(*mailboxLister)
-	if l == nil {
-		return true, nil
-	}
-	boxes, err := l.get(ctx)
+// MailboxExists reports whether name exists and is selectable.
+func (s *serverMailboxes) MailboxExists(ctx context.Context, name string) (bool, error) {
+	boxes, err := s.list(ctx)
 	if err != nil {
 		return false, err
 	}
@@ -59,14 +68,10 @@ func sieveMailboxExists(ctx context.Context, name string) (bool, error) {
 	return false, nil
 }
 
-// sieveSpecialUseExists answers specialuse_exists: whether some mailbox
-// (or the named one) carries the special-use attribute use.
-func sieveSpecialUseExists(ctx context.Context, mailbox, use string) (bool, error) {
-	l, _ := ctx.Value(listerKey{}).(*mailboxLister)
-	if l == nil {
-		return true, nil
-	}
-	boxes, err := l.get(ctx)
+// SpecialUseExists reports whether some mailbox (or the named one) carries
+// the special-use attribute use.
+func (s *serverMailboxes) SpecialUseExists(ctx context.Context, mailbox, use string) (bool, error) {
+	boxes, err := s.list(ctx)
 	if err != nil {
 		return false, err
 	}

@@ -10,7 +10,6 @@ import (
 
 	"github.com/mailwarden/mailwarden/actions"
 	"github.com/mailwarden/mailwarden/engine/imapconn"
-	"github.com/mailwarden/mailwarden/engine/message"
 	"github.com/mailwarden/mailwarden/engine/state"
 	"github.com/mailwarden/mailwarden/rules"
 )
@@ -77,14 +76,7 @@ func Evaluate(ctx context.Context, ev rules.Evaluator, m *rules.Message) (plan r
 
 // Handle processes one fetched batch: it is a watch.Handler.
 func (p *Pipeline) Handle(ctx context.Context, sess *imapconn.Session, batch []imapconn.Fetched) error {
-	msgs := make([]*rules.Message, len(batch))
-	for i, f := range batch {
-		msgs[i] = message.Parse(f.Raw, message.Meta{
-			Account: p.Account, Mailbox: p.Mailbox, UID: f.UID, Flags: f.Flags,
-			Size: f.Size, InternalDate: f.InternalDate, HeaderOnly: f.HeaderOnly,
-		})
-	}
-	return p.Process(withMailboxes(ctx, sess.Client()), sess, msgs)
+	return p.Process(ctx, sess, parseFetched(p.Account, p.Mailbox, batch, newServerMailboxes(sess.Client())))
 }
 
 // Process evaluates msgs (all from the mailbox mb has selected) and applies

@@ -11,6 +11,7 @@ import (
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/state"
+	"github.com/mailwarden/mailwarden/engine/undo"
 	"github.com/mailwarden/mailwarden/internal/memimap"
 	"github.com/mailwarden/mailwarden/rules"
 )
@@ -77,7 +78,7 @@ func checkMail(t *testing.T, b *backend, when string, want map[string][]string) 
 	}
 }
 
-func runUndo(t *testing.T, cfg *config.Config, opts engine.UndoOptions) *engine.UndoReport {
+func runUndo(t *testing.T, cfg *config.Config, opts undo.Options) *undo.Report {
 	t.Helper()
 	st, err := state.Open(cfg.StateDir, nil)
 	if err != nil {
@@ -90,7 +91,9 @@ func runUndo(t *testing.T, cfg *config.Config, opts engine.UndoOptions) *engine.
 	if testing.Verbose() {
 		opts.Logger = testLogger(t)
 	}
-	rep, err := engine.Undo(context.Background(), cfg, st, &opts)
+	opts.Dial = engine.NewDialer(cfg, opts.Logger)
+	opts.Accounts = engine.UndoAccounts(cfg)
+	rep, err := undo.Run(context.Background(), st, &opts)
 	if err != nil {
 		t.Fatalf("undo: %v", err)
 	}
@@ -102,8 +105,8 @@ func runUndo(t *testing.T, cfg *config.Config, opts engine.UndoOptions) *engine.
 }
 
 // outcomes maps "message-id op target" to the outcome of each result.
-func outcomes(rep *engine.UndoReport) map[string]engine.UndoOutcome {
-	out := map[string]engine.UndoOutcome{}
+func outcomes(rep *undo.Report) map[string]undo.Outcome {
+	out := map[string]undo.Outcome{}
 	for _, r := range rep.Results {
 		out[r.Entry.MessageID+" "+string(r.Entry.Op)+" "+r.Entry.Target] = r.Outcome
 	}
@@ -136,17 +139,17 @@ func TestUndoRestoresMovesAndFlags(t *testing.T) {
 		userMove(t, b, "Finance", "user-moved@x", "Elsewhere")
 		checkMail(t, b, "after the rules", afterRules)
 
-		rep := runUndo(t, cfg, engine.UndoOptions{})
+		rep := runUndo(t, cfg, undo.Options{})
 		checkMail(t, b, "after undo", original)
 		equal(t, "Elsewhere (left where the user put it)", b.contents(t, "Elsewhere"), []string{"user-moved@x[paid]"})
 		got := outcomes(rep)
-		for k, want := range map[string]engine.UndoOutcome{
-			"inv@x flag paid":           engine.UndoDone,
-			"inv@x move Finance":        engine.UndoDone,
-			`boss@x flag \Flagged`:      engine.UndoDone,
-			"boss@x flag vip":           engine.UndoDone,
-			`later@x unflag \Seen`:      engine.UndoDone,
-			"user-moved@x move Finance": engine.UndoSkipped,
+		for k, want := range map[string]undo.Outcome{
+			"inv@x flag paid":           undo.Done,
+			"inv@x move Finance":        undo.Done,
+			`boss@x flag \Flagged`:      undo.Done,
+			"boss@x flag vip":           undo.Done,
+			`later@x unflag \Seen`:      undo.Done,
+			"user-moved@x move Finance": undo.Skipped,
 		} {
 			if got[k] != want {
 				t.Errorf("%s: %q, want %q", k, got[k], want)
@@ -165,11 +168,11 @@ func TestUndoRestoresMovesAndFlags(t *testing.T) {
 		}
 
 		// Again: nothing left to do but the skipped message.
-		rep = runUndo(t, cfg, engine.UndoOptions{})
-		if n := rep.Count(engine.UndoDone); n != 0 {
+		rep = runUndo(t, cfg, undo.Options{})
+		if n := rep.Count(undo.Done); n != 0 {
 			t.Errorf("second undo reversed %d entries again", n)
 		}
-		if n := rep.Count(engine.UndoSkipped); n != 2 {
+		if n := rep.Count(undo.Skipped); n != 2 {
 			t.Errorf("second undo: %d skipped, want the 2 entries of the user-moved message", n)
 		}
 		checkMail(t, b, "after a second undo", original)
@@ -220,9 +223,9 @@ func TestUndoDryRun(t *testing.T) {
 		runDaemon(t, s, cfg, deliverAll(t, b))
 		checkMail(t, b, "after the rules", afterRules)
 
-		rep := runUndo(t, cfg, engine.UndoOptions{DryRun: true})
-		if !rep.DryRun || rep.Count(engine.UndoDone) != 5 {
-			t.Errorf("dry run: %d would be undone, want 5", rep.Count(engine.UndoDone))
+		rep := runUndo(t, cfg, undo.Options{DryRun: true})
+		if !rep.DryRun || rep.Count(undo.Done) != 5 {
+			t.Errorf("dry run: %d would be undone, want 5", rep.Count(undo.Done))
 		}
 		for _, r := range rep.Results {
 			if !strings.HasPrefix(r.Detail, "would have ") {
@@ -231,8 +234,8 @@ func TestUndoDryRun(t *testing.T) {
 		}
 		checkMail(t, b, "after a dry run", afterRules)
 
-		rep = runUndo(t, cfg, engine.UndoOptions{})
-		if n := rep.Count(engine.UndoDone); n != 5 {
+		rep = runUndo(t, cfg, undo.Options{})
+		if n := rep.Count(undo.Done); n != 5 {
 			t.Errorf("real undo after a dry run: %d undone, want 5", n)
 		}
 		checkMail(t, b, "after undo", original)
@@ -246,17 +249,17 @@ func TestUndoByRule(t *testing.T) {
 		cfg := s.config(t)
 		runDaemon(t, s, cfg, deliverAll(t, b))
 
-		rep := runUndo(t, cfg, engine.UndoOptions{Rule: "boss"})
-		if n := len(rep.Results); n != 2 || rep.Count(engine.UndoDone) != 2 {
-			t.Errorf("--rule boss: %d results, %d undone; want the 2 boss flags", n, rep.Count(engine.UndoDone))
+		rep := runUndo(t, cfg, undo.Options{Rule: "boss"})
+		if n := len(rep.Results); n != 2 || rep.Count(undo.Done) != 2 {
+			t.Errorf("--rule boss: %d results, %d undone; want the 2 boss flags", n, rep.Count(undo.Done))
 		}
 		checkMail(t, b, "after undoing boss", map[string][]string{
 			"INBOX":   {"boss@x[]", "later@x[]", "plain@x[]"},
 			"Finance": {`inv@x[\Seen paid]`},
 		})
 
-		rep = runUndo(t, cfg, engine.UndoOptions{Rule: "invoices", Mailbox: "INBOX", Account: "acct0"})
-		if n := rep.Count(engine.UndoDone); n != 2 || len(rep.Results) != 2 {
+		rep = runUndo(t, cfg, undo.Options{Rule: "invoices", Mailbox: "INBOX", Account: "acct0"})
+		if n := rep.Count(undo.Done); n != 2 || len(rep.Results) != 2 {
 			t.Errorf("--rule invoices: %d undone of %d, want 2 of 2", n, len(rep.Results))
 		}
 		checkMail(t, b, "after undoing invoices", map[string][]string{
@@ -265,13 +268,13 @@ func TestUndoByRule(t *testing.T) {
 		})
 
 		// Other filters select nothing.
-		for _, o := range []engine.UndoOptions{{Account: "nobody"}, {Mailbox: "Finance"}, {Rule: "invoice"}, {Since: time.Now().Add(time.Minute)}} {
+		for _, o := range []undo.Options{{Account: "nobody"}, {Mailbox: "Finance"}, {Rule: "invoice"}, {Since: time.Now().Add(time.Minute)}} {
 			if rep := runUndo(t, cfg, o); len(rep.Results) != 0 {
 				t.Errorf("%+v selected %d entries", o, len(rep.Results))
 			}
 		}
-		if rep := runUndo(t, cfg, engine.UndoOptions{}); rep.Count(engine.UndoDone) != 1 {
-			t.Errorf("final undo: %d undone, want later's \\Seen", rep.Count(engine.UndoDone))
+		if rep := runUndo(t, cfg, undo.Options{}); rep.Count(undo.Done) != 1 {
+			t.Errorf("final undo: %d undone, want later's \\Seen", rep.Count(undo.Done))
 		}
 		checkMail(t, b, "after undoing the rest", original)
 	})
@@ -323,7 +326,7 @@ func TestUndoWithoutDestUID(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		rep := runUndo(t, cfg, engine.UndoOptions{})
+		rep := runUndo(t, cfg, undo.Options{})
 		equal(t, "INBOX", b.contents(t, "INBOX"), []string{"solo@x[]"})
 		equal(t, "Finance", b.contents(t, "Finance"), []string{"twin@x[]", "twin@x[]", "xsolo@x[]"})
 		for _, r := range rep.Results {
@@ -332,12 +335,12 @@ func TestUndoWithoutDestUID(t *testing.T) {
 			}
 		}
 		got := outcomes(rep)
-		for k, want := range map[string]engine.UndoOutcome{
-			"solo@x move Finance":  engine.UndoDone,
-			"twin@x move Finance":  engine.UndoSkipped,
-			"kept@x copy Finance":  engine.UndoKept,
-			"gone@x expunge ":      engine.UndoImpossible,
-			"stale@x move Finance": engine.UndoSkipped,
+		for k, want := range map[string]undo.Outcome{
+			"solo@x move Finance":  undo.Done,
+			"twin@x move Finance":  undo.Skipped,
+			"kept@x copy Finance":  undo.Kept,
+			"gone@x expunge ":      undo.Impossible,
+			"stale@x move Finance": undo.Skipped,
 		} {
 			if got[k] != want {
 				t.Errorf("%s: %q, want %q", k, got[k], want)
@@ -348,7 +351,7 @@ func TestUndoWithoutDestUID(t *testing.T) {
 
 // Undo refuses to run without a start time.
 func TestUndoNeedsSince(t *testing.T) {
-	if _, err := engine.Undo(context.Background(), &config.Config{}, nil, &engine.UndoOptions{}); err != engine.ErrNoSince {
+	if _, err := undo.Run(context.Background(), nil, &undo.Options{}); err != undo.ErrNoSince {
 		t.Fatalf("got %v, want ErrNoSince", err)
 	}
 }
@@ -388,15 +391,15 @@ func TestUndoFollowsAMessageThroughMailboxes(t *testing.T) {
 				equal(t, "Final", b.contents(t, "Final"), []string{`chain@x[\Seen done staged]`})
 
 				if partial {
-					rep := runUndo(t, cfg, engine.UndoOptions{Rule: "to-final"})
-					if rep.Count(engine.UndoDone) != 2 {
-						t.Errorf("--rule to-final: %d undone, want 2", rep.Count(engine.UndoDone))
+					rep := runUndo(t, cfg, undo.Options{Rule: "to-final"})
+					if rep.Count(undo.Done) != 2 {
+						t.Errorf("--rule to-final: %d undone, want 2", rep.Count(undo.Done))
 					}
 					equal(t, "Stage after undoing to-final", b.contents(t, "Stage"), []string{`chain@x[\Seen staged]`})
 				}
-				rep := runUndo(t, cfg, engine.UndoOptions{})
-				if rep.Count(engine.UndoSkipped)+rep.Count(engine.UndoFailed) != 0 {
-					t.Errorf("undo: %d skipped, %d failed", rep.Count(engine.UndoSkipped), rep.Count(engine.UndoFailed))
+				rep := runUndo(t, cfg, undo.Options{})
+				if rep.Count(undo.Skipped)+rep.Count(undo.Failed) != 0 {
+					t.Errorf("undo: %d skipped, %d failed", rep.Count(undo.Skipped), rep.Count(undo.Failed))
 				}
 				equal(t, "INBOX", b.contents(t, "INBOX"), []string{`chain@x[\Seen]`})
 				equal(t, "Stage", b.contents(t, "Stage"), nil)
@@ -428,12 +431,12 @@ func TestUndoWithoutUIDPLUS(t *testing.T) {
 			b.append(t, "INBOX", mail("inv@x", "billing@shop.example", "Your invoice 42"), rules.FlagSeen)
 			d.waitEvents(1)
 			d.stop()
-			rep := runUndo(t, cfg, engine.UndoOptions{})
+			rep := runUndo(t, cfg, undo.Options{})
 			equal(t, "INBOX", b.contents(t, "INBOX"), tc.inbox)
 			equal(t, "Finance", b.contents(t, "Finance"), tc.finance)
-			if rep.Count(engine.UndoDone) != tc.done || rep.Count(engine.UndoKept) != tc.kept || rep.Count(engine.UndoSkipped) != tc.skip {
-				t.Errorf("undone %d kept %d skipped %d; want %d %d %d", rep.Count(engine.UndoDone), rep.Count(engine.UndoKept),
-					rep.Count(engine.UndoSkipped), tc.done, tc.kept, tc.skip)
+			if rep.Count(undo.Done) != tc.done || rep.Count(undo.Kept) != tc.kept || rep.Count(undo.Skipped) != tc.skip {
+				t.Errorf("undone %d kept %d skipped %d; want %d %d %d", rep.Count(undo.Done), rep.Count(undo.Kept),
+					rep.Count(undo.Skipped), tc.done, tc.kept, tc.skip)
 			}
 		})
 	}
@@ -474,12 +477,12 @@ func TestUndoUnreachableAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := runUndo(t, cfg, engine.UndoOptions{})
+	rep := runUndo(t, cfg, undo.Options{})
 	got := outcomes(rep)
-	for k, want := range map[string]engine.UndoOutcome{
-		"ok@x flag vip":    engine.UndoDone,
-		"down@x flag vip":  engine.UndoFailed,
-		"ghost@x flag vip": engine.UndoSkipped,
+	for k, want := range map[string]undo.Outcome{
+		"ok@x flag vip":    undo.Done,
+		"down@x flag vip":  undo.Failed,
+		"ghost@x flag vip": undo.Skipped,
 	} {
 		if got[k] != want {
 			t.Errorf("%s: %q, want %q", k, got[k], want)

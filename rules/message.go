@@ -34,6 +34,13 @@ type Message struct {
 	// library's (UTF-8, US-ASCII and ISO-8859-1 only).
 	WordDecoder *mime.WordDecoder
 
+	// Mailboxes answers questions about the account's mailboxes on the
+	// server (Sieve's mailboxexists, specialuse_exists). Nil means
+	// offline (`mailwarden test`): every mailbox and special-use
+	// attribute is taken to exist, which loses nothing, since the
+	// executor creates a mailbox only where the rule allows it.
+	Mailboxes Mailboxes
+
 	// raw is the whole message (header and body) when it was fetched.
 	raw []byte
 	// rawHeaderOnly is true when raw holds only the header section.

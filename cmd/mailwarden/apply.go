@@ -8,7 +8,6 @@ import (
 
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
-	"github.com/mailwarden/mailwarden/rules/sieve"
 	"github.com/mailwarden/mailwarden/scheduler/jobs"
 )
 
@@ -72,7 +71,7 @@ func cmdApply(args []string, stdout, stderr io.Writer) int {
 			return exitUsage
 		}
 	}
-	if l.sets[name] == nil {
+	if l.rt.Rulesets[name] == nil {
 		fmt.Fprintf(stderr, "mailwarden apply: no rule set %q in %s\n", name, *path)
 		return exitUsage
 	}
@@ -82,23 +81,23 @@ func cmdApply(args []string, stdout, stderr io.Writer) int {
 	}
 	if store != nil {
 		defer store.Close()
-		sets, errs := engine.CompileRulesets(l.cfg, &engine.CompileOptions{Sieve: &sieve.Options{Duplicates: store.Duplicates()}})
+		rt, errs := engine.Compile(l.cfg, compileWithState(store))
 		if len(errs) > 0 {
 			printErrors(stderr, errs)
 			return exitFail
 		}
-		l.sets = sets
+		l.rt = rt
 	}
 	max := *maxMsgs
 	if max <= 0 {
 		max = int(^uint(0) >> 1)
 	}
-	opts := &engine.JobOptions{DryRun: *dryRun, Logger: log, Now: now, BatchSize: *batch,
-		Progress: func(p jobs.Progress) { bar.set(p.Done, p.Total) }}
-	job := engine.NewSweep(jobs.Spec{Name: "apply", Accounts: []string{*account}, Max: max}, *mailbox, l.sets[name], store, opts)
+	env := engine.JobEnv(&engine.JobOptions{Dial: engine.NewDialer(l.cfg, log), Store: store, DryRun: *dryRun, Logger: log,
+		Now: now, BatchSize: *batch, Progress: func(p jobs.Progress) { bar.set(p.Done, p.Total) }})
+	job := &jobs.Sweep{Spec: jobs.Spec{Name: "apply", Accounts: []string{*account}, Max: max}, Mailbox: *mailbox, Rules: l.rt.Rulesets[name]}
 	ctx, stop := signalContext(log)
 	defer stop()
-	sum, err := jobs.Run(ctx, engine.JobEnv(l.cfg, store, opts), job)
+	sum, err := jobs.Run(ctx, env, job)
 	bar.finish()
 	printSummary(stdout, fmt.Sprintf("apply %q to %s %s", name, *account, *mailbox), sum)
 	if err != nil {

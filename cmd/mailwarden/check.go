@@ -26,10 +26,10 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	for _, a := range l.cfg.Accounts {
 		watches += len(a.Watch)
 	}
-	for _, s := range l.sets {
+	for _, s := range l.rt.Rulesets {
 		steps += len(s.Steps())
 	}
 	fmt.Fprintf(stdout, "%s: ok: %d account(s), %d watched mailbox(es), %d rule set(s) with %d step(s)\n",
-		*path, len(l.cfg.Accounts), watches, len(l.sets), steps)
+		*path, len(l.cfg.Accounts), watches, len(l.rt.Rulesets), steps)
 	return exitOK
 }

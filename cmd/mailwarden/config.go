@@ -9,33 +9,38 @@ import (
 
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
-	"github.com/mailwarden/mailwarden/rules/ruleset"
+	"github.com/mailwarden/mailwarden/engine/state"
+	"github.com/mailwarden/mailwarden/rules/sieve"
 )
 
-// loaded is a config with every rule set compiled.
+// loaded is a config and its compiled runtime form.
 type loaded struct {
-	cfg  *config.Config
-	sets map[string]*ruleset.Set
+	cfg *config.Config
+	rt  *engine.Runtime
 }
 
-// loadAll reads the config file and compiles its rules. It returns every
-// problem of both kinds at once: rule sets are compiled even when the rest
-// of the file has errors, so one `check` shows everything.
+// loadAll reads the config file and compiles its rules and schedules. It
+// returns every problem of all kinds at once: rule sets and schedules are
+// compiled even when the rest of the file has errors, so one `check` shows
+// everything.
 func loadAll(path string, copts *engine.CompileOptions) (*loaded, []error) {
 	cfg, errs := parseConfig(path)
 	if cfg == nil {
 		return nil, errs
 	}
-	sets, rerrs := engine.CompileRulesets(cfg, copts)
-	errs = append(errs, rerrs...)
-	// Schedules' `when` filters are expr rules too: compile them now so
-	// check reports them with the rest.
-	_, jerrs := engine.Jobs(cfg, sets, nil, nil)
-	errs = append(errs, jerrs...)
+	rt, cerrs := engine.Compile(cfg, copts)
+	errs = append(errs, cerrs...)
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return &loaded{cfg: cfg, sets: sets}, nil
+	return &loaded{cfg: cfg, rt: rt}, nil
+}
+
+// compileWithState is how commands that change mail compile: Sieve's
+// duplicate test (RFC 7352) remembers messages in the state file, so "seen
+// before" survives restarts.
+func compileWithState(store *state.Store) *engine.CompileOptions {
+	return &engine.CompileOptions{Sieve: &sieve.Options{Duplicates: store.Duplicates()}}
 }
 
 // parseConfig reads and validates the config file. The Config may be

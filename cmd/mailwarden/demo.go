@@ -126,8 +126,8 @@ func demo(live int, verbose bool, timeout time.Duration, out, errw io.Writer) er
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	e := engine.New(l.cfg, l.sets, store, &engine.Options{
-		Logger: log, Observe: observe,
+	e := engine.New(l.rt, store, &engine.Options{
+		Logger: log, Observe: observe, Dial: engine.NewDialer(l.cfg, log),
 		Ready: func(string, string) {
 			select {
 			case ready <- struct{}{}:

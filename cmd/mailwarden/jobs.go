@@ -13,7 +13,6 @@ import (
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/state"
-	"github.com/mailwarden/mailwarden/rules/sieve"
 	"github.com/mailwarden/mailwarden/scheduler"
 	"github.com/mailwarden/mailwarden/scheduler/jobs"
 )
@@ -73,7 +72,7 @@ func jobsList(args []string, stdout, stderr io.Writer) int {
 		printErrors(stderr, errs)
 		return exitFail
 	}
-	sched, errs := engine.NewScheduler(l.cfg, l.sets, nil, &engine.JobOptions{Now: now, Clock: nowClock{}})
+	sched, errs := engine.NewScheduler(l.rt, nil, &scheduler.Options{Clock: nowClock{}})
 	if len(errs) > 0 {
 		printErrors(stderr, errs)
 		return exitFail
@@ -151,18 +150,17 @@ func jobsRun(args []string, stdout, stderr io.Writer) int {
 	if store != nil {
 		defer store.Close()
 		// Re-compile with the duplicate store, as `run` does.
-		l.sets, _ = engine.CompileRulesets(l.cfg, &engine.CompileOptions{Sieve: &sieve.Options{Duplicates: store.Duplicates()}})
+		rt, errs := engine.Compile(l.cfg, compileWithState(store))
+		if len(errs) > 0 {
+			printErrors(stderr, errs)
+			return exitFail
+		}
+		l.rt = rt
 	}
-	opts := &engine.JobOptions{DryRun: *dryRun, Logger: log, Now: now}
-	js, errs := engine.Jobs(l.cfg, l.sets, store, opts)
-	if len(errs) > 0 {
-		printErrors(stderr, errs)
-		return exitFail
-	}
-	i := slices.IndexFunc(js, func(j jobs.Job) bool { return j.JobSpec().Name == name })
+	env := engine.JobEnv(&engine.JobOptions{Dial: engine.NewDialer(l.cfg, log), Store: store, DryRun: *dryRun, Logger: log, Now: now})
 	ctx, stop := signalContext(log)
 	defer stop()
-	sum, err := jobs.Run(ctx, engine.JobEnv(l.cfg, store, opts), js[i])
+	sum, err := jobs.Run(ctx, env, l.rt.Schedule(name).Job)
 	printSummary(stdout, fmt.Sprintf("%s (%s)", sum.Job, sum.Kind), sum)
 	if err != nil {
 		fmt.Fprintln(stderr, "mailwarden jobs run:", err)

@@ -12,9 +12,8 @@ import (
 
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
+	"github.com/mailwarden/mailwarden/engine/imapconn"
 	"github.com/mailwarden/mailwarden/engine/state"
-	"github.com/mailwarden/mailwarden/rules/ruleset"
-	"github.com/mailwarden/mailwarden/rules/sieve"
 	"github.com/mailwarden/mailwarden/scheduler"
 )
 
@@ -81,16 +80,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	return daemon(ctx, *path, cfg, store, *dryRun, log, hup, stderr)
 }
 
-// compileForRun compiles cfg's rule sets and schedules as `run` needs them:
-// Sieve's duplicate test (RFC 7352) remembers messages in the state file,
-// so "seen before" survives restarts.
-func compileForRun(cfg *config.Config, store *state.Store, dryRun bool, log *slog.Logger) (map[string]*ruleset.Set, *scheduler.Scheduler, []error) {
-	sets, errs := engine.CompileRulesets(cfg, &engine.CompileOptions{Sieve: &sieve.Options{Duplicates: store.Duplicates()}})
+// compileForRun compiles cfg as `run` needs it (Sieve's duplicate test
+// backed by the state file) and builds its scheduler, whose jobs connect
+// with dial.
+func compileForRun(cfg *config.Config, store *state.Store, dial imapconn.Dialer, dryRun bool, log *slog.Logger) (*engine.Runtime, *scheduler.Scheduler, []error) {
+	rt, errs := engine.Compile(cfg, compileWithState(store))
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
-	sched, errs := engine.NewScheduler(cfg, sets, store, &engine.JobOptions{DryRun: dryRun, Logger: log})
-	return sets, sched, errs
+	env := engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store, DryRun: dryRun, Logger: log})
+	sched, errs := engine.NewScheduler(rt, env, &scheduler.Options{Logger: log})
+	return rt, sched, errs
 }
 
 // daemon runs the watchers and scheduled jobs of cfg until ctx is done. On
@@ -98,7 +98,8 @@ func compileForRun(cfg *config.Config, store *state.Store, dryRun bool, log *slo
 // one loads and compiles without any error, the watchers and jobs restart
 // with it; otherwise every error is logged and the running config stays.
 func daemon(ctx context.Context, path string, cfg *config.Config, store *state.Store, dryRun bool, log *slog.Logger, reload <-chan struct{}, stderr io.Writer) int {
-	sets, sched, errs := compileForRun(cfg, store, dryRun, log)
+	dial := engine.NewDialer(cfg, log)
+	rt, sched, errs := compileForRun(cfg, store, dial, dryRun, log)
 	if len(errs) > 0 {
 		printErrors(stderr, errs)
 		return exitFail
@@ -124,7 +125,7 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 				done <- nil
 				return
 			}
-			done <- engine.New(cfg, sets, store, &engine.Options{DryRun: dryRun, Logger: log}).Run(runCtx)
+			done <- engine.New(rt, store, &engine.Options{DryRun: dryRun, Logger: log, Dial: dial}).Run(runCtx)
 		}()
 	wait:
 		for {
@@ -140,7 +141,7 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 				log.Info("mailwarden stopped")
 				return exitOK
 			case <-reload:
-				ncfg, nsets, nsched, errs := reloadConfig(path, cfg, store, dryRun, log)
+				ncfg, ndial, nrt, nsched, errs := reloadConfig(path, cfg, store, dryRun, log)
 				if len(errs) > 0 {
 					log.Error("config reload failed; still running the previous config", "file", path, "errors", len(errs))
 					for _, e := range errs {
@@ -153,7 +154,7 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 				<-done
 				<-maintained
 				sched.Stop(context.Background())
-				cfg, sets, sched = ncfg, nsets, nsched
+				cfg, dial, rt, sched = ncfg, ndial, nrt, nsched
 				break wait
 			}
 		}
@@ -162,16 +163,17 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 
 // reloadConfig loads and compiles the config file again. The state
 // directory cannot change while the state file is open.
-func reloadConfig(path string, old *config.Config, store *state.Store, dryRun bool, log *slog.Logger) (*config.Config, map[string]*ruleset.Set, *scheduler.Scheduler, []error) {
+func reloadConfig(path string, old *config.Config, store *state.Store, dryRun bool, log *slog.Logger) (*config.Config, imapconn.Dialer, *engine.Runtime, *scheduler.Scheduler, []error) {
 	cfg, errs := parseConfig(path)
 	if len(errs) > 0 {
-		return nil, nil, nil, errs
+		return nil, nil, nil, nil, errs
 	}
 	if cfg.StateDir != old.StateDir {
-		return nil, nil, nil, []error{fmt.Errorf("%s: state_dir changed from %s to %s: restart mailwarden to move the state", path, old.StateDir, cfg.StateDir)}
+		return nil, nil, nil, nil, []error{fmt.Errorf("%s: state_dir changed from %s to %s: restart mailwarden to move the state", path, old.StateDir, cfg.StateDir)}
 	}
-	sets, sched, errs := compileForRun(cfg, store, dryRun, log)
-	return cfg, sets, sched, errs
+	dial := engine.NewDialer(cfg, log)
+	rt, sched, errs := compileForRun(cfg, store, dial, dryRun, log)
+	return cfg, dial, rt, sched, errs
 }
 
 // signalContext is cancelled on the first SIGINT or SIGTERM; a second one

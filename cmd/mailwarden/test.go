@@ -118,10 +118,10 @@ talks to a server.`)
 			printErrors(stderr, errs)
 			return exitFail
 		}
-		set, ok := l.sets[*rulesetName]
+		set, ok := l.rt.Rulesets[*rulesetName]
 		if !ok {
 			var names []string
-			for n := range l.sets {
+			for n := range l.rt.Rulesets {
 				names = append(names, n)
 			}
 			sort.Strings(names)

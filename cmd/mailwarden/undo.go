@@ -14,6 +14,7 @@ import (
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/state"
+	"github.com/mailwarden/mailwarden/engine/undo"
 )
 
 // Where undo asks for confirmation (tests replace them).
@@ -56,7 +57,7 @@ func cmdUndo(args []string, stdout, stderr io.Writer) int {
 	path := fs.String("c", "", "config file")
 	since := fs.String("since", "", "undo what was done in this last while: 2h, 30m, 1d")
 	after := fs.String("after", "", "undo what was done at or after this time (RFC 3339: 2026-11-26T09:00:00Z)")
-	var o engine.UndoOptions
+	var o undo.Options
 	fs.StringVar(&o.Account, "account", "", "only this account")
 	fs.StringVar(&o.Mailbox, "mailbox", "", "only changes made in this mailbox (where the message was)")
 	fs.StringVar(&o.Rule, "rule", "", "only changes made by this rule (a Sieve script's name covers its lines)")
@@ -117,6 +118,8 @@ func cmdUndo(args []string, stdout, stderr io.Writer) int {
 		return usageErr("%v", err)
 	}
 	o.Logger = log
+	o.Dial = engine.NewDialer(cfg, log)
+	o.Accounts = engine.UndoAccounts(cfg)
 	store, err := state.Open(cfg.StateDir, nil)
 	if err != nil {
 		fmt.Fprintln(stderr, "mailwarden undo:", err)
@@ -129,7 +132,7 @@ func cmdUndo(args []string, stdout, stderr io.Writer) int {
 	if ask {
 		preview := o
 		preview.DryRun = true
-		rep, err := engine.Undo(ctx, cfg, store, &preview)
+		rep, err := undo.Run(ctx, store, &preview)
 		if rep != nil {
 			printUndo(stdout, rep)
 		}
@@ -137,7 +140,7 @@ func cmdUndo(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintln(stderr, "mailwarden undo:", err)
 			return exitFail
 		}
-		n := rep.Count(engine.UndoDone)
+		n := rep.Count(undo.Done)
 		if n == 0 {
 			fmt.Fprintln(stdout, "nothing to undo")
 			return exitOK
@@ -149,7 +152,7 @@ func cmdUndo(args []string, stdout, stderr io.Writer) int {
 			return exitFail
 		}
 	}
-	rep, err := engine.Undo(ctx, cfg, store, &o)
+	rep, err := undo.Run(ctx, store, &o)
 	if rep != nil {
 		printUndo(stdout, rep)
 	}
@@ -157,7 +160,7 @@ func cmdUndo(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "mailwarden undo:", err)
 		return exitFail
 	}
-	if rep.Count(engine.UndoFailed) > 0 {
+	if rep.Count(undo.Failed) > 0 {
 		return exitFail
 	}
 	return exitOK
@@ -165,13 +168,13 @@ func cmdUndo(args []string, stdout, stderr io.Writer) int {
 
 // printUndo prints one line per journal entry (newest first) with what
 // became of it, then the counts.
-func printUndo(w io.Writer, rep *engine.UndoReport) {
-	label := map[engine.UndoOutcome]string{
-		engine.UndoDone: "undone", engine.UndoSkipped: "skipped", engine.UndoFailed: "FAILED",
-		engine.UndoKept: "kept", engine.UndoImpossible: "cannot",
+func printUndo(w io.Writer, rep *undo.Report) {
+	label := map[undo.Outcome]string{
+		undo.Done: "undone", undo.Skipped: "skipped", undo.Failed: "FAILED",
+		undo.Kept: "kept", undo.Impossible: "cannot",
 	}
 	if rep.DryRun {
-		label[engine.UndoDone] = "would undo"
+		label[undo.Done] = "would undo"
 	}
 	for _, r := range rep.Results {
 		e := r.Entry
@@ -190,12 +193,12 @@ func printUndo(w io.Writer, rep *engine.UndoReport) {
 		fmt.Fprintln(w, "no journal entries match")
 		return
 	}
-	done := fmt.Sprintf("%d undone", rep.Count(engine.UndoDone))
+	done := fmt.Sprintf("%d undone", rep.Count(undo.Done))
 	if rep.DryRun {
-		done = fmt.Sprintf("dry run, nothing changed: %d would be undone", rep.Count(engine.UndoDone))
+		done = fmt.Sprintf("dry run, nothing changed: %d would be undone", rep.Count(undo.Done))
 	}
 	fmt.Fprintf(w, "%s, %d skipped, %d failed, %d copies kept, %d cannot be undone\n", done,
-		rep.Count(engine.UndoSkipped), rep.Count(engine.UndoFailed), rep.Count(engine.UndoKept), rep.Count(engine.UndoImpossible))
+		rep.Count(undo.Skipped), rep.Count(undo.Failed), rep.Count(undo.Kept), rep.Count(undo.Impossible))
 }
 
 func opText(e *actions.Entry) string {

@@ -24,10 +24,14 @@ func TestExampleConfig(t *testing.T) {
 		t.Errorf("Secret = %q, %v", s, err)
 	}
 	// Compiled exactly as the daemon compiles it.
-	sets, errs := engine.CompileRulesets(c, nil)
+	rt, errs := engine.Compile(c, nil)
 	for _, e := range errs {
 		t.Error(e)
 	}
+	if rt == nil {
+		t.FailNow()
+	}
+	sets := rt.Rulesets
 	if len(sets) != len(c.Rulesets) || sets["inbox"] == nil {
 		t.Errorf("compiled %d of %d rulesets", len(sets), len(c.Rulesets))
 	}

@@ -32,8 +32,9 @@ type Client struct {
 	updates chan struct{}
 	noIdle  bool // Options.NoIdle
 
-	mu  sync.Mutex
-	sel *Session // the currently selected mailbox, if any
+	mu         sync.Mutex
+	sel        *Session          // the currently selected mailbox, if any
+	specialUse map[string]string // lower-case attribute → mailbox; nil until listed
 }
 
 // Dial connects to the server, secures the connection (implicit TLS,

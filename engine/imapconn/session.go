@@ -20,7 +20,6 @@ type Session struct {
 	uidNext     uint32
 	numMessages uint32
 	readOnly    bool
-	specialUse  map[string]string // lower-case attribute → mailbox; nil until listed
 }
 
 // Select selects mailbox read-write (RFC 9051 §6.3.2) and returns its

@@ -9,39 +9,46 @@ import (
 )
 
 // SpecialUse returns the mailbox carrying the special-use attribute attr
-// (`\Trash`, RFC 6154 §2), listing all mailboxes once per Session with
-// LIST "" "*" RETURN (SPECIAL-USE) (RFC 6154 §5.1) when the server has
-// LIST-EXTENDED, else plain LIST, whose attributes include special-use ones.
-// None found: an error wrapping actions.ErrNoSpecialUse.
-func (s *Session) SpecialUse(ctx context.Context, attr string) (string, error) {
-	if s.specialUse == nil {
-		m, err := s.c.specialUse(ctx)
+// (`\Trash`, RFC 6154 §2). It needs no selected mailbox: the connection's
+// mailboxes are listed once, with LIST "" "*" RETURN (SPECIAL-USE) (RFC 6154
+// §5.1) when the server has LIST-EXTENDED, else plain LIST, whose
+// attributes include special-use ones, and the answer is kept for the life
+// of the connection. None found: an error wrapping actions.ErrNoSpecialUse
+// (actions.Resolve then falls back to the conventional name).
+func (c *Client) SpecialUse(ctx context.Context, attr string) (string, error) {
+	c.mu.Lock()
+	m := c.specialUse
+	c.mu.Unlock()
+	if m == nil {
+		l, err := c.List(ctx, "*")
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("special-use: %w", err)
 		}
-		s.specialUse = m
+		m = make(map[string]string)
+		for _, mb := range l {
+			for _, a := range mb.Attrs {
+				k := strings.ToLower(a)
+				if _, seen := m[k]; !seen && isSpecialUse(k) {
+					m[k] = mb.Name
+				}
+			}
+		}
+		c.mu.Lock()
+		c.specialUse = m
+		c.mu.Unlock()
 	}
-	if name, ok := s.specialUse[strings.ToLower(attr)]; ok {
+	if name, ok := m[strings.ToLower(attr)]; ok {
 		return name, nil
 	}
 	return "", fmt.Errorf("special-use %s: %w", attr, actions.ErrNoSpecialUse)
 }
 
-func (c *Client) specialUse(ctx context.Context) (map[string]string, error) {
-	l, err := c.List(ctx, "*")
-	if err != nil {
-		return nil, fmt.Errorf("special-use: %w", err)
+// SpecialUse is the Client's SpecialUse, for actions.Mailbox.
+func (s *Session) SpecialUse(ctx context.Context, attr string) (string, error) {
+	if err := s.check(); err != nil {
+		return "", err
 	}
-	m := make(map[string]string)
-	for _, mb := range l {
-		for _, a := range mb.Attrs {
-			k := strings.ToLower(a)
-			if _, seen := m[k]; !seen && isSpecialUse(k) {
-				m[k] = mb.Name
-			}
-		}
-	}
-	return m, nil
+	return s.c.SpecialUse(ctx, attr)
 }
 
 // isSpecialUse reports RFC 6154 §2 (and RFC 8457) attributes, given in

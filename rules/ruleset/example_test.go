@@ -26,11 +26,11 @@ func loadExample(t testing.TB) *ruleset.Set {
 		t.Fatal(err)
 	}
 	// Compiled exactly as the daemon compiles it.
-	sets, errs := engine.CompileRulesets(c, nil)
+	rt, errs := engine.Compile(c, nil)
 	if errs != nil {
 		t.Fatal(errs)
 	}
-	return sets["inbox"]
+	return rt.Rulesets["inbox"]
 }
 
 // golden is the plan every example message gets from the example ruleset.

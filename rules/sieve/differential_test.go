@@ -73,15 +73,22 @@ const (
 
 const digestDeviation = "multipart/digest parts without headers default to message/rfc822 (RFC 2046 §5.1.5) for every test; Pigeonhole's :anychild does not see inside them and body :text counts them as empty text/plain parts"
 
+// oracleMailboxes are the mailboxes the oracle's configuration has: only
+// INBOX and the ones below, none with a special-use attribute.
+type oracleMailboxes struct{}
+
+func (oracleMailboxes) MailboxExists(_ context.Context, name string) (bool, error) {
+	return name == "INBOX" || name == "Lists" || name == "Archive", nil
+}
+
+func (oracleMailboxes) SpecialUseExists(context.Context, string, string) (bool, error) {
+	return false, nil
+}
+
 // testOptions are the Options the corpus runs with, matching the oracle's
-// configuration (only INBOX and the mailboxes below exist).
+// configuration (messages see oracleMailboxes).
 func testOptions() *Options {
-	exists := map[string]bool{"INBOX": true, "Lists": true, "Archive": true}
 	return &Options{
-		MailboxExists: func(_ context.Context, name string) (bool, error) { return exists[name], nil },
-		SpecialUseExists: func(context.Context, string, string) (bool, error) {
-			return false, nil
-		},
 		IncludePersonal: "testdata/include/personal",
 		IncludeGlobal:   "testdata/include/global",
 		Location:        time.UTC,
@@ -178,6 +185,7 @@ func ours(s *Script, cerr error, msgPath string, t testing.TB) string {
 		return compileErrorLine
 	}
 	m := loadTestMessage(t, msgPath)
+	m.Mailboxes = oracleMailboxes{}
 	res, err := s.Execute(context.Background(), m)
 	var pe interface{ Error() string }
 	if err != nil && !errors.As(err, &pe) {

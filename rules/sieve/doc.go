@@ -71,11 +71,12 @@
 //	spamtest, spamtestplus, virustest  RFC 5235       ext_spamtest.go
 //	ihave (and the error command) RFC 5463            ext_ihave.go
 //
-// [Extensions] lists them. Options configure what needs the outside
-// world: Options.MailboxExists (nil: every mailbox exists — the executor
-// creates mailboxes only where :create allows, so a wrong "true" loses
-// nothing), Options.SpecialUseExists (nil: every attribute exists),
-// Options.Duplicates (nil: a process-wide in-memory store),
+// [Extensions] lists them. mailboxexists and specialuse_exists ask the
+// evaluated message's rules.Mailboxes, a per-message input bound to the
+// server connection that fetched it (nil, offline: every mailbox and
+// attribute exists — the executor creates mailboxes only where :create
+// allows, so a wrong "true" loses nothing). Options configure the rest of
+// what needs the outside world: Options.Duplicates (nil: a process-wide in-memory store),
 // Options.IncludePersonal/IncludeGlobal, the spamtest headers,
 // Options.Environment, Options.Location and Options.Now.
 //

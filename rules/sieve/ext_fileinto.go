@@ -59,9 +59,9 @@ func (f *fileintoCmd) exec(r *run) error {
 		}
 		a.SpecialUse = canonicalSpecialUse(use)
 		ok := true
-		if fn := r.root.opts.specialUseExists(); fn != nil {
+		if boxes := r.m.Mailboxes; boxes != nil {
 			var err error
-			if ok, err = fn(r.ctx, "", a.SpecialUse); err != nil {
+			if ok, err = boxes.SpecialUseExists(r.ctx, "", a.SpecialUse); err != nil {
 				return &RuntimeError{Script: r.s.name, Line: f.line, Msg: "specialuse lookup", Err: err}
 			}
 		}

@@ -20,15 +20,16 @@ type mailboxExistsTest struct {
 	consts []string
 }
 
-// RFC 5490 §3.1: true when every named mailbox exists. Without
-// Options.MailboxExists every mailbox is taken to exist.
+// RFC 5490 §3.1: true when every named mailbox exists. The message's
+// Mailboxes answers; without one (offline) every mailbox is taken to
+// exist.
 func (t *mailboxExistsTest) eval(r *run) (bool, error) {
-	fn := r.root.opts.mailboxExists()
+	boxes := r.m.Mailboxes
+	if boxes == nil {
+		return true, nil
+	}
 	for _, name := range r.expandAll(t.names, t.consts) {
-		if fn == nil {
-			continue
-		}
-		ok, err := fn(r.ctx, name)
+		ok, err := boxes.MailboxExists(r.ctx, name)
 		if err != nil {
 			return false, &RuntimeError{Script: r.s.name, Line: r.line, Msg: "mailboxexists " + name, Err: err}
 		}

@@ -1,9 +1,6 @@
 package sieve
 
-import (
-	"context"
-	"strings"
-)
+import "strings"
 
 // special-use (RFC 8579): the specialuse_exists test and fileinto
 // :specialuse (ext_fileinto.go).
@@ -19,20 +16,6 @@ func canonicalSpecialUse(s string) string {
 		}
 	}
 	return ""
-}
-
-func (o *Options) mailboxExists() func(context.Context, string) (bool, error) {
-	if o == nil {
-		return nil
-	}
-	return o.MailboxExists
-}
-
-func (o *Options) specialUseExists() func(context.Context, string, string) (bool, error) {
-	if o == nil {
-		return nil
-	}
-	return o.SpecialUseExists
 }
 
 func init() {
@@ -72,30 +55,32 @@ type specialUseExistsTest struct {
 }
 
 // RFC 8579 §3: true when every attribute exists (on the mailbox, when
-// one is named). Without Options.SpecialUseExists the attributes are
-// taken to exist when no mailbox is named, and a named mailbox must exist
-// per MailboxExists.
+// one is named). The message's Mailboxes answers; without one (offline)
+// every attribute is taken to exist.
 func (t *specialUseExistsTest) eval(r *run) (bool, error) {
+	boxes := r.m.Mailboxes
 	mbox := ""
 	if t.mailbox != nil {
 		mbox = r.expand(t.mailbox)
-		if fn := r.root.opts.mailboxExists(); fn != nil {
-			ok, err := fn(r.ctx, mbox)
-			if err != nil || !ok {
-				return false, err
+		if boxes != nil {
+			ok, err := boxes.MailboxExists(r.ctx, mbox)
+			if err != nil {
+				return false, &RuntimeError{Script: r.s.name, Line: r.line, Msg: "specialuse_exists " + mbox, Err: err}
+			}
+			if !ok {
+				return false, nil
 			}
 		}
 	}
-	fn := r.root.opts.specialUseExists()
 	for _, u := range t.uses {
 		use := r.expand(u)
 		if !validSpecialUse(use) {
 			return false, r.errorf("invalid special-use attribute %q", use)
 		}
-		if fn == nil {
+		if boxes == nil {
 			continue
 		}
-		ok, err := fn(r.ctx, mbox, canonicalSpecialUse(use))
+		ok, err := boxes.SpecialUseExists(r.ctx, mbox, canonicalSpecialUse(use))
 		if err != nil {
 			return false, &RuntimeError{Script: r.s.name, Line: r.line, Msg: "specialuse_exists", Err: err}
 		}

@@ -97,15 +97,6 @@ type Options struct {
 	// Default DefaultDuplicateTTL.
 	DuplicateTTL time.Duration
 
-	// MailboxExists answers mailboxexists (RFC 5490 §3.1) and
-	// specialuse_exists (RFC 8579 §3). Nil means every mailbox exists:
-	// mailwarden's executor creates missing mailboxes only where :create
-	// allows, so a wrong "true" never loses mail.
-	MailboxExists func(ctx context.Context, name string) (bool, error)
-	// SpecialUseExists answers specialuse_exists for a special-use
-	// attribute (`\Junk`) in an optional mailbox. Nil means true.
-	SpecialUseExists func(ctx context.Context, mailbox, use string) (bool, error)
-
 	// Environment holds the items of the environment test (RFC 5183),
 	// e.g. "domain", "host", "name" ("mailwarden"), "version", "phase"
 	// ("post"), "location" ("MS"). Unset standard items take those

@@ -143,15 +143,25 @@ func TestMailboxExistsOption(t *testing.T) {
 	if _, err := mustCompile(t, src, nil).Apply(context.Background(), testMsg(), &p); err != nil || p.Summary() != `move "Lists"` {
 		t.Errorf("nil MailboxExists: %s %v", p.Summary(), err)
 	}
-	opts := &Options{MailboxExists: func(_ context.Context, name string) (bool, error) { return false, nil }}
+	m := testMsg()
+	m.Mailboxes = fakeMailboxes{}
 	p = rules.Plan{}
-	if _, err := mustCompile(t, src, opts).Apply(context.Background(), testMsg(), &p); err != nil || p.Summary() != "keep" {
+	if _, err := mustCompile(t, src, nil).Apply(context.Background(), m, &p); err != nil || p.Summary() != "keep" {
 		t.Errorf("MailboxExists false: %s %v", p.Summary(), err)
 	}
-	opts.MailboxExists = func(context.Context, string) (bool, error) { return false, errors.New("imap down") }
-	if _, err := mustCompile(t, src, opts).Apply(context.Background(), testMsg(), &rules.Plan{}); err == nil || !strings.Contains(err.Error(), "imap down") {
+	m.Mailboxes = fakeMailboxes{err: errors.New("imap down")}
+	if _, err := mustCompile(t, src, nil).Apply(context.Background(), m, &rules.Plan{}); err == nil || !strings.Contains(err.Error(), "imap down") {
 		t.Errorf("MailboxExists error not returned: %v", err)
 	}
+}
+
+// fakeMailboxes has no mailbox and no special-use attribute, or fails
+// with err.
+type fakeMailboxes struct{ err error }
+
+func (f fakeMailboxes) MailboxExists(context.Context, string) (bool, error) { return false, f.err }
+func (f fakeMailboxes) SpecialUseExists(context.Context, string, string) (bool, error) {
+	return false, f.err
 }
 
 func TestSpecialUse(t *testing.T) {
@@ -160,10 +170,11 @@ func TestSpecialUse(t *testing.T) {
 	if _, err := mustCompile(t, src, nil).Apply(context.Background(), testMsg(), &p); err != nil || p.Summary() != `move "\\Junk"` {
 		t.Errorf("special-use: %s %v", p.Summary(), err)
 	}
-	opts := &Options{SpecialUseExists: func(context.Context, string, string) (bool, error) { return false, nil }}
+	m := testMsg()
+	m.Mailboxes = fakeMailboxes{}
 	src = "require [\"special-use\", \"fileinto\"];\nfileinto :specialuse \"\\\\Junk\" \"Spam\";"
 	p = rules.Plan{}
-	if _, err := mustCompile(t, src, opts).Apply(context.Background(), testMsg(), &p); err != nil || p.Summary() != `move "Spam"` {
+	if _, err := mustCompile(t, src, nil).Apply(context.Background(), m, &p); err != nil || p.Summary() != `move "Spam"` {
 		t.Errorf("special-use fallback: %s %v", p.Summary(), err)
 	}
 }

@@ -54,11 +54,10 @@ func (a *Archive) runAccount(ctx context.Context, r *run) error {
 			r.capReached(a.Mailbox)
 			return true, nil
 		}
-		fs, err := mb.Fetch(ctx, part, false)
+		msgs, err := mb.Fetch(ctx, part, false)
 		if err != nil {
 			return false, err
 		}
-		msgs := r.parse(a.Mailbox, fs)
 		r.sum.Scanned += len(msgs)
 		var items []actions.Item
 		for _, m := range msgs {

@@ -56,7 +56,7 @@ func benchApply(b *testing.B, n int, seed func() *account) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		sets, errs := engine.CompileRulesets(cfg, nil)
+		rt, errs := engine.Compile(cfg, nil)
 		if len(errs) > 0 {
 			b.Fatal(errs)
 		}
@@ -64,9 +64,8 @@ func benchApply(b *testing.B, n int, seed func() *account) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		opts := &engine.JobOptions{}
-		job := engine.NewSweep(jobs.Spec{Name: "apply", Accounts: []string{"acct"}, Max: 1 << 30}, "INBOX", sets["inbox"], store, opts)
-		env := engine.JobEnv(cfg, store, opts)
+		job := &jobs.Sweep{Spec: jobs.Spec{Name: "apply", Accounts: []string{"acct"}, Max: 1 << 30}, Mailbox: "INBOX", Rules: rt.Rulesets["inbox"]}
+		env := engine.JobEnv(&engine.JobOptions{Dial: engine.NewDialer(cfg, nil), Store: store})
 		b.StartTimer()
 		start := time.Now()
 		sum, err := jobs.Run(context.Background(), env, job)

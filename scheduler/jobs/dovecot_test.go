@@ -144,6 +144,7 @@ func equal(t *testing.T, what string, got, want []string) {
 // daemon is a config with one account and its schedules, ready to run jobs.
 type daemon struct {
 	cfg   *config.Config
+	rt    *engine.Runtime
 	jobs  map[string]jobs.Job
 	env   *jobs.Env
 	store *state.Store
@@ -181,7 +182,7 @@ func setup(t *testing.T, a *account, schedules, rulesets string, opts *engine.Jo
 	if err != nil {
 		t.Fatalf("config:\n%s\n%v", y, err)
 	}
-	sets, errs := engine.CompileRulesets(cfg, nil)
+	rt, errs := engine.Compile(cfg, nil)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
@@ -197,13 +198,11 @@ func setup(t *testing.T, a *account, schedules, rulesets string, opts *engine.Jo
 	if testing.Verbose() {
 		opts.Logger = slog.New(slog.NewTextHandler(&tWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	js, errs := engine.Jobs(cfg, sets, store, opts)
-	if len(errs) > 0 {
-		t.Fatal(errs)
-	}
-	d := &daemon{cfg: cfg, jobs: map[string]jobs.Job{}, env: engine.JobEnv(cfg, store, opts), store: store}
-	for _, j := range js {
-		d.jobs[j.JobSpec().Name] = j
+	opts.Dial = engine.NewDialer(cfg, opts.Logger)
+	opts.Store = store
+	d := &daemon{cfg: cfg, rt: rt, jobs: map[string]jobs.Job{}, env: engine.JobEnv(opts), store: store}
+	for _, s := range rt.Schedules {
+		d.jobs[s.Name()] = s.Job
 	}
 	return d
 }

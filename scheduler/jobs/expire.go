@@ -50,11 +50,10 @@ func (e *Expire) runAccount(ctx context.Context, r *run) error {
 			r.capReached(e.Mailbox)
 			return true, nil
 		}
-		fs, err := mb.Fetch(ctx, part, false)
+		msgs, err := mb.Fetch(ctx, part, false)
 		if err != nil {
 			return false, err
 		}
-		msgs := r.parse(e.Mailbox, fs)
 		r.sum.Scanned += len(msgs)
 		var old []*rules.Message
 		for _, m := range msgs {

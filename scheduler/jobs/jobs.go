@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/mailwarden/mailwarden/actions"
-	"github.com/mailwarden/mailwarden/engine/message"
 	"github.com/mailwarden/mailwarden/rules"
 )
 
@@ -47,9 +46,11 @@ type Mailbox interface {
 	// §6.4.4).
 	Search(ctx context.Context, c *Search) ([]uint32, error)
 	// Fetch returns exactly the messages of uids that still exist, in UID
-	// order, with flags, size, internal date and the header (whole: the
-	// whole message), without setting \Seen (BODY.PEEK).
-	Fetch(ctx context.Context, uids []uint32, whole bool) ([]Fetched, error)
+	// order, parsed (leniently) for the rules: flags, size, internal date
+	// and the header (whole: the whole message), fetched without setting
+	// \Seen (BODY.PEEK). The engine's adapter parses; this package never
+	// sees raw IMAP bytes.
+	Fetch(ctx context.Context, uids []uint32, whole bool) ([]*rules.Message, error)
 }
 
 // Search selects messages on the server; every set field must match.
@@ -59,16 +60,6 @@ type Search struct {
 	SentBefore time.Time // Date: header earlier than this day (SENTBEFORE)
 	Flags      []string  // all set
 	NotFlags   []string  // none set
-}
-
-// Fetched is one message as fetched.
-type Fetched struct {
-	UID          uint32
-	Flags        []string
-	Size         int64
-	InternalDate time.Time
-	Raw          []byte
-	HeaderOnly   bool
 }
 
 // Filter is an optional extra condition (a schedule's `when`);
@@ -94,6 +85,10 @@ type Env struct {
 	Now func() time.Time
 	// Logger receives the summaries. Nil discards.
 	Logger *slog.Logger
+	// Processor returns what evaluates rule set rs over messages of
+	// account's mailbox and applies their plans (engine.Pipeline, the
+	// watchers' path). Required by sweeps.
+	Processor func(account, mailbox string, rs Ruleset) Processor
 	// BatchSize is how many messages are fetched and acted on at a time.
 	// Default DefaultBatchSize.
 	BatchSize int
@@ -243,16 +238,6 @@ func runAccount(ctx context.Context, env *Env, j Job, account string, sum *Summa
 	exec := env.Executor(account)
 	sum.DryRun = exec.DryRun()
 	return j.runAccount(ctx, &run{env: env, spec: j.JobSpec(), account: account, conn: conn, exec: exec, sum: sum, log: log})
-}
-
-// parse turns fetched messages into rules.Messages.
-func (r *run) parse(mailbox string, fs []Fetched) []*rules.Message {
-	out := make([]*rules.Message, len(fs))
-	for i, f := range fs {
-		out[i] = message.Parse(f.Raw, message.Meta{Account: r.account, Mailbox: mailbox, UID: f.UID, Flags: f.Flags,
-			Size: f.Size, InternalDate: f.InternalDate, HeaderOnly: f.HeaderOnly})
-	}
-	return out
 }
 
 // age is how old messages are selected on the server and checked exactly.

@@ -112,11 +112,11 @@ func (q *Quota) prune(ctx context.Context, r *run, mb Mailbox, p PruneSpec, now 
 	// headers batch by batch, keep only what ordering and removal need.
 	var cands []*rules.Message
 	err = batches(uids, r.env.batch(), func(part []uint32) (bool, error) {
-		fs, err := mb.Fetch(ctx, part, false)
+		msgs, err := mb.Fetch(ctx, part, false)
 		if err != nil {
 			return false, err
 		}
-		for _, m := range r.parse(p.Mailbox, fs) {
+		for _, m := range msgs {
 			r.sum.Scanned++
 			if p.OlderThan > 0 && !ag.old(m, cutoff) {
 				continue

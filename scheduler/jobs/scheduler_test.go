@@ -60,8 +60,8 @@ func TestSchedulerRunsArchiveOnTime(t *testing.T) {
 	a.seed(t, "INBOX", msg{id: "old", date: day(2024, 3, 10), flags: []string{`\Seen`}})
 	clk := &stepClock{now: time.Date(2026, 11, 26, 2, 59, 0, 0, time.UTC), armed: make(chan struct{}, 10)}
 	d := setup(t, a, archiveSchedule, "", nil)
-	sets, _ := engine.CompileRulesets(d.cfg, nil)
-	sched, errs := engine.NewScheduler(d.cfg, sets, d.store, &engine.JobOptions{Clock: clk, Now: func() time.Time { return now }})
+	env := engine.JobEnv(&engine.JobOptions{Dial: engine.NewDialer(d.cfg, nil), Store: d.store, Now: func() time.Time { return now }})
+	sched, errs := engine.NewScheduler(d.rt, env, &scheduler.Options{Clock: clk})
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}

@@ -27,22 +27,26 @@ type Outcome struct {
 	Err error
 }
 
+// Ruleset is a compiled rule set (*ruleset.Set): its name, for logs and
+// loop protection, and the evaluator.
+type Ruleset interface {
+	rules.Evaluator
+	Name() string
+}
+
 // Sweep runs a rule set (Sieve scripts and expr rules) over every message of
 // one mailbox: the watchers' rules applied to mail that is already there.
 // `mailwarden apply` is a Sweep run once.
 //
 // Messages flagged \Deleted are left out. UIDs are searched once, then
 // fetched and processed in batches (whole messages only when the rule set
-// reads bodies); the cap counts messages whose plan changed something.
+// reads bodies) by Env.Processor; the cap counts messages whose plan
+// changed something.
 type Sweep struct {
 	Spec
 	Mailbox string
-	// Ruleset names the rule set, for logs.
-	Ruleset string
-	// NeedsBody fetches whole messages instead of headers.
-	NeedsBody bool
-	// Processor returns the processor for one account and mailbox.
-	Processor func(account, mailbox string) Processor
+	// Rules is the rule set to run.
+	Rules Ruleset
 }
 
 func (s *Sweep) JobSpec() *Spec { return &s.Spec }
@@ -57,7 +61,10 @@ func (s *Sweep) runAccount(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	proc := s.Processor(r.account, s.Mailbox)
+	if r.env.Processor == nil {
+		return fmt.Errorf("sweep with rule set %q: the job environment has no Processor", s.Rules.Name())
+	}
+	proc := r.env.Processor(r.account, s.Mailbox, s.Rules)
 	done := 0
 	r.progress(s.Mailbox, 0, len(uids))
 	// A batch never holds more messages than the cap still allows, so
@@ -70,15 +77,14 @@ func (s *Sweep) runAccount(ctx context.Context, r *run) error {
 		}
 		part := uids[:n]
 		uids = uids[n:]
-		fs, err := mb.Fetch(ctx, part, s.NeedsBody)
+		msgs, err := mb.Fetch(ctx, part, s.Rules.NeedsBody())
 		if err != nil {
 			return err
 		}
-		msgs := r.parse(s.Mailbox, fs)
 		r.sum.Scanned += len(msgs)
 		outs, err := proc.Process(ctx, mb, msgs)
 		if err != nil {
-			return fmt.Errorf("sweep with rule set %q: %w", s.Ruleset, err)
+			return fmt.Errorf("sweep with rule set %q: %w", s.Rules.Name(), err)
 		}
 		for _, o := range outs {
 			if o.Skipped != "" || o.Plan.IsZero() {

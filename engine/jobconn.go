@@ -1,0 +1,74 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/mailwarden/mailwarden/actions"
+	"github.com/mailwarden/mailwarden/engine/imapconn"
+	"github.com/mailwarden/mailwarden/rules"
+	"github.com/mailwarden/mailwarden/scheduler/jobs"
+)
+
+// jobConn adapts an imapconn.Client to jobs.Conn.
+type jobConn struct {
+	c       *imapconn.Client
+	account string
+}
+
+var _ jobs.Conn = (*jobConn)(nil)
+
+// Select resolves a special-use attribute on the connection (no mailbox
+// needs to be selected for LIST, RFC 6154 §5.1) and selects the mailbox.
+func (j *jobConn) Select(ctx context.Context, mailbox string) (jobs.Mailbox, error) {
+	name, err := actions.Resolve(ctx, j.c, mailbox)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := j.c.Select(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &jobMailbox{Session: sess, account: j.account, mailbox: mailbox}, nil
+}
+
+func (j *jobConn) Quota(ctx context.Context) (int64, int64, error) {
+	used, limit, err := j.c.QuotaRoot(ctx, "INBOX")
+	if errors.Is(err, imapconn.ErrNoQuota) {
+		return 0, 0, fmt.Errorf("%w: %w", jobs.ErrNoQuota, err)
+	}
+	return used, limit, err
+}
+
+func (j *jobConn) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return j.c.Logout(ctx)
+}
+
+// jobMailbox adapts an imapconn.Session to jobs.Mailbox.
+type jobMailbox struct {
+	*imapconn.Session
+	account string
+	// mailbox is the name the job gave (maybe a special-use attribute):
+	// the messages' Mailbox, as the jobs' summaries and filters see it.
+	mailbox string
+}
+
+var _ jobs.Mailbox = (*jobMailbox)(nil)
+
+func (m *jobMailbox) Search(ctx context.Context, c *jobs.Search) ([]uint32, error) {
+	return m.SearchUIDs(ctx, &imapconn.Criteria{Before: c.Before, SentBefore: c.SentBefore, Flags: c.Flags, NotFlags: c.NotFlags})
+}
+
+// Fetch fetches and parses, like a watcher's batch: each message asks the
+// server through this connection when a Sieve script tests mailboxexists.
+func (m *jobMailbox) Fetch(ctx context.Context, uids []uint32, whole bool) ([]*rules.Message, error) {
+	fs, err := m.FetchUIDs(ctx, uids, whole)
+	if err != nil {
+		return nil, err
+	}
+	return parseFetched(m.account, m.mailbox, fs, newServerMailboxes(m.Client())), nil
+}

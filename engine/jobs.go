@@ -1,0 +1,134 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/mailwarden/mailwarden/actions"
+	"github.com/mailwarden/mailwarden/engine/imapconn"
+	"github.com/mailwarden/mailwarden/engine/state"
+	"github.com/mailwarden/mailwarden/rules"
+	"github.com/mailwarden/mailwarden/scheduler"
+	"github.com/mailwarden/mailwarden/scheduler/jobs"
+)
+
+// JobOptions configure the environment jobs run in: the scheduled jobs of
+// `run`, `jobs run` and `apply`. Nil means defaults, except Dial.
+type JobOptions struct {
+	// Dial connects to an account by name (NewDialer). Required.
+	Dial imapconn.Dialer
+	// Store journals every change and holds the loop-protection
+	// placements; nil means neither (a dry run of `apply` or `jobs run`).
+	Store *state.Store
+	// DryRun logs every change the jobs would make and makes none (no
+	// journal either).
+	DryRun bool
+	// Logger receives the jobs' summaries and every change; nil discards.
+	Logger *slog.Logger
+	// Now is the clock ages are measured against; nil means time.Now.
+	Now func() time.Time
+	// BatchSize is how many messages a job fetches and acts on at a time;
+	// default jobs.DefaultBatchSize.
+	BatchSize int
+	// Progress, when set, is called after each batch (apply's progress bar).
+	Progress func(jobs.Progress)
+}
+
+func (o *JobOptions) log() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	return o.Logger
+}
+
+// JobEnv returns what jobs need to run: connections to the accounts (as
+// jobs.Conn), one executor per account (journaled in Store unless dry
+// run), and the watchers' Pipeline for sweeps.
+func JobEnv(opts *JobOptions) *jobs.Env {
+	if opts == nil {
+		opts = &JobOptions{}
+	}
+	log := opts.log()
+	executor := func(account string) *actions.Executor {
+		var journal actions.Journal
+		if opts.Store != nil && !opts.DryRun {
+			journal = opts.Store
+		}
+		return actions.New(&actions.Options{Account: account, DryRun: opts.DryRun, Logger: log, Journal: journal})
+	}
+	var placements Placements
+	if opts.Store != nil {
+		placements = opts.Store
+	}
+	return &jobs.Env{
+		Dial: func(ctx context.Context, account string) (jobs.Conn, error) {
+			if opts.Dial == nil {
+				return nil, fmt.Errorf("account %q: the job environment has no dialer", account)
+			}
+			c, err := opts.Dial(ctx, account)
+			if err != nil {
+				return nil, err
+			}
+			return &jobConn{c: c, account: account}, nil
+		},
+		Executor: executor,
+		Processor: func(account, mailbox string, rs jobs.Ruleset) jobs.Processor {
+			return &sweepProcessor{p: Pipeline{Account: account, Mailbox: mailbox, RulesetName: rs.Name(), Rules: rs,
+				Exec: executor(account), Placements: placements, Logger: log}}
+		},
+		Now:       opts.Now,
+		Logger:    log,
+		BatchSize: opts.BatchSize,
+		Progress:  opts.Progress,
+	}
+}
+
+// sweepProcessor runs a Pipeline and collects what happened to each message.
+type sweepProcessor struct{ p Pipeline }
+
+func (s *sweepProcessor) Process(ctx context.Context, mb actions.Mailbox, msgs []*rules.Message) ([]jobs.Outcome, error) {
+	p := s.p
+	var outs []jobs.Outcome
+	p.Observe = func(ev Event) {
+		outs = append(outs, jobs.Outcome{UID: ev.Message.UID, Plan: ev.Plan, Skipped: ev.Skipped, Err: ev.Err})
+	}
+	if err := p.Process(ctx, mb, msgs); err != nil {
+		return nil, err
+	}
+	return outs, nil
+}
+
+// NewScheduler returns a scheduler holding every schedule of rt, each run
+// with jobs.Run in env, ready to Start. In `mailwarden run`:
+//
+//	sched, errs := engine.NewScheduler(rt, engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store}), nil)
+//	sched.Start(ctx)
+//	defer sched.Stop(context.Background())
+//
+// env may be nil for a scheduler that is only listed (`jobs list`), never
+// started.
+func NewScheduler(rt *Runtime, env *jobs.Env, opts *scheduler.Options) (*scheduler.Scheduler, []error) {
+	s := scheduler.New(opts)
+	var errs []error
+	for i := range rt.Schedules {
+		sc := &rt.Schedules[i]
+		job := sc.Job
+		err := s.Add(sc.Name(), sc.Cron, func(ctx context.Context) error {
+			if env == nil {
+				return fmt.Errorf("job %q: no job environment", job.JobSpec().Name)
+			}
+			_, err := jobs.Run(ctx, env, job)
+			return err
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: schedules[%d].cron: %w", sc.Config.KeyPos("cron"), i, err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return s, nil
+}
