@@ -10,15 +10,17 @@
 //     account, and logs one summary line: scanned, matched, acted, bytes,
 //     capped, duration.
 //   - Jobs talk to the server only through the small Conn and Mailbox
-//     interfaces defined here (search by date and flags, fetch headers of
-//     given UIDs, quota root, plus actions.Mailbox); package engine adapts
-//     engine/imapconn to them, so this package needs no IMAP library.
+//     interfaces defined here (search by date and flags, fetch given UIDs,
+//     quota root, plus actions.Mailbox); package engine adapts
+//     engine/imapconn to them and hands fetched messages over already
+//     parsed (rules.Message), so this package imports only rules and
+//     actions: no IMAP library, no parser.
 //   - archive and sweep build rules.Plans and apply them with
 //     actions.Executor.Apply (UID MOVE, batched by destination); expire and
 //     quota remove mail for good with actions.Executor.Expunge (UID STORE
 //     \Deleted + UID EXPUNGE of exactly those UIDs, RFC 4315 §2.1, refused
-//     without UIDPLUS). sweep reuses the watchers' per-message pipeline
-//     (engine.Pipeline) through the Processor interface.
+//     without UIDPLUS). sweep runs its rule set through Env.Processor, the
+//     watchers' per-message pipeline (engine.Pipeline).
 //
 // Invariants:
 //
