@@ -265,17 +265,27 @@ func (e *Executor) skipJournaled(ctx context.Context, mailbox string, uidValidit
 	if len(keys) == 0 {
 		return nil
 	}
-	done, err := e.opts.Journal.Applied(ctx, keys)
+	recorded, err := e.opts.Journal.Applied(ctx, keys)
 	if err != nil {
 		return fmt.Errorf("read journal: %w", err)
 	}
-	if len(done) == 0 {
+	if len(recorded) == 0 {
 		return nil
 	}
 	for _, w := range ws {
-		w.add = slices.DeleteFunc(slices.Clone(w.add), func(f string) bool { return done[entry(w, OpFlag, f)] && skip(rep) })
-		w.rem = slices.DeleteFunc(slices.Clone(w.rem), func(f string) bool { return done[entry(w, OpUnflag, f)] && skip(rep) })
-		w.copies = slices.DeleteFunc(w.copies, func(t target) bool { return done[entry(w, OpCopy, t.mailbox)] && skip(rep) })
+		mid := w.item.Message.MessageID()
+		// Done means: recorded for this UID, and for this message.
+		done := func(key string) bool {
+			was, ok := recorded[key]
+			if ok && was != mid {
+				e.log.Warn("journal names another message at this UID (mailbox restored from a backup?); applying anyway",
+					"account", e.opts.Account, "mailbox", mailbox, "uid", w.item.Message.UID, "message_id", mid, "journaled_message_id", was)
+			}
+			return ok && was == mid && skip(rep)
+		}
+		w.add = slices.DeleteFunc(slices.Clone(w.add), func(f string) bool { return done(entry(w, OpFlag, f)) })
+		w.rem = slices.DeleteFunc(slices.Clone(w.rem), func(f string) bool { return done(entry(w, OpUnflag, f)) })
+		w.copies = slices.DeleteFunc(w.copies, func(t target) bool { return done(entry(w, OpCopy, t.mailbox)) })
 	}
 	return nil
 }

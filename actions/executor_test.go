@@ -215,6 +215,34 @@ func TestJournalSkipsWhatWasAlreadyDone(t *testing.T) {
 	}
 }
 
+// A mailbox restored from a backup can reuse a UID under the same
+// UIDVALIDITY for another message (against RFC 9051 §2.3.1.1). The journal
+// names the message a change was made to, so the new message's changes
+// are made, not skipped as done.
+func TestJournalNeverSkipsAReusedUID(t *testing.T) {
+	srv := newFake(Caps{Move: true, UIDPlus: true}, "X")
+	uid := srv.add("INBOX", "m1")
+	j := &memJournal{}
+	var p rules.Plan
+	p.Copy(rules.Delivery{Mailbox: "X", Rule: "r"})
+	p.AddFlag("seen-by-rule", "r")
+	ex := New(&Options{Account: "acct", Journal: j})
+	if _, err := ex.Apply(context.Background(), srv, []Item{{Message: msg(uid, "m1"), Plan: p}}); err != nil {
+		t.Fatal(err)
+	}
+	// The mailbox is restored: UID uid is now another message.
+	srv.boxes["INBOX"][uid] = &fakeMsg{id: "m2"}
+	rep, err := ex.Apply(context.Background(), srv, []Item{{Message: msg(uid, "m2"), Plan: p}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Skipped != 0 {
+		t.Errorf("skipped %d changes of another message at a reused UID, want 0", rep.Skipped)
+	}
+	equal(t, "X", srv.contents("X"), []string{"m1[seen-by-rule]", "m2[seen-by-rule]"})
+	equal(t, "INBOX", srv.contents("INBOX"), []string{"m2[seen-by-rule]"})
+}
+
 func TestDryRunChangesNothing(t *testing.T) {
 	srv := newFake(Caps{Move: true, UIDPlus: true})
 	uid := srv.add("INBOX", "m1")

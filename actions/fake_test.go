@@ -160,12 +160,12 @@ func (f *fakeServer) SpecialUse(_ context.Context, attr string) (string, error) 
 // memJournal is an in-memory Journal.
 type memJournal struct{ entries []Entry }
 
-func (j *memJournal) Applied(_ context.Context, keys []string) (map[string]bool, error) {
-	out := map[string]bool{}
+func (j *memJournal) Applied(_ context.Context, keys []string) (map[string]string, error) {
+	out := map[string]string{}
 	for _, k := range keys {
 		for _, e := range j.entries {
 			if e.Key() == k {
-				out[k] = true
+				out[k] = e.MessageID
 			}
 		}
 	}

@@ -42,8 +42,13 @@ func (e *Entry) Key() string {
 
 // Journal records applied changes durably. engine/state implements it.
 type Journal interface {
-	// Applied returns the subset of keys (Entry.Key values) already recorded.
-	Applied(ctx context.Context, keys []string) (map[string]bool, error)
+	// Applied returns, for each of keys (Entry.Key values) already
+	// recorded, the Message-ID of the message the recorded change was made
+	// to ("" when it had none). The Executor skips a change only when that
+	// is the message it has now: a mailbox restored from a backup can
+	// reuse a UID under the same UIDVALIDITY (against RFC 9051 §2.3.1.1)
+	// for another message, which must not lose its changes.
+	Applied(ctx context.Context, keys []string) (map[string]string, error)
 	// Record appends entries durably (fsync'd) before returning.
 	Record(ctx context.Context, entries []Entry) error
 }

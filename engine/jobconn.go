@@ -63,12 +63,20 @@ func (m *jobMailbox) Search(ctx context.Context, c *jobs.Search) ([]uint32, erro
 	return m.SearchUIDs(ctx, &imapconn.Criteria{Before: c.Before, SentBefore: c.SentBefore, Flags: c.Flags, NotFlags: c.NotFlags})
 }
 
-// Fetch fetches and parses, like a watcher's batch: each message asks the
-// server through this connection when a Sieve script tests mailboxexists.
-func (m *jobMailbox) Fetch(ctx context.Context, uids []uint32, whole bool) ([]*rules.Message, error) {
-	fs, err := m.FetchUIDs(ctx, uids, whole)
-	if err != nil {
-		return nil, err
+// Fetch streams uids with one UID FETCH and parses each message as it
+// arrives, like a watcher's batch. With want.Mailboxes the account's
+// mailboxes are listed first, for Sieve's mailboxexists: the connection
+// cannot send a LIST while the FETCH is in flight.
+func (m *jobMailbox) Fetch(ctx context.Context, uids []uint32, want jobs.Want, fn func(*rules.Message) error) error {
+	var boxes rules.Mailboxes
+	if want.Mailboxes {
+		sm := newServerMailboxes(m.Client())
+		if _, err := sm.list(ctx); err != nil {
+			return err
+		}
+		boxes = sm
 	}
-	return parseFetched(m.account, m.mailbox, fs, newServerMailboxes(m.Client())), nil
+	return m.FetchEach(ctx, uids, imapconn.FetchSpec{Whole: want.Body}, func(f imapconn.Fetched) error {
+		return fn(parseOne(m.account, m.mailbox, f, boxes))
+	})
 }

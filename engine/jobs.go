@@ -57,7 +57,10 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 		if opts.Store != nil && !opts.DryRun {
 			journal = opts.Store
 		}
-		return actions.New(&actions.Options{Account: account, DryRun: opts.DryRun, Logger: log, Journal: journal})
+		// A job removes at most a batch at once (jobs.Env.BatchSize), and
+		// every run is capped (max_messages).
+		return actions.New(&actions.Options{Account: account, DryRun: opts.DryRun, Logger: log, Journal: journal,
+			MaxExpunge: max(opts.BatchSize, jobs.DefaultBatchSize)})
 	}
 	var placements Placements
 	if opts.Store != nil {
@@ -86,19 +89,28 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 	}
 }
 
-// sweepProcessor runs a Pipeline and collects what happened to each message.
+// sweepProcessor is a Pipeline seen as a jobs.Processor: it decides each
+// message as it streams in and keeps a slim copy, and acts on the batch.
 type sweepProcessor struct{ p Pipeline }
 
-func (s *sweepProcessor) Process(ctx context.Context, mb actions.Mailbox, msgs []*rules.Message) ([]jobs.Outcome, error) {
-	p := s.p
-	var outs []jobs.Outcome
-	p.Observe = func(ev Event) {
-		outs = append(outs, jobs.Outcome{UID: ev.Message.UID, Plan: ev.Plan, Skipped: ev.Skipped, Err: ev.Err})
+func (s *sweepProcessor) Decide(ctx context.Context, m *rules.Message) jobs.Outcome {
+	ev := s.p.Decide(ctx, m)
+	return jobs.Outcome{Message: m.Slim(), Plan: ev.Plan, Skipped: ev.Skipped, Err: ev.Err}
+}
+
+func (s *sweepProcessor) Act(ctx context.Context, mb actions.Mailbox, outs []jobs.Outcome) error {
+	events := make([]Event, len(outs))
+	for i, o := range outs {
+		events[i] = Event{Account: s.p.Account, Mailbox: s.p.Mailbox, Message: o.Message, Plan: o.Plan,
+			Skipped: o.Skipped, Err: o.Err, DryRun: s.p.Exec.DryRun()}
 	}
-	if err := p.Process(ctx, mb, msgs); err != nil {
-		return nil, err
+	if err := s.p.Act(ctx, mb, events); err != nil {
+		return err
 	}
-	return outs, nil
+	for i := range outs {
+		outs[i].Err = events[i].Err
+	}
+	return nil
 }
 
 // NewScheduler returns a scheduler holding every schedule of rt, each run

@@ -22,14 +22,19 @@ import (
 func parseFetched(account, mailbox string, batch []imapconn.Fetched, boxes rules.Mailboxes) []*rules.Message {
 	msgs := make([]*rules.Message, len(batch))
 	for i, f := range batch {
-		m := message.Parse(f.Raw, message.Meta{
-			Account: account, Mailbox: mailbox, UID: f.UID, Flags: f.Flags,
-			Size: f.Size, InternalDate: f.InternalDate, HeaderOnly: f.HeaderOnly,
-		})
-		m.Mailboxes = boxes
-		msgs[i] = m
+		msgs[i] = parseOne(account, mailbox, f, boxes)
 	}
 	return msgs
+}
+
+// parseOne is parseFetched for one message.
+func parseOne(account, mailbox string, f imapconn.Fetched, boxes rules.Mailboxes) *rules.Message {
+	m := message.Parse(f.Raw, message.Meta{
+		Account: account, Mailbox: mailbox, UID: f.UID, Flags: f.Flags,
+		Size: f.Size, InternalDate: f.InternalDate, HeaderOnly: f.HeaderOnly,
+	})
+	m.Mailboxes = boxes
+	return m
 }
 
 // serverMailboxes answers rules.Mailboxes from one LIST of the

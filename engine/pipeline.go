@@ -80,41 +80,59 @@ func (p *Pipeline) Handle(ctx context.Context, sess *imapconn.Session, batch []i
 }
 
 // Process evaluates msgs (all from the mailbox mb has selected) and applies
-// their plans in one batch. It returns an error only when the batch should
-// be retried on a new connection (the connection broke, the journal failed);
-// a message whose rules failed is kept and logged, and one the server
-// refused is left in place and logged.
+// their plans in one batch: Decide for each, then Act. It returns an error
+// only when the batch should be retried on a new connection (the
+// connection broke, the journal failed); a message whose rules failed is
+// kept and logged, and one the server refused is left in place and logged.
 func (p *Pipeline) Process(ctx context.Context, mb actions.Mailbox, msgs []*rules.Message) error {
-	log := p.log().With("account", p.Account, "mailbox", p.Mailbox)
-	start := time.Now()
-	items := make([]actions.Item, 0, len(msgs))
 	events := make([]Event, 0, len(msgs))
 	for _, m := range msgs {
-		ev := Event{Account: p.Account, Mailbox: p.Mailbox, Message: m, DryRun: p.Exec.DryRun()}
-		if p.Placements != nil {
-			if pl, ok, err := p.Placements.PlacedBy(p.Account, p.Mailbox, m.UID, m.MessageID()); err != nil {
-				log.Warn("placement lookup failed; evaluating anyway", "uid", m.UID, "err", err)
-			} else if ok && pl.Ruleset == p.RulesetName {
-				ev.Skipped = fmt.Sprintf("placed here from %s by rule set %q (no loops)", pl.From, pl.Ruleset)
-				log.Debug("skipping message the daemon placed here itself", "uid", m.UID, "from", pl.From, "ruleset", pl.Ruleset)
-				events = append(events, ev)
-				continue
-			}
-		}
-		plan, err := Evaluate(ctx, p.Rules, m)
-		if err != nil {
-			ev.Err = err
-			attrs := []any{"uid", m.UID, "message_id", m.MessageID(), "err", err}
-			if pe, ok := err.(*rules.PanicError); ok {
-				attrs = append(attrs, "stack", string(pe.Stack))
-			}
-			log.Error("rule evaluation failed; message kept where it is", attrs...)
-		}
-		ev.Plan = plan
-		items = append(items, actions.Item{Message: m, Plan: plan})
-		events = append(events, ev)
+		events = append(events, p.Decide(ctx, m))
 	}
+	return p.Act(ctx, mb, events)
+}
 
+// Decide runs the rule set over m, unless loop protection says the
+// daemon itself placed m here (then Event.Skipped says so). A rule's error
+// or panic is logged and the message kept (Event.Err, zero plan).
+func (p *Pipeline) Decide(ctx context.Context, m *rules.Message) Event {
+	ev := Event{Account: p.Account, Mailbox: p.Mailbox, Message: m, DryRun: p.Exec.DryRun()}
+	if p.Placements != nil {
+		if pl, ok, err := p.Placements.PlacedBy(p.Account, p.Mailbox, m.UID, m.MessageID()); err != nil {
+			p.log().Warn("placement lookup failed; evaluating anyway", "account", p.Account, "mailbox", p.Mailbox, "uid", m.UID, "err", err)
+		} else if ok && pl.Ruleset == p.RulesetName {
+			ev.Skipped = fmt.Sprintf("placed here from %s by rule set %q (no loops)", pl.From, pl.Ruleset)
+			p.log().Debug("skipping message the daemon placed here itself", "account", p.Account, "mailbox", p.Mailbox,
+				"uid", m.UID, "from", pl.From, "ruleset", pl.Ruleset)
+			return ev
+		}
+	}
+	plan, err := Evaluate(ctx, p.Rules, m)
+	if err != nil {
+		ev.Err = err
+		attrs := []any{"account", p.Account, "mailbox", p.Mailbox, "uid", m.UID, "message_id", m.MessageID(), "err", err}
+		if pe, ok := err.(*rules.PanicError); ok {
+			attrs = append(attrs, "stack", string(pe.Stack))
+		}
+		p.log().Error("rule evaluation failed; message kept where it is", attrs...)
+	}
+	ev.Plan = plan
+	return ev
+}
+
+// Act applies the plans of decided events (all messages of the mailbox mb
+// has selected) with one Executor.Apply, records where messages went (loop
+// protection), sets each event's apply error, logs one line for the batch
+// and reports every event to Observe. Its error means: retry the batch.
+func (p *Pipeline) Act(ctx context.Context, mb actions.Mailbox, events []Event) error {
+	log := p.log().With("account", p.Account, "mailbox", p.Mailbox)
+	start := time.Now()
+	items := make([]actions.Item, 0, len(events))
+	for _, ev := range events {
+		if ev.Skipped == "" {
+			items = append(items, actions.Item{Message: ev.Message, Plan: ev.Plan})
+		}
+	}
 	// Mark intended placements by Message-ID before moving, so the
 	// destination's watcher, which may see the new message before Apply
 	// returns, already knows it is ours.
@@ -132,7 +150,7 @@ func (p *Pipeline) Process(ctx context.Context, mb actions.Mailbox, msgs []*rule
 	if err := rep.Err(); err != nil && retryable(rep) {
 		return err
 	}
-	log.Info("batch processed", "messages", len(msgs), "acted_on", rep.Messages,
+	log.Info("batch processed", "messages", len(events), "acted_on", rep.Messages,
 		"moved", rep.Ops[actions.OpMove], "copied", rep.Ops[actions.OpCopy], "flag_changes", rep.Ops[actions.OpFlag]+rep.Ops[actions.OpUnflag],
 		"failed", len(rep.Failed), "commands", rep.Commands, "skipped_journaled", rep.Skipped, "took", time.Since(start).Round(time.Millisecond))
 	if p.Observe != nil {

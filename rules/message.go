@@ -163,3 +163,31 @@ func (h Header) RawValues(name string) []string {
 	}
 	return out
 }
+
+// slimFields are the header fields Slim keeps: what acting on a message,
+// journaling it and reporting it need.
+var slimFields = []string{"Message-Id", "Subject", "From", "Date"}
+
+// Slim returns a copy of m that keeps what acting on and reporting a
+// message needs (account, mailbox, UID, flags, size, dates, its mailbox
+// lookup, and the Message-ID, Subject, From and Date fields) and drops the
+// rest of the header and the raw bytes. Bulk work holds many decided
+// messages until it acts on them at once; slim ones keep that memory small.
+func (m *Message) Slim() *Message {
+	s := &Message{
+		Account: m.Account, Mailbox: m.Mailbox, UID: m.UID,
+		Size: m.Size, Flags: m.Flags, InternalDate: m.InternalDate, Date: m.Date,
+		WordDecoder: m.WordDecoder, Mailboxes: m.Mailboxes,
+	}
+	var keep []Field
+	for _, f := range m.Header.fields {
+		for _, name := range slimFields {
+			if strings.EqualFold(f.Name, name) {
+				keep = append(keep, f)
+				break
+			}
+		}
+	}
+	s.Header = NewHeader(keep)
+	return s
+}

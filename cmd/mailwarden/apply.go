@@ -20,7 +20,7 @@ func cmdApply(args []string, stdout, stderr io.Writer) int {
 	rs := fs.String("ruleset", "", "rule set to apply (default: the one the account's watch entry for the mailbox uses)")
 	dryRun := fs.Bool("dry-run", false, "log and count every change the rules would make; change nothing")
 	maxMsgs := fs.Int("max", 0, "act on at most this many messages (0: no cap)")
-	batch := fs.Int("batch", jobs.DefaultBatchSize, "messages fetched and acted on per batch")
+	batch := fs.Int("batch", jobs.DefaultBatchSize, "messages fetched with one UID FETCH and acted on at once (one command per destination)")
 	var lf logFlags
 	lf.register(fs)
 	fs.Usage = func() {

@@ -78,31 +78,88 @@ func (s *Session) FetchUIDs(ctx context.Context, uids []uint32, whole bool) ([]F
 }
 
 func (s *Session) fetch(ctx context.Context, set imap.UIDSet, whole bool) ([]Fetched, error) {
-	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
-	if whole {
-		section = &imap.FetchItemBodySection{Peek: true}
+	var out []Fetched
+	err := s.each(ctx, set, FetchSpec{Whole: whole}, func(f Fetched) error {
+		out = append(out, f)
+		return nil
+	})
+	slices.SortFunc(out, func(a, b Fetched) int { return int64cmp(int64(a.UID), int64(b.UID)) })
+	return out, err
+}
+
+// FetchSpec says what FetchEach fetches of each message, besides UID,
+// FLAGS, RFC822.SIZE and INTERNALDATE.
+type FetchSpec struct {
+	// Whole fetches the whole message (BODY.PEEK[]); otherwise only the
+	// header section.
+	Whole bool
+	// Fields, when set and not Whole, fetches only these header fields
+	// (BODY.PEEK[HEADER.FIELDS (...)], RFC 9051 §6.4.5): what the rules
+	// read. Nil fetches the whole header (BODY.PEEK[HEADER]).
+	Fields []string
+}
+
+func (spec FetchSpec) section() *imap.FetchItemBodySection {
+	switch {
+	case spec.Whole:
+		return &imap.FetchItemBodySection{Peek: true}
+	case len(spec.Fields) > 0:
+		return &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: spec.Fields, Peek: true}
 	}
+	return &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
+}
+
+// FetchEach fetches exactly uids (those that still exist) with one UID
+// FETCH (RFC 9051 §6.4.5) and calls fn with each message as its data
+// arrives, so the caller parses and evaluates one message while the server
+// is still sending the next ones. Messages come in the server's order
+// (ascending UID on every server seen; not guaranteed). fn must not use
+// the connection: the FETCH is in flight until FetchEach returns. An error
+// from fn stops the calls (the rest of the answer is read and dropped) and
+// is returned.
+func (s *Session) FetchEach(ctx context.Context, uids []uint32, spec FetchSpec, fn func(Fetched) error) error {
+	if len(uids) == 0 {
+		return nil
+	}
+	if err := s.check(); err != nil {
+		return err
+	}
+	set := uidSet(uids)
+	if err := s.each(ctx, set, spec, fn); err != nil {
+		return fmt.Errorf("uid fetch %s: %w", shortSet(set), err)
+	}
+	return nil
+}
+
+// each runs one UID FETCH of set and hands each message to fn.
+func (s *Session) each(ctx context.Context, set imap.UIDSet, spec FetchSpec, fn func(Fetched) error) error {
+	section := spec.section()
 	opts := &imap.FetchOptions{
 		UID: true, Flags: true, RFC822Size: true, InternalDate: true,
 		BodySection: []*imap.FetchItemBodySection{section},
 	}
-	var out []Fetched
+	var fnErr error
 	err := s.c.call(ctx, func() error {
-		msgs, err := s.c.c.Fetch(set, opts).Collect()
-		if err != nil {
-			return err
-		}
-		out = make([]Fetched, 0, len(msgs))
-		for _, m := range msgs {
-			if m.UID == 0 {
-				continue // not ours: go-imap matches UID FETCH answers by UID
+		cmd := s.c.c.Fetch(set, opts)
+		for {
+			data := cmd.Next()
+			if data == nil {
+				break
+			}
+			m, err := data.Collect()
+			if err != nil {
+				cmd.Close()
+				return err
+			}
+			if m.UID == 0 || fnErr != nil {
+				continue // not ours (go-imap matches UID FETCH answers by UID), or fn gave up
 			}
 			f := Fetched{
 				UID:          uint32(m.UID),
 				Size:         m.RFC822Size,
 				InternalDate: m.InternalDate,
 				Raw:          m.FindBodySection(section),
-				HeaderOnly:   !whole,
+				HeaderOnly:   !spec.Whole,
 				Flags:        make([]string, len(m.Flags)),
 			}
 			for i, fl := range m.Flags {
@@ -110,12 +167,23 @@ func (s *Session) fetch(ctx context.Context, set imap.UIDSet, whole bool) ([]Fet
 				// lower case: `\flagged`.
 				f.Flags[i] = rules.CanonicalFlag(string(fl))
 			}
-			out = append(out, f)
+			fnErr = fn(f)
 		}
-		return nil
+		return cmd.Close()
 	})
-	slices.SortFunc(out, func(a, b Fetched) int { return int64cmp(int64(a.UID), int64(b.UID)) })
-	return out, err
+	if err != nil {
+		return err
+	}
+	return fnErr
+}
+
+// shortSet renders a UID set for an error message, cut short when long.
+func shortSet(set imap.UIDSet) string {
+	str := set.String()
+	if len(str) > 64 {
+		str = str[:61] + "..."
+	}
+	return str
 }
 
 func int64cmp(a, b int64) int {

@@ -164,15 +164,24 @@ func (s *Store) SetCheckpoint(account, mailbox string, cp Checkpoint) error {
 	return nil
 }
 
-// Applied implements actions.Journal.
-func (s *Store) Applied(_ context.Context, keys []string) (map[string]bool, error) {
-	out := map[string]bool{}
+// Applied implements actions.Journal: the applied index points each key
+// at its journal entry, which names the message.
+func (s *Store) Applied(_ context.Context, keys []string) (map[string]string, error) {
+	out := map[string]string{}
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketApplied)
+		a, j := tx.Bucket(bucketApplied), tx.Bucket(bucketJournal)
 		for _, k := range keys {
-			if b.Get([]byte(k)) != nil {
-				out[k] = true
+			seq := a.Get([]byte(k))
+			if seq == nil {
+				continue
 			}
+			var e struct{ MessageID string }
+			if v := j.Get(seq); v != nil {
+				if err := json.Unmarshal(v, &e); err != nil {
+					return fmt.Errorf("journal entry %x: %w", seq, err)
+				}
+			}
+			out[k] = e.MessageID
 		}
 		return nil
 	})

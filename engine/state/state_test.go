@@ -61,7 +61,7 @@ func TestJournalAppliedAndPrune(t *testing.T) {
 	}
 	other := actions.Entry{Account: "a", Mailbox: "INBOX", UIDValidity: 2, UID: 5, Op: actions.OpMove, Target: "X"}
 	got, err := s.Applied(ctx, []string{e1.Key(), e2.Key(), other.Key()})
-	if err != nil || !got[e1.Key()] || !got[e2.Key()] || got[other.Key()] {
+	if err != nil || !has(got, e1.Key()) || !has(got, e2.Key()) || has(got, other.Key()) {
 		t.Fatalf("Applied = %v, %v", got, err)
 	}
 	n, err := s.PruneJournal(old.Add(time.Hour))
@@ -69,7 +69,7 @@ func TestJournalAppliedAndPrune(t *testing.T) {
 		t.Fatalf("prune: %d %v", n, err)
 	}
 	got, _ = s.Applied(ctx, []string{e1.Key(), e2.Key()})
-	if got[e1.Key()] || !got[e2.Key()] {
+	if has(got, e1.Key()) || !has(got, e2.Key()) {
 		t.Fatalf("after prune Applied = %v", got)
 	}
 	var seen []uint32
@@ -141,5 +141,28 @@ func TestDuplicatesExpireAndSurviveReopen(t *testing.T) {
 	now = now.Add(2 * time.Hour)
 	if seen, _ := d.Seen(ctx, "k"); seen {
 		t.Fatal("expired key still seen")
+	}
+}
+
+// has reports whether Applied found key.
+func has(applied map[string]string, key string) bool {
+	_, ok := applied[key]
+	return ok
+}
+
+// Applied names the message each recorded change was made to, so the
+// executor can tell a reused UID from the message it changed.
+func TestAppliedNamesTheMessage(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	ctx := context.Background()
+	e := actions.Entry{Account: "a", Mailbox: "INBOX", UIDValidity: 1, UID: 5, MessageID: "first@x", Op: actions.OpCopy, Target: "X"}
+	noID := actions.Entry{Account: "a", Mailbox: "INBOX", UIDValidity: 1, UID: 6, Op: actions.OpCopy, Target: "X"}
+	if err := s.Record(ctx, []actions.Entry{e, noID}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Applied(ctx, []string{e.Key(), noID.Key()})
+	if err != nil || len(got) != 2 || got[e.Key()] != "first@x" || got[noID.Key()] != "" {
+		t.Fatalf("Applied = %q, %v; want first@x and \"\"", got, err)
 	}
 }

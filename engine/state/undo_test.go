@@ -39,7 +39,7 @@ func TestEntriesAndMarkUndone(t *testing.T) {
 		t.Fatal(err)
 	}
 	done, _ := s.Applied(ctx, []string{flag.Key(), move.Key()})
-	if done[flag.Key()] || !done[move.Key()] {
+	if has(done, flag.Key()) || !has(done, move.Key()) {
 		t.Errorf("after undoing the flag, applied = %v; want only the move", done)
 	}
 	s.Close()
@@ -63,7 +63,7 @@ func TestEntriesAndMarkUndone(t *testing.T) {
 	if err := s.MarkUndone([]uint64{got[0].Seq}); err != nil {
 		t.Fatal(err)
 	}
-	if done, _ := s.Applied(ctx, []string{flag.Key()}); !done[flag.Key()] {
+	if done, _ := s.Applied(ctx, []string{flag.Key()}); !has(done, flag.Key()) {
 		t.Error("undoing an old entry dropped a newer entry's exactly-once key")
 	}
 
@@ -76,7 +76,7 @@ func TestEntriesAndMarkUndone(t *testing.T) {
 	if removed, err := s.PruneJournal(t0.Add(90 * time.Minute)); err != nil || removed != 2 {
 		t.Fatalf("prune: %d %v", removed, err)
 	}
-	if done, _ := s.Applied(ctx, []string{flag.Key()}); !done[flag.Key()] {
+	if done, _ := s.Applied(ctx, []string{flag.Key()}); !has(done, flag.Key()) {
 		t.Error("pruning old entries dropped a newer entry's exactly-once key")
 	}
 	marks := 0

@@ -339,7 +339,7 @@ func (u *reverser) markPlaced(acct *Account, box string, items []actions.Item, p
 // must not make undo skip a reversal.
 type recordOnly struct{ s *state.Store }
 
-func (recordOnly) Applied(context.Context, []string) (map[string]bool, error) { return nil, nil }
+func (recordOnly) Applied(context.Context, []string) (map[string]string, error) { return nil, nil }
 
 func (r recordOnly) Record(ctx context.Context, entries []actions.Entry) error {
 	return r.s.Record(ctx, entries)

@@ -48,40 +48,29 @@ func (a *Archive) runAccount(ctx context.Context, r *run) error {
 		return err
 	}
 	r.log.Debug("archive candidates", "mailbox", a.Mailbox, "found", len(uids), "cutoff", cutoff)
-	done := 0
-	return batches(uids, r.env.batch(), func(part []uint32) (bool, error) {
-		if r.remaining() <= 0 {
+	var items []actions.Item
+	return r.scan(ctx, mb, a.Mailbox, uids, Want{}, false, func(m *rules.Message) error {
+		if r.sum.Capped || !ag.old(m, cutoff) || !r.matchFilter(a.When, m) {
+			return nil
+		}
+		r.sum.Matched++
+		if len(items) >= r.remaining() {
 			r.capReached(a.Mailbox)
-			return true, nil
+			return nil
 		}
-		msgs, err := mb.Fetch(ctx, part, false)
-		if err != nil {
-			return false, err
-		}
-		r.sum.Scanned += len(msgs)
-		var items []actions.Item
-		for _, m := range msgs {
-			if !ag.old(m, cutoff) || !r.matchFilter(a.When, m) {
-				continue
-			}
-			r.sum.Matched++
-			if len(items) >= r.remaining() {
-				r.capReached(a.Mailbox)
-				break
-			}
-			var p rules.Plan
-			p.Move(rules.Delivery{Mailbox: expandTemplate(a.To, ag.date(m)), Create: true, Rule: a.Name})
-			items = append(items, actions.Item{Message: m, Plan: p})
-		}
+		var p rules.Plan
+		p.Move(rules.Delivery{Mailbox: expandTemplate(a.To, ag.date(m)), Create: true, Rule: a.Name})
+		items = append(items, actions.Item{Message: m.Slim(), Plan: p})
+		return nil
+	}, func() (bool, error) {
 		if len(items) > 0 {
 			rep, err := r.exec.Apply(ctx, mb, items)
 			if err != nil {
 				return false, fmt.Errorf("archive: %w", err)
 			}
 			r.count(items, rep)
+			items = nil
 		}
-		done += len(part)
-		r.progress(a.Mailbox, done, len(uids))
-		return r.sum.Capped, ctx.Err()
+		return r.sum.Capped, nil
 	})
 }

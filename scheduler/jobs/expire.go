@@ -44,35 +44,22 @@ func (e *Expire) runAccount(ctx context.Context, r *run) error {
 	if err != nil {
 		return err
 	}
-	done := 0
-	return batches(uids, r.env.batch(), func(part []uint32) (bool, error) {
-		if r.remaining() <= 0 {
+	var old []*rules.Message
+	return r.scan(ctx, mb, e.Mailbox, uids, Want{}, false, func(m *rules.Message) error {
+		if r.sum.Capped || !ag.old(m, cutoff) || !r.matchFilter(e.When, m) {
+			return nil
+		}
+		r.sum.Matched++
+		if len(old) >= r.remaining() {
 			r.capReached(e.Mailbox)
-			return true, nil
+			return nil
 		}
-		msgs, err := mb.Fetch(ctx, part, false)
-		if err != nil {
-			return false, err
-		}
-		r.sum.Scanned += len(msgs)
-		var old []*rules.Message
-		for _, m := range msgs {
-			if !ag.old(m, cutoff) || !r.matchFilter(e.When, m) {
-				continue
-			}
-			r.sum.Matched++
-			if len(old) >= r.remaining() {
-				r.capReached(e.Mailbox)
-				break
-			}
-			old = append(old, m)
-		}
-		if err := r.expunge(ctx, mb, old); err != nil {
-			return false, err
-		}
-		done += len(part)
-		r.progress(e.Mailbox, done, len(uids))
-		return r.sum.Capped, ctx.Err()
+		old = append(old, m.Slim())
+		return nil
+	}, func() (bool, error) {
+		err := r.expunge(ctx, mb, old)
+		old = nil
+		return r.sum.Capped, err
 	})
 }
 

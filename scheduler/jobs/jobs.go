@@ -16,8 +16,13 @@ import (
 
 // Defaults.
 const (
-	DefaultMax       = 10000 // Spec.Max
-	DefaultBatchSize = 500   // Env.BatchSize
+	DefaultMax = 10000 // Spec.Max
+	// DefaultBatchSize is Env.BatchSize: how many messages one UID FETCH
+	// streams and one round of commands acts on. A run over up to this
+	// many messages sends one command per destination, as a hand-written
+	// client would; what it keeps meanwhile is slim (rules.Message.Slim
+	// and the plan), a few hundred bytes a message.
+	DefaultBatchSize = 10000
 )
 
 // ErrNoQuota marks a server without QUOTA (RFC 9208) or without a STORAGE
@@ -45,12 +50,25 @@ type Mailbox interface {
 	// Search returns the UIDs matching c, ascending (UID SEARCH, RFC 9051
 	// §6.4.4).
 	Search(ctx context.Context, c *Search) ([]uint32, error)
-	// Fetch returns exactly the messages of uids that still exist, in UID
-	// order, parsed (leniently) for the rules: flags, size, internal date
-	// and the header (whole: the whole message), fetched without setting
-	// \Seen (BODY.PEEK). The engine's adapter parses; this package never
-	// sees raw IMAP bytes.
-	Fetch(ctx context.Context, uids []uint32, whole bool) ([]*rules.Message, error)
+	// Fetch fetches exactly the messages of uids that still exist with
+	// one UID FETCH, without setting \Seen (BODY.PEEK), and calls fn with
+	// each as its data arrives, parsed (leniently) for the rules: flags,
+	// size, internal date and what want asks of its content. Parsing and
+	// deciding thus overlap the server's sending. The engine's adapter
+	// parses; this package never sees raw IMAP bytes. fn must not use the
+	// Mailbox; an error from fn ends the calls and is returned.
+	Fetch(ctx context.Context, uids []uint32, want Want, fn func(*rules.Message) error) error
+}
+
+// Want says what of each message a job fetches.
+type Want struct {
+	// Body fetches whole messages (a rule reads the body); otherwise
+	// only the header.
+	Body bool
+	// Mailboxes lists the account's mailboxes before the fetch, so that
+	// rules deciding on the streamed messages can ask about them (Sieve's
+	// mailboxexists) while the connection is busy fetching.
+	Mailboxes bool
 }
 
 // Search selects messages on the server; every set field must match.
@@ -89,10 +107,12 @@ type Env struct {
 	// account's mailbox and applies their plans (engine.Pipeline, the
 	// watchers' path). Required by sweeps.
 	Processor func(account, mailbox string, rs Ruleset) Processor
-	// BatchSize is how many messages are fetched and acted on at a time.
+	// BatchSize is how many messages one UID FETCH streams and one round
+	// of commands acts on (at most as many as the run's cap still allows).
 	// Default DefaultBatchSize.
 	BatchSize int
-	// Progress, when set, is called after each batch.
+	// Progress, when set, is called while a batch streams in (every few
+	// hundred messages) and after each batch was acted on.
 	Progress func(Progress)
 }
 
@@ -107,7 +127,7 @@ func (e *Env) batch() int {
 	if e.BatchSize <= 0 {
 		return DefaultBatchSize
 	}
-	return min(e.BatchSize, actions.DefaultMaxExpunge)
+	return e.BatchSize
 }
 
 func (e *Env) log() *slog.Logger {
@@ -289,18 +309,54 @@ func (r *run) matchFilter(f Filter, m *rules.Message) bool {
 	return ok
 }
 
-// batches calls fn with consecutive slices of uids of at most n.
-func batches(uids []uint32, n int, fn func(part []uint32) (stop bool, err error)) error {
+// scan is how every job reads a mailbox: the uids found are taken in
+// batches of at most Env.BatchSize (and, when limit, at most what the
+// run's cap still allows: for a sweep, where any message may be acted on); each batch is fetched with one UID FETCH, decide
+// sees each message as it arrives, and act then runs once for the batch,
+// so the commands it sends are one per destination per batch, never one
+// per message or per fetch. Progress is reported as messages arrive. scan
+// stops when act says so, when the cap is reached, or on an error.
+func (r *run) scan(ctx context.Context, mb Mailbox, mailbox string, uids []uint32, want Want, limit bool,
+	decide func(m *rules.Message) error, act func() (stop bool, err error)) error {
+	total, done := len(uids), 0
 	for len(uids) > 0 {
-		k := min(n, len(uids))
-		stop, err := fn(uids[:k])
+		n := min(r.env.batch(), len(uids))
+		if limit {
+			n = min(n, r.remaining())
+		}
+		if n <= 0 {
+			r.capReached(mailbox)
+			return nil
+		}
+		part := uids[:n]
+		uids = uids[n:]
+		err := mb.Fetch(ctx, part, want, func(m *rules.Message) error {
+			r.sum.Scanned++
+			done++
+			if done%progressEvery == 0 {
+				r.progress(mailbox, done, total)
+			}
+			return decide(m)
+		})
+		if err != nil {
+			return err
+		}
+		done = total - len(uids)
+		stop, err := act()
+		r.progress(mailbox, done, total)
 		if err != nil || stop {
 			return err
 		}
-		uids = uids[k:]
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
 	return nil
 }
+
+// progressEvery is how often, in messages, scan reports progress while a
+// batch streams in.
+const progressEvery = 250
 
 // count records an executor report in the summary.
 func (r *run) count(items []actions.Item, rep *actions.Report) {

@@ -111,20 +111,12 @@ func (q *Quota) prune(ctx context.Context, r *run, mb Mailbox, p PruneSpec, now 
 	// Oldest first needs the internal dates of all candidates: fetch
 	// headers batch by batch, keep only what ordering and removal need.
 	var cands []*rules.Message
-	err = batches(uids, r.env.batch(), func(part []uint32) (bool, error) {
-		msgs, err := mb.Fetch(ctx, part, false)
-		if err != nil {
-			return false, err
+	err = r.scan(ctx, mb, p.Mailbox, uids, Want{}, false, func(m *rules.Message) error {
+		if p.OlderThan <= 0 || ag.old(m, cutoff) {
+			cands = append(cands, m.Slim())
 		}
-		for _, m := range msgs {
-			r.sum.Scanned++
-			if p.OlderThan > 0 && !ag.old(m, cutoff) {
-				continue
-			}
-			cands = append(cands, m)
-		}
-		return false, ctx.Err()
-	})
+		return nil
+	}, func() (bool, error) { return false, nil })
 	if err != nil {
 		return used, err
 	}

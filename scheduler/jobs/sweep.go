@@ -8,18 +8,28 @@ import (
 	"github.com/mailwarden/mailwarden/rules"
 )
 
-// Processor evaluates a rule set over messages of the mailbox mb has
-// selected and applies the plans: engine.Pipeline, the same per-message path
-// the watchers use (evaluation with recovered panics, loop protection,
-// actions.Executor). It returns one Outcome per message.
+// Processor evaluates a rule set over the messages of one mailbox and
+// applies the plans: engine.Pipeline, the same per-message path the
+// watchers use (evaluation with recovered panics, loop protection,
+// actions.Executor), split in two so that a sweep decides each message as
+// it streams in and acts on a whole batch at once.
 type Processor interface {
-	Process(ctx context.Context, mb actions.Mailbox, msgs []*rules.Message) ([]Outcome, error)
+	// Decide evaluates the rule set over m (unless loop protection skips
+	// it) and returns what should happen. The Outcome keeps a slim copy
+	// of m (rules.Message.Slim).
+	Decide(ctx context.Context, m *rules.Message) Outcome
+	// Act applies the plans of outs, all messages of the mailbox mb has
+	// selected, with one actions.Executor.Apply, and sets each Outcome's
+	// Err. An error means the batch should be retried (the connection
+	// broke, the journal failed).
+	Act(ctx context.Context, mb actions.Mailbox, outs []Outcome) error
 }
 
 // Outcome is what happened to one message.
 type Outcome struct {
-	UID  uint32
-	Plan rules.Plan
+	// Message is the message, slim (rules.Message.Slim).
+	Message *rules.Message
+	Plan    rules.Plan
 	// Skipped says why the message was not evaluated ("" when it was).
 	Skipped string
 	// Err is the evaluation error (the message was kept) or the apply
@@ -65,26 +75,16 @@ func (s *Sweep) runAccount(ctx context.Context, r *run) error {
 		return fmt.Errorf("sweep with rule set %q: the job environment has no Processor", s.Rules.Name())
 	}
 	proc := r.env.Processor(r.account, s.Mailbox, s.Rules)
-	done := 0
 	r.progress(s.Mailbox, 0, len(uids))
 	// A batch never holds more messages than the cap still allows, so
 	// however many of them the rules act on, the cap holds.
-	for len(uids) > 0 {
-		n := min(r.env.batch(), len(uids), r.remaining())
-		if n <= 0 {
-			r.capReached(s.Mailbox)
-			return nil
-		}
-		part := uids[:n]
-		uids = uids[n:]
-		msgs, err := mb.Fetch(ctx, part, s.Rules.NeedsBody())
-		if err != nil {
-			return err
-		}
-		r.sum.Scanned += len(msgs)
-		outs, err := proc.Process(ctx, mb, msgs)
-		if err != nil {
-			return fmt.Errorf("sweep with rule set %q: %w", s.Rules.Name(), err)
+	var outs []Outcome
+	return r.scan(ctx, mb, s.Mailbox, uids, Want{Body: s.Rules.NeedsBody(), Mailboxes: true}, true, func(m *rules.Message) error {
+		outs = append(outs, proc.Decide(ctx, m))
+		return nil
+	}, func() (bool, error) {
+		if err := proc.Act(ctx, mb, outs); err != nil {
+			return false, fmt.Errorf("sweep with rule set %q: %w", s.Rules.Name(), err)
 		}
 		for _, o := range outs {
 			if o.Skipped != "" || o.Plan.IsZero() {
@@ -98,11 +98,7 @@ func (s *Sweep) runAccount(ctx context.Context, r *run) error {
 			r.sum.Acted++
 			r.sum.Actions[o.Plan.Summary()]++
 		}
-		done += len(part)
-		r.progress(s.Mailbox, done, done+len(uids))
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-	}
-	return nil
+		outs = nil
+		return false, nil
+	})
 }
