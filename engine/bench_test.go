@@ -9,6 +9,7 @@ import (
 	"github.com/mailwarden/mailwarden/actions"
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
+	"github.com/mailwarden/mailwarden/engine/imapconn"
 	"github.com/mailwarden/mailwarden/internal/dovecottest"
 	"github.com/mailwarden/mailwarden/internal/memimap"
 )
@@ -71,7 +72,7 @@ func BenchmarkBatchPipeline(b *testing.B) {
 				p := &engine.Pipeline{Account: "a", Mailbox: "INBOX", RulesetName: "inbox", Rules: rt.Rulesets["inbox"], Exec: actions.New(nil)}
 				b.StartTimer()
 				start := time.Now()
-				batch, err := sess.FetchNew(ctx, 0, 0, false)
+				batch, err := sess.SearchUIDs(ctx, &imapconn.Criteria{UIDFrom: 1})
 				if err != nil {
 					b.Fatal(err)
 				}

@@ -111,7 +111,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 			w := watch.New(watch.Options{
 				Account: a.Name, Mailbox: wc.Mailbox, Dial: dial, State: checkpoints,
-				Handle: p.Handle, FetchBody: set.NeedsBody(), StartAll: wc.Start == config.StartAll,
+				Handle: p.Handle, StartAll: wc.Start == config.StartAll,
 				IdleRefresh: a.IdleRefresh, PollInterval: wc.PollInterval, Backoff: e.o.Backoff,
 				Logger: e.log, Ready: ready,
 			})

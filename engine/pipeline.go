@@ -74,9 +74,30 @@ func Evaluate(ctx context.Context, ev rules.Evaluator, m *rules.Message) (plan r
 	return plan, nil
 }
 
-// Handle processes one fetched batch: it is a watch.Handler.
-func (p *Pipeline) Handle(ctx context.Context, sess *imapconn.Session, batch []imapconn.Fetched) error {
-	return p.Process(ctx, sess, parseFetched(p.Account, p.Mailbox, batch, newServerMailboxes(sess.Client())))
+// Handle processes a batch of new messages: it is a watch.Handler. The
+// messages are fetched with one streaming UID FETCH (the whole message only
+// when a rule reads the body), each is decided as it arrives and kept slim,
+// and the batch is acted on at once. When a rule may ask the server about
+// mailboxes, they are listed first: no LIST can be sent mid-FETCH.
+func (p *Pipeline) Handle(ctx context.Context, sess *imapconn.Session, uids []uint32) error {
+	boxes := newServerMailboxes(sess.Client())
+	if n, ok := p.Rules.(interface{ NeedsMailboxes() bool }); !ok || n.NeedsMailboxes() {
+		if _, err := boxes.list(ctx); err != nil {
+			return err
+		}
+	}
+	events := make([]Event, 0, len(uids))
+	err := sess.FetchEach(ctx, uids, imapconn.FetchSpec{Whole: p.Rules.NeedsBody()}, func(f imapconn.Fetched) error {
+		m := parseOne(p.Account, p.Mailbox, f, boxes)
+		ev := p.Decide(ctx, m)
+		ev.Message = m.Slim()
+		events = append(events, ev)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("fetch new mail: %w", err)
+	}
+	return p.Act(ctx, sess, events)
 }
 
 // Process evaluates msgs (all from the mailbox mb has selected) and applies

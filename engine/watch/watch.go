@@ -37,11 +37,13 @@ import (
 	"github.com/mailwarden/mailwarden/engine/state"
 )
 
-// Handler processes one batch of newly fetched messages of the selected
-// mailbox. It returns nil once every message's plan was applied (or
-// definitively failed and was logged); an error makes the watcher drop the
-// connection and retry the same batch after reconnecting.
-type Handler func(ctx context.Context, sess *imapconn.Session, batch []imapconn.Fetched) error
+// Handler processes a batch of new messages of the selected mailbox, given
+// by their UIDs (ascending): it fetches them, decides and acts. It returns
+// nil once every message's plan was applied (or definitively failed and
+// was logged); an error makes the watcher drop the connection and retry
+// the same UIDs after reconnecting. A UID that is gone by the time the
+// Handler fetches is simply not there.
+type Handler func(ctx context.Context, sess *imapconn.Session, uids []uint32) error
 
 // Checkpoints stores how far each mailbox was processed; *state.Store
 // implements it, and DryRunCheckpoints keeps dry-run progress in memory.
@@ -49,6 +51,12 @@ type Checkpoints interface {
 	Checkpoint(account, mailbox string) (state.Checkpoint, bool, error)
 	SetCheckpoint(account, mailbox string, cp state.Checkpoint) error
 }
+
+// DefaultBatchSize is Options.BatchSize: a catch-up after a long downtime
+// (or a first start with start: all) acts on up to this many messages at
+// once, so it sends one command per destination, not one per few hundred
+// messages. A live wake-up brings a handful.
+const DefaultBatchSize = 5000
 
 // Options configure a Watcher. Fields without a default are required.
 type Options struct {
@@ -60,13 +68,12 @@ type Options struct {
 	State Checkpoints
 	// Handle processes each batch.
 	Handle Handler
-	// FetchBody fetches whole messages instead of headers (a rule reads
-	// the body). Default false.
-	FetchBody bool
 	// StartAll makes a first start process the mail already in the
 	// mailbox. Default false: only mail arriving from now on.
 	StartAll bool
-	// BatchSize caps the messages fetched per UID FETCH. Default 500.
+	// BatchSize caps the messages of one batch (the Handler fetches them
+	// with one UID FETCH and acts on them at once; the checkpoint advances
+	// per batch). Default DefaultBatchSize.
 	BatchSize int
 	// IdleRefresh is how long one IDLE lasts before DONE + NOOP + IDLE.
 	// Default 10m.
@@ -93,7 +100,7 @@ type Watcher struct {
 // New returns a Watcher; Run starts it.
 func New(o Options) *Watcher {
 	if o.BatchSize <= 0 {
-		o.BatchSize = 500
+		o.BatchSize = DefaultBatchSize
 	}
 	if o.IdleRefresh <= 0 {
 		o.IdleRefresh = 10 * time.Minute
@@ -220,28 +227,34 @@ func (w *Watcher) checkpoint(ctx context.Context, sess *imapconn.Session) (uint3
 	return start, err
 }
 
-// catchUp fetches and hands off everything above last, batch by batch,
-// advancing the checkpoint after each.
+// catchUp finds everything above last (UID SEARCH UID last+1:*, RFC 9051
+// §6.4.4) and hands it off batch by batch, advancing the checkpoint after
+// each.
 func (w *Watcher) catchUp(ctx context.Context, sess *imapconn.Session, last uint32) (uint32, error) {
 	_, uidValidity := sess.Selected()
+	if last == ^uint32(0) {
+		return last, nil
+	}
 	for {
-		batch, err := sess.FetchNew(ctx, last, w.o.BatchSize, w.o.FetchBody)
+		uids, err := sess.SearchUIDs(ctx, &imapconn.Criteria{UIDFrom: last + 1})
 		if err != nil {
-			return last, fmt.Errorf("fetch new mail: %w", err)
+			return last, fmt.Errorf("find new mail: %w", err)
 		}
-		if len(batch) == 0 {
+		if len(uids) == 0 {
 			return last, nil
 		}
-		if err := w.o.Handle(ctx, sess, batch); err != nil {
-			return last, fmt.Errorf("process UIDs %d-%d: %w", batch[0].UID, batch[len(batch)-1].UID, err)
+		more := len(uids) > w.o.BatchSize
+		if more {
+			uids = uids[:w.o.BatchSize]
 		}
-		for _, m := range batch {
-			last = max(last, m.UID)
+		if err := w.o.Handle(ctx, sess, uids); err != nil {
+			return last, fmt.Errorf("process UIDs %d-%d: %w", uids[0], uids[len(uids)-1], err)
 		}
+		last = max(last, uids[len(uids)-1])
 		if err := w.o.State.SetCheckpoint(w.o.Account, w.o.Mailbox, state.Checkpoint{UIDValidity: uidValidity, LastUID: last}); err != nil {
 			return last, err
 		}
-		if len(batch) < w.o.BatchSize {
+		if !more {
 			return last, nil
 		}
 	}

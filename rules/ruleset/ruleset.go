@@ -99,6 +99,7 @@ type Set struct {
 	name       string
 	steps      []rules.Rule
 	needsBody  bool
+	needsBoxes bool
 	maxActions int
 }
 
@@ -150,6 +151,11 @@ func Compile(name string, steps []Step, opts *Options) (*Set, []error) {
 		return nil, errs
 	}
 	s.needsBody = s.computeNeedsBody()
+	for _, r := range s.steps {
+		if n, ok := r.(interface{ NeedsMailboxes() bool }); ok && n.NeedsMailboxes() {
+			s.needsBoxes = true
+		}
+	}
 	return s, nil
 }
 
@@ -230,6 +236,11 @@ func (s *Set) Name() string { return s.name }
 
 // NeedsBody reports whether any step reads the message body.
 func (s *Set) NeedsBody() bool { return s.needsBody }
+
+// NeedsMailboxes reports whether any step may ask the server about
+// mailboxes while it evaluates (rules.Message.Mailboxes; Sieve's
+// mailboxexists), so callers list them before a streaming fetch.
+func (s *Set) NeedsMailboxes() bool { return s.needsBoxes }
 
 // Steps returns the names of the steps in order (rule names and Sieve
 // script names).

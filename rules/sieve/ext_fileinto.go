@@ -34,6 +34,7 @@ func compileFileinto(c *compiler, n *node) command {
 	}
 	if a := p.tags["specialuse"]; a != nil {
 		f.specialUse = c.str(a.strs[0], a.pos)
+		c.script.asksBoxes = true
 		if f.specialUse.constant() && !validSpecialUse(f.specialUse.lit) {
 			c.errorf(a.pos, `special-use attributes are \Archive, \Drafts, \Junk, \Sent, \Trash, \All, \Flagged`, "invalid special-use attribute %q", f.specialUse.lit)
 		}

@@ -101,6 +101,7 @@ func compileInclude(c *compiler, n *node) command {
 	if s, ok := inc.cache[path]; ok {
 		cmd.script = s
 		c.script.needsBody = c.script.needsBody || (s != nil && s.needsBody)
+		c.script.asksBoxes = c.script.asksBoxes || (s != nil && s.asksBoxes)
 		return cmd
 	}
 	src, err := readScript(path, c.lim.maxScriptSize)
@@ -126,6 +127,7 @@ func compileInclude(c *compiler, n *node) command {
 	inc.cache[path] = s
 	cmd.script = s
 	c.script.needsBody = c.script.needsBody || s.needsBody
+	c.script.asksBoxes = c.script.asksBoxes || s.asksBoxes
 	return cmd
 }
 

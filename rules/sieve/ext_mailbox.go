@@ -9,6 +9,7 @@ func init() {
 		if !ok || !c.leafTest(n) {
 			return nil
 		}
+		c.script.asksBoxes = true
 		t := &mailboxExistsTest{names: c.strs(p.pos[0])}
 		t.consts = constStrings(t.names)
 		return t

@@ -35,6 +35,7 @@ func init() {
 		if !ok || !c.leafTest(n) {
 			return nil
 		}
+		c.script.asksBoxes = true
 		t := &specialUseExistsTest{uses: c.strs(p.pos[len(p.pos)-1])}
 		if len(p.pos) == 2 {
 			t.mailbox = c.str(p.pos[0].strs[0], p.pos[0].pos)

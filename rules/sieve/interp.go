@@ -20,6 +20,7 @@ type Script struct {
 	exts      map[string]bool
 	usesFlags bool
 	needsBody bool
+	asksBoxes bool // mailboxexists, specialuse_exists or fileinto :specialuse
 	rc        regexCache
 }
 
@@ -31,6 +32,12 @@ func (s *Script) Name() string { return s.name }
 // NeedsBody reports whether the script (or a script it includes) reads the
 // message body: body, mime, foreverypart, extracttext and the :mime tests.
 func (s *Script) NeedsBody() bool { return s.needsBody }
+
+// NeedsMailboxes reports whether the script (or a script it includes) may
+// ask the server about mailboxes through the message's rules.Mailboxes
+// (mailboxexists, specialuse_exists, fileinto :specialuse), so callers
+// that cannot answer in the middle of a fetch list the mailboxes first.
+func (s *Script) NeedsMailboxes() bool { return s.asksBoxes }
 
 // Extensions returns the extensions the script requires.
 func (s *Script) Extensions() []string {

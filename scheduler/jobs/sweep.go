@@ -42,6 +42,9 @@ type Outcome struct {
 type Ruleset interface {
 	rules.Evaluator
 	Name() string
+	// NeedsMailboxes reports whether the rules may ask the server about
+	// mailboxes (Sieve's mailboxexists) while they evaluate.
+	NeedsMailboxes() bool
 }
 
 // Sweep runs a rule set (Sieve scripts and expr rules) over every message of
@@ -79,7 +82,7 @@ func (s *Sweep) runAccount(ctx context.Context, r *run) error {
 	// A batch never holds more messages than the cap still allows, so
 	// however many of them the rules act on, the cap holds.
 	var outs []Outcome
-	return r.scan(ctx, mb, s.Mailbox, uids, Want{Body: s.Rules.NeedsBody(), Mailboxes: true}, true, func(m *rules.Message) error {
+	return r.scan(ctx, mb, s.Mailbox, uids, Want{Body: s.Rules.NeedsBody(), Mailboxes: s.Rules.NeedsMailboxes()}, true, func(m *rules.Message) error {
 		outs = append(outs, proc.Decide(ctx, m))
 		return nil
 	}, func() (bool, error) {
