@@ -110,6 +110,9 @@ func (b *batch) record(ws []*work, op Op, target string, destUIDs []uint32) {
 			Op: op, Target: target, DestUID: dest, Time: now,
 		})
 	}
+	if b.e.opts.OnApplied != nil {
+		b.e.opts.OnApplied(entries)
+	}
 	if b.e.opts.Journal == nil {
 		return
 	}

@@ -30,6 +30,11 @@ type Options struct {
 	// MaxExpunge caps the messages one Expunge call may remove; a call
 	// with more is refused whole. Default DefaultMaxExpunge.
 	MaxExpunge int
+	// OnApplied, when set, is told of every change made, one Entry per
+	// message and operation, once the server confirmed it (the metrics
+	// count actions by rule and type). Not called in dry run. It must
+	// return at once.
+	OnApplied func(entries []Entry)
 }
 
 // Executor applies Plans through a Mailbox. It holds no per-batch state and
@@ -212,7 +217,7 @@ func (e *Executor) Apply(ctx context.Context, mb Mailbox, items []Item) (*Report
 		if w.err != nil {
 			rep.Failed[uid] = w.err
 			log.Error("plan not fully applied; message left in place", "uid", uid,
-				"message_id", w.item.Message.MessageID(), "plan", w.item.Plan.Summary(), "err", w.err)
+				"message_id", w.item.Message.MessageID(), "plan", w.item.Plan.Compact(), "err", w.err)
 			continue
 		}
 		msg := "applied"
@@ -220,7 +225,7 @@ func (e *Executor) Apply(ctx context.Context, mb Mailbox, items []Item) (*Report
 			msg = "dry run: would apply"
 		}
 		log.Info(msg, "uid", uid, "message_id", w.item.Message.MessageID(),
-			"subject", w.item.Message.Subject(), "plan", w.item.Plan.Summary(), "rules", ruleNames(w.item.Plan.Trace))
+			"subject", w.item.Message.Subject(), "plan", w.item.Plan.Compact(), "rules", ruleNames(w.item.Plan.Trace))
 	}
 	return rep, ctx.Err()
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/mailwarden/mailwarden/actions"
 	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/imapconn"
+	"github.com/mailwarden/mailwarden/engine/observe"
 	"github.com/mailwarden/mailwarden/engine/state"
 	"github.com/mailwarden/mailwarden/engine/watch"
 	"github.com/mailwarden/mailwarden/rules/ruleset"
@@ -37,6 +38,9 @@ type Options struct {
 	StopTimeout time.Duration
 	// Dial connects to an account by name (NewDialer). Required.
 	Dial imapconn.Dialer
+	// Registry, when set, is told every watcher's state, every evaluated
+	// message and every change (metrics, status, readiness).
+	Registry *observe.Registry
 }
 
 // Engine runs the watchers of one config.
@@ -89,10 +93,12 @@ func (e *Engine) Run(ctx context.Context) error {
 		return errors.New("engine: Options.Dial is required")
 	}
 	var units []*unit
+	keep := map[[2]string]bool{}
 	for i := range e.cfg.Accounts {
 		a := &e.cfg.Accounts[i]
 		log := e.log.With("account", a.Name)
-		exec := actions.New(&actions.Options{Account: a.Name, DryRun: e.o.DryRun, Logger: e.log, Journal: journal})
+		exec := actions.New(&actions.Options{Account: a.Name, DryRun: e.o.DryRun, Logger: e.log, Journal: journal,
+			OnApplied: e.o.Registry.Applied})
 		account := a.Name
 		dial := func(ctx context.Context) (*imapconn.Client, error) { return e.o.Dial(ctx, account) }
 		for _, wc := range a.Watch {
@@ -103,6 +109,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			p := &Pipeline{
 				Account: a.Name, Mailbox: wc.Mailbox, RulesetName: wc.Ruleset,
 				Rules: set, Exec: exec, Placements: placements, Logger: e.log, Observe: e.o.Observe,
+				Registry: e.o.Registry,
 			}
 			var ready func()
 			if e.o.Ready != nil {
@@ -113,14 +120,16 @@ func (e *Engine) Run(ctx context.Context) error {
 				Account: a.Name, Mailbox: wc.Mailbox, Dial: dial, State: checkpoints,
 				Handle: p.Handle, StartAll: wc.Start == config.StartAll,
 				IdleRefresh: a.IdleRefresh, PollInterval: wc.PollInterval, Backoff: e.o.Backoff,
-				Logger: e.log, Ready: ready,
+				Logger: e.log, Ready: ready, Report: e.o.Registry.Watcher(a.Name, wc.Mailbox),
 			})
+			keep[[2]string{a.Name, wc.Mailbox}] = true
 			units = append(units, &unit{account: a, watch: wc, w: w, log: log.With("mailbox", wc.Mailbox)})
 		}
 	}
 	if len(units) == 0 {
 		return errors.New("nothing to watch: no account has a watch entry")
 	}
+	e.o.Registry.Forget(keep)
 	e.log.Info("mailwarden running", "watchers", len(units), "state", e.store.Path(), "dry_run", e.o.DryRun)
 
 	var (

@@ -9,6 +9,7 @@ import (
 
 	"github.com/mailwarden/mailwarden/actions"
 	"github.com/mailwarden/mailwarden/engine/imapconn"
+	"github.com/mailwarden/mailwarden/engine/observe"
 	"github.com/mailwarden/mailwarden/engine/state"
 	"github.com/mailwarden/mailwarden/rules"
 	"github.com/mailwarden/mailwarden/scheduler"
@@ -33,8 +34,12 @@ type JobOptions struct {
 	// BatchSize is how many messages a job fetches and acts on at a time;
 	// default jobs.DefaultBatchSize.
 	BatchSize int
-	// Progress, when set, is called after each batch (apply's progress bar).
+	// Progress, when set, is called as a batch streams in and after it
+	// was acted on (apply's progress bar).
 	Progress func(jobs.Progress)
+	// Registry, when set, counts the jobs' changes, runs and quota
+	// readings (metrics, status).
+	Registry *observe.Registry
 }
 
 func (o *JobOptions) log() *slog.Logger {
@@ -60,7 +65,7 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 		// A job removes at most a batch at once (jobs.Env.BatchSize), and
 		// every run is capped (max_messages).
 		return actions.New(&actions.Options{Account: account, DryRun: opts.DryRun, Logger: log, Journal: journal,
-			MaxExpunge: max(opts.BatchSize, jobs.DefaultBatchSize)})
+			MaxExpunge: max(opts.BatchSize, jobs.DefaultBatchSize), OnApplied: opts.Registry.Applied})
 	}
 	var placements Placements
 	if opts.Store != nil {
@@ -80,8 +85,10 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 		Executor: executor,
 		Processor: func(account, mailbox string, rs jobs.Ruleset) jobs.Processor {
 			return &sweepProcessor{p: Pipeline{Account: account, Mailbox: mailbox, RulesetName: rs.Name(), Rules: rs,
-				Exec: executor(account), Placements: placements, Logger: log}}
+				Exec: executor(account), Placements: placements, Logger: log, Registry: opts.Registry,
+				DecisionLevel: slog.LevelDebug}}
 		},
+		Quota:     opts.Registry.Quota,
 		Now:       opts.Now,
 		Logger:    log,
 		BatchSize: opts.BatchSize,
@@ -116,13 +123,15 @@ func (s *sweepProcessor) Act(ctx context.Context, mb actions.Mailbox, outs []job
 // NewScheduler returns a scheduler holding every schedule of rt, each run
 // with jobs.Run in env, ready to Start. In `mailwarden run`:
 //
-//	sched, errs := engine.NewScheduler(rt, engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store}), nil)
+//	sched, errs := engine.NewScheduler(rt, engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store}), nil, reg)
 //	sched.Start(ctx)
 //	defer sched.Stop(context.Background())
 //
 // env may be nil for a scheduler that is only listed (`jobs list`), never
 // started.
-func NewScheduler(rt *Runtime, env *jobs.Env, opts *scheduler.Options) (*scheduler.Scheduler, []error) {
+//
+// reg, when set, is told of every run.
+func NewScheduler(rt *Runtime, env *jobs.Env, opts *scheduler.Options, reg *observe.Registry) (*scheduler.Scheduler, []error) {
 	s := scheduler.New(opts)
 	var errs []error
 	for i := range rt.Schedules {
@@ -132,7 +141,8 @@ func NewScheduler(rt *Runtime, env *jobs.Env, opts *scheduler.Options) (*schedul
 			if env == nil {
 				return fmt.Errorf("job %q: no job environment", job.JobSpec().Name)
 			}
-			_, err := jobs.Run(ctx, env, job)
+			sum, err := jobs.Run(ctx, env, job)
+			reg.JobRun(sum, err)
 			return err
 		})
 		if err != nil {

@@ -6,10 +6,13 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/mailwarden/mailwarden/actions"
 	"github.com/mailwarden/mailwarden/engine/imapconn"
+	"github.com/mailwarden/mailwarden/engine/observe"
 	"github.com/mailwarden/mailwarden/engine/state"
 	"github.com/mailwarden/mailwarden/rules"
 )
@@ -49,6 +52,14 @@ type Pipeline struct {
 	// Observe, if set, is called for every message after its batch is
 	// applied.
 	Observe func(Event)
+	// Registry, when set, counts every evaluated message and applied
+	// batch (metrics, status).
+	Registry *observe.Registry
+	// DecisionLevel is the level of the line logged for a message whose
+	// rules changed nothing ("no rule matched"); changes are logged by
+	// the executor at info. Default info: a watcher's log answers "why is
+	// this still in my INBOX?". Bulk runs pass debug.
+	DecisionLevel slog.Level
 }
 
 func (p *Pipeline) log() *slog.Logger {
@@ -125,18 +136,26 @@ func (p *Pipeline) Decide(ctx context.Context, m *rules.Message) Event {
 			ev.Skipped = fmt.Sprintf("placed here from %s by rule set %q (no loops)", pl.From, pl.Ruleset)
 			p.log().Debug("skipping message the daemon placed here itself", "account", p.Account, "mailbox", p.Mailbox,
 				"uid", m.UID, "from", pl.From, "ruleset", pl.Ruleset)
+			p.Registry.Evaluated(p.Account, p.Mailbox, observe.OutcomeSkipped, 0)
 			return ev
 		}
 	}
+	start := time.Now()
 	plan, err := Evaluate(ctx, p.Rules, m)
+	took := time.Since(start)
+	outcome := observe.OutcomeMatched
 	if err != nil {
 		ev.Err = err
+		outcome = observe.OutcomeError
 		attrs := []any{"account", p.Account, "mailbox", p.Mailbox, "uid", m.UID, "message_id", m.MessageID(), "err", err}
 		if pe, ok := err.(*rules.PanicError); ok {
 			attrs = append(attrs, "stack", string(pe.Stack))
 		}
 		p.log().Error("rule evaluation failed; message kept where it is", attrs...)
+	} else if plan.IsZero() {
+		outcome = observe.OutcomeNoMatch
 	}
+	p.Registry.Evaluated(p.Account, p.Mailbox, outcome, took)
 	ev.Plan = plan
 	return ev
 }
@@ -168,18 +187,59 @@ func (p *Pipeline) Act(ctx context.Context, mb actions.Mailbox, events []Event) 
 			events[i].Err = rep.Failed[events[i].Message.UID]
 		}
 	}
+	took := time.Since(start)
+	p.Registry.Acted(p.Account, p.Mailbox, len(rep.Failed), took)
 	if err := rep.Err(); err != nil && retryable(rep) {
 		return err
 	}
+	p.logUnchanged(ctx, log, events)
 	log.Info("batch processed", "messages", len(events), "acted_on", rep.Messages,
 		"moved", rep.Ops[actions.OpMove], "copied", rep.Ops[actions.OpCopy], "flag_changes", rep.Ops[actions.OpFlag]+rep.Ops[actions.OpUnflag],
-		"failed", len(rep.Failed), "commands", rep.Commands, "skipped_journaled", rep.Skipped, "took", time.Since(start).Round(time.Millisecond))
+		"failed", len(rep.Failed), "commands", rep.Commands, "skipped_journaled", rep.Skipped, "took", took.Round(time.Millisecond))
 	if p.Observe != nil {
 		for _, ev := range events {
 			p.Observe(ev)
 		}
 	}
 	return nil
+}
+
+// logUnchanged logs one line per evaluated message whose rules changed
+// nothing, at DecisionLevel: which rule kept it, or that none matched.
+// (A message that changed has the executor's "applied" line; a rule error
+// has its own.) Together every evaluated message gets one line.
+func (p *Pipeline) logUnchanged(ctx context.Context, log *slog.Logger, events []Event) {
+	if !log.Enabled(ctx, p.DecisionLevel) {
+		return
+	}
+	for _, ev := range events {
+		if ev.Skipped != "" || ev.Err != nil || !ev.Plan.IsZero() {
+			continue
+		}
+		m := ev.Message
+		from := ""
+		if a := m.Addresses("From"); len(a) > 0 {
+			from = a[0].Address
+		}
+		attrs := []any{"uid", m.UID, "message_id", m.MessageID(), "from", from, "subject", m.Subject()}
+		msg := "no rule matched; message stays"
+		if names := ruleNames(ev.Plan.Trace); names != "" {
+			msg = "rules kept the message where it is"
+			attrs = append(attrs, "rules", names)
+		}
+		log.Log(ctx, p.DecisionLevel, msg, attrs...)
+	}
+}
+
+// ruleNames lists the rules of a trace, each once, in order.
+func ruleNames(trace []rules.Step) string {
+	var names []string
+	for _, s := range trace {
+		if s.Rule != "" && !slices.Contains(names, s.Rule) {
+			names = append(names, s.Rule)
+		}
+	}
+	return strings.Join(names, ",")
 }
 
 // retryable reports whether any failure is worth retrying on a new

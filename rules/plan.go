@@ -191,6 +191,34 @@ func (p *Plan) Summary() string {
 	return strings.Join(parts, "; ")
 }
 
+// Compact is the plan for a log line: one token per change, comma
+// separated, names as they are ("flag:\Flagged,move:Lists/go", or "keep").
+// Unlike Summary it quotes nothing, so a log handler's own quoting is the
+// only escaping a reader sees.
+func (p *Plan) Compact() string {
+	var parts []string
+	for _, f := range p.AddFlags {
+		parts = append(parts, "flag:"+f)
+	}
+	for _, f := range p.RemoveFlags {
+		parts = append(parts, "unflag:"+f)
+	}
+	verb := "copy:"
+	if p.Remove && len(p.Deliveries) == 1 {
+		verb = "move:"
+	}
+	for _, d := range p.Deliveries {
+		parts = append(parts, verb+d.Mailbox)
+	}
+	if p.Remove && len(p.Deliveries) > 1 {
+		parts = append(parts, "remove-original")
+	}
+	if len(parts) == 0 {
+		return "keep"
+	}
+	return strings.Join(parts, ",")
+}
+
 func describe(d Delivery) string {
 	s := fmt.Sprintf("%q", d.Mailbox)
 	if d.Flags != nil {

@@ -270,6 +270,14 @@ func (s *Scheduler) run(jobs []*job) {
 // Run runs the job called name now, outside its schedule, and returns its
 // error. It refuses (ErrRunning) when that job is already running.
 func (s *Scheduler) Run(ctx context.Context, name string) error {
+	return s.RunWith(ctx, name, nil)
+}
+
+// RunWith is Run with fn in place of the job's own function (nil: the
+// job's): a run the caller sets up itself (another logger, dry run), that
+// still never overlaps a run of the same job and is recovered and logged
+// like one.
+func (s *Scheduler) RunWith(ctx context.Context, name string, fn Func) error {
 	s.mu.Lock()
 	j := s.find(name)
 	if j == nil {
@@ -287,15 +295,18 @@ func (s *Scheduler) Run(ctx context.Context, name string) error {
 	defer cancel()
 	stop := context.AfterFunc(s.runCtx, cancel)
 	defer stop()
-	return s.runJobCtx(ctx, j, "manual")
+	if fn == nil {
+		fn = j.fn
+	}
+	return s.runJobCtx(ctx, j, "manual", fn)
 }
 
 func (s *Scheduler) runJob(j *job, trigger string) error {
-	return s.runJobCtx(s.runCtx, j, trigger)
+	return s.runJobCtx(s.runCtx, j, trigger, j.fn)
 }
 
-// runJobCtx runs j once unless it is running, recovering a panic.
-func (s *Scheduler) runJobCtx(ctx context.Context, j *job, trigger string) (err error) {
+// runJobCtx runs fn as j once unless j is running, recovering a panic.
+func (s *Scheduler) runJobCtx(ctx context.Context, j *job, trigger string, fn Func) (err error) {
 	if !j.running.TryLock() {
 		return fmt.Errorf("%q: %w", j.name, ErrRunning)
 	}
@@ -321,7 +332,7 @@ func (s *Scheduler) runJobCtx(ctx context.Context, j *job, trigger string) (err 
 			log.Debug("job finished", "took", took)
 		}
 	}()
-	return j.fn(ctx)
+	return fn(ctx)
 }
 
 // Stop ends the loop, cancels every running job and waits for them, at most

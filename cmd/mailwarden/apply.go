@@ -4,10 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
+	"github.com/mailwarden/mailwarden/engine/observe"
 	"github.com/mailwarden/mailwarden/scheduler/jobs"
 )
 
@@ -54,26 +54,32 @@ func cmdApply(args []string, stdout, stderr io.Writer) int {
 		printErrors(stderr, errs)
 		return exitFail
 	}
-	a := l.cfg.Account(*account)
-	if a == nil {
-		fmt.Fprintf(stderr, "mailwarden apply: no account %q in %s (accounts: %s)\n", *account, *path, strings.Join(accountNames(l.cfg), ", "))
+	name, err := applyRuleset(l.cfg, l.rt, *account, *mailbox, *rs)
+	if err != nil {
+		fmt.Fprintln(stderr, "mailwarden apply:", err)
 		return exitUsage
 	}
-	name := *rs
-	if name == "" {
-		for _, w := range a.Watch {
-			if w.Mailbox == *mailbox {
-				name = w.Ruleset
-			}
+	ctx, stop := signalContext(log)
+	defer stop()
+	progress := func(p jobs.Progress) { bar.set(p.Done, p.Total) }
+	title := fmt.Sprintf("apply %q to %s %s", name, *account, *mailbox)
+	if c := daemonClient(l.cfg.StateDir); c != nil {
+		// The running daemon holds the state file: it applies.
+		var logLine func(string)
+		if bar == nil || set["log-level"] {
+			logLine = linesTo(stderr)
 		}
-		if name == "" {
-			fmt.Fprintf(stderr, "mailwarden apply: account %q does not watch %q: say which rule set with --ruleset\n", *account, *mailbox)
-			return exitUsage
+		sum, err := c.Apply(ctx, observe.ApplyRequest{Account: *account, Mailbox: *mailbox, Ruleset: name, DryRun: *dryRun,
+			Max: *maxMsgs, Batch: *batch}, observe.Handlers{Log: logLine, Progress: progress})
+		bar.finish()
+		if sum != nil {
+			printSummary(stdout, title, sum)
 		}
-	}
-	if l.rt.Rulesets[name] == nil {
-		fmt.Fprintf(stderr, "mailwarden apply: no rule set %q in %s\n", name, *path)
-		return exitUsage
+		if err != nil {
+			fmt.Fprintln(stderr, "mailwarden apply:", err)
+			return exitFail
+		}
+		return exitOK
 	}
 	store, code := openStateUnlessDry(l.cfg, *dryRun, log)
 	if code != exitOK {
@@ -93,13 +99,11 @@ func cmdApply(args []string, stdout, stderr io.Writer) int {
 		max = int(^uint(0) >> 1)
 	}
 	env := engine.JobEnv(&engine.JobOptions{Dial: engine.NewDialer(l.cfg, log), Store: store, DryRun: *dryRun, Logger: log,
-		Now: now, BatchSize: *batch, Progress: func(p jobs.Progress) { bar.set(p.Done, p.Total) }})
+		Now: now, BatchSize: *batch, Progress: progress})
 	job := &jobs.Sweep{Spec: jobs.Spec{Name: "apply", Accounts: []string{*account}, Max: max}, Mailbox: *mailbox, Rules: l.rt.Rulesets[name]}
-	ctx, stop := signalContext(log)
-	defer stop()
 	sum, err := jobs.Run(ctx, env, job)
 	bar.finish()
-	printSummary(stdout, fmt.Sprintf("apply %q to %s %s", name, *account, *mailbox), sum)
+	printSummary(stdout, title, sum)
 	if err != nil {
 		fmt.Fprintln(stderr, "mailwarden apply:", err)
 		return exitFail

@@ -12,6 +12,7 @@ import (
 
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
+	"github.com/mailwarden/mailwarden/engine/observe"
 	"github.com/mailwarden/mailwarden/engine/state"
 	"github.com/mailwarden/mailwarden/scheduler"
 	"github.com/mailwarden/mailwarden/scheduler/jobs"
@@ -72,7 +73,7 @@ func jobsList(args []string, stdout, stderr io.Writer) int {
 		printErrors(stderr, errs)
 		return exitFail
 	}
-	sched, errs := engine.NewScheduler(l.rt, nil, &scheduler.Options{Clock: nowClock{}})
+	sched, errs := engine.NewScheduler(l.rt, nil, &scheduler.Options{Clock: nowClock{}}, nil)
 	if len(errs) > 0 {
 		printErrors(stderr, errs)
 		return exitFail
@@ -143,6 +144,20 @@ func jobsRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "mailwarden jobs run: no schedule called %q (schedules: %s)\n", name, strings.Join(names, ", "))
 		return exitUsage
 	}
+	ctx, stop := signalContext(log)
+	defer stop()
+	if c := daemonClient(l.cfg.StateDir); c != nil {
+		// The running daemon holds the state file: it runs the job.
+		sum, err := c.RunJob(ctx, observe.JobRequest{Name: name, DryRun: *dryRun}, observe.Handlers{Log: linesTo(stderr)})
+		if sum != nil {
+			printSummary(stdout, fmt.Sprintf("%s (%s)", sum.Job, sum.Kind), sum)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "mailwarden jobs run:", err)
+			return exitFail
+		}
+		return exitOK
+	}
 	store, code := openStateUnlessDry(l.cfg, *dryRun, log)
 	if code != exitOK {
 		return code
@@ -158,8 +173,6 @@ func jobsRun(args []string, stdout, stderr io.Writer) int {
 		l.rt = rt
 	}
 	env := engine.JobEnv(&engine.JobOptions{Dial: engine.NewDialer(l.cfg, log), Store: store, DryRun: *dryRun, Logger: log, Now: now})
-	ctx, stop := signalContext(log)
-	defer stop()
 	sum, err := jobs.Run(ctx, env, l.rt.Schedule(name).Job)
 	printSummary(stdout, fmt.Sprintf("%s (%s)", sum.Job, sum.Kind), sum)
 	if err != nil {
@@ -167,6 +180,11 @@ func jobsRun(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// linesTo returns a function that prints each line the daemon sends to w.
+func linesTo(w io.Writer) func(string) {
+	return func(line string) { fmt.Fprintln(w, line) }
 }
 
 // openStateUnlessDry opens the state file (the journal) for a run that

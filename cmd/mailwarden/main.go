@@ -11,6 +11,12 @@
 //	mailwarden apply -c FILE --account A --mailbox M [--ruleset R] [--dry-run]
 //	mailwarden jobs  list|run -c FILE [NAME] [--dry-run]
 //	mailwarden undo  -c FILE --since 2h [--rule NAME] [--dry-run] [--yes]
+//	mailwarden status -c FILE [--json]              ask the running daemon
+//
+// jobs run, apply and undo are carried out by the running daemon when one
+// runs on the config's state_dir (it holds the state file), else by the
+// command itself.
+//
 //	mailwarden demo                                 embedded server + example rules
 //
 // Exit codes: 0 success, 1 failure (including config or rule errors),
@@ -21,6 +27,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/mailwarden/mailwarden/engine/observe"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -46,6 +54,7 @@ func commands() []command {
 		{"apply", "run a rule set over the mail already in a mailbox", cmdApply},
 		{"jobs", "list the scheduled jobs, or run one now", cmdJobs},
 		{"undo", "reverse what the daemon did, from its journal", cmdUndo},
+		{"status", "ask the running daemon what it is doing", cmdStatus},
 		{"demo", "run against an embedded IMAP server with the example rules", cmdDemo},
 		{"version", "print the version", cmdVersion},
 	}
@@ -78,10 +87,19 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'mailwarden COMMAND -h' for a command's flags.")
 }
 
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
+// version is set at build time with -ldflags "-X main.version=…"; when it
+// is not, the version comes from the build info.
+var version = ""
+
+// versionString is the running binary's version.
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	return observe.Version()
+}
 
 func cmdVersion(_ []string, stdout, _ io.Writer) int {
-	fmt.Fprintln(stdout, "mailwarden", version)
+	fmt.Fprintln(stdout, "mailwarden", versionString())
 	return exitOK
 }

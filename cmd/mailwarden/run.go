@@ -6,13 +6,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
+	"time"
 
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/imapconn"
+	"github.com/mailwarden/mailwarden/engine/observe"
 	"github.com/mailwarden/mailwarden/engine/state"
 	"github.com/mailwarden/mailwarden/scheduler"
 )
@@ -82,14 +86,14 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 
 // compileForRun compiles cfg as `run` needs it (Sieve's duplicate test
 // backed by the state file) and builds its scheduler, whose jobs connect
-// with dial.
-func compileForRun(cfg *config.Config, store *state.Store, dial imapconn.Dialer, dryRun bool, log *slog.Logger) (*engine.Runtime, *scheduler.Scheduler, []error) {
+// with dial and report to reg.
+func compileForRun(cfg *config.Config, store *state.Store, dial imapconn.Dialer, dryRun bool, log *slog.Logger, reg *observe.Registry) (*engine.Runtime, *scheduler.Scheduler, []error) {
 	rt, errs := engine.Compile(cfg, compileWithState(store))
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
-	env := engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store, DryRun: dryRun, Logger: log})
-	sched, errs := engine.NewScheduler(rt, env, &scheduler.Options{Logger: log})
+	env := engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store, DryRun: dryRun, Logger: log, Registry: reg})
+	sched, errs := engine.NewScheduler(rt, env, &scheduler.Options{Logger: log}, reg)
 	return rt, sched, errs
 }
 
@@ -97,51 +101,103 @@ func compileForRun(cfg *config.Config, store *state.Store, dial imapconn.Dialer,
 // a signal on reload (SIGHUP) it re-reads the config file: when the new
 // one loads and compiles without any error, the watchers and jobs restart
 // with it; otherwise every error is logged and the running config stays.
+//
+// Beside them it serves the control socket in state_dir (status, jobs run,
+// apply and undo from the commands, /metrics, /healthz, /readyz), the
+// `http:` listener when configured, and a heartbeat log line. When every
+// watcher has stopped on a permanent error (a wrong password, say), the
+// process stays up: the jobs, the socket and /readyz (which says why) go
+// on until the config is fixed and reloaded, or the daemon is stopped.
 func daemon(ctx context.Context, path string, cfg *config.Config, store *state.Store, dryRun bool, log *slog.Logger, reload <-chan struct{}, stderr io.Writer) int {
-	dial := engine.NewDialer(cfg, log)
-	rt, sched, errs := compileForRun(cfg, store, dial, dryRun, log)
+	d := &liveDaemon{store: store, dryRun: dryRun, log: log, reg: observe.New(&observe.Options{Version: versionString()})}
+	d.dial = engine.NewDialer(cfg, log)
+	rt, sched, errs := compileForRun(cfg, store, d.dial, dryRun, log, d.reg)
 	if len(errs) > 0 {
 		printErrors(stderr, errs)
 		return exitFail
 	}
+	d.set(cfg, rt, sched)
+
+	// The control socket and the http listener live as long as the
+	// process, across reloads.
+	srvCtx, stopServers := context.WithCancel(context.Background())
+	var servers sync.WaitGroup
+	defer func() { stopServers(); servers.Wait() }()
+	h := d.reg.Handler(d, dryRun)
+	if ln, err := observe.ListenSocket(cfg.StateDir); err != nil {
+		log.Error("no control socket: status, jobs run, apply and undo cannot reach this daemon", "err", err)
+	} else {
+		servers.Add(1)
+		go func() { defer servers.Done(); observe.Serve(srvCtx, ln, h) }()
+		defer os.Remove(observe.SocketPath(cfg.StateDir))
+	}
+	if cfg.HTTP.Listen != "" {
+		ln, err := net.Listen("tcp", cfg.HTTP.Listen)
+		if err != nil {
+			log.Error("cannot listen for http (metrics, health)", "addr", cfg.HTTP.Listen, "err", err)
+			return exitFail
+		}
+		log.Info("serving /metrics, /healthz, /readyz and /status", "addr", ln.Addr().String())
+		servers.Add(1)
+		go func() { defer servers.Done(); observe.Serve(srvCtx, ln, h) }()
+	}
+	listening := cfg.HTTP.Listen
+
 	for {
+		cfg, rt, sched := d.get()
 		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		// Scheduled jobs (schedules:) run beside the watchers; Stop
 		// cancels a running job and waits for it, bounded.
 		sched.Start(runCtx)
+		d.reg.Schedule(nextRuns(sched, rt))
+		var helpers sync.WaitGroup
+		helpers.Add(2)
 		// The journal and placements are pruned to journal_retention at
 		// start and daily (not in dry run, which writes no state).
-		maintained := make(chan struct{})
 		go func() {
-			defer close(maintained)
+			defer helpers.Done()
 			if !dryRun {
 				engine.Maintain(runCtx, store, cfg.JournalRetention, log)
 			}
 		}()
+		go func() { defer helpers.Done(); d.reg.Heartbeat(runCtx, cfg.Log.Heartbeat, log) }()
 		go func() {
-			if len(cfg.Schedules) > 0 && !watchesAny(cfg) {
+			if !watchesAny(cfg) {
 				<-runCtx.Done() // only schedules: nothing for the engine to watch
 				done <- nil
 				return
 			}
-			done <- engine.New(rt, store, &engine.Options{DryRun: dryRun, Logger: log, Dial: dial}).Run(runCtx)
+			done <- engine.New(rt, store, &engine.Options{DryRun: dryRun, Logger: log, Dial: d.dial, Registry: d.reg}).Run(runCtx)
 		}()
+		stopRun := func() {
+			cancel()
+			helpers.Wait()
+			sched.Stop(context.Background())
+		}
 	wait:
 		for {
 			select {
 			case err := <-done:
-				cancel()
-				<-maintained
-				sched.Stop(context.Background())
-				if err != nil && ctx.Err() == nil {
-					log.Error("mailwarden stopped", "err", err)
-					return exitFail
+				if ctx.Err() != nil {
+					stopRun()
+					log.Info("mailwarden stopped")
+					return exitOK
 				}
+				// Every watcher stopped for good: keep the jobs, the
+				// socket and the health endpoints; a reload starts them
+				// again.
+				log.Error("every watcher has stopped; scheduled jobs and the control socket go on (fix the config, then reload with SIGHUP)", "err", err)
+				done = nil
+			case <-ctx.Done():
+				if done != nil {
+					<-done
+				}
+				stopRun()
 				log.Info("mailwarden stopped")
 				return exitOK
 			case <-reload:
-				ncfg, ndial, nrt, nsched, errs := reloadConfig(path, cfg, store, dryRun, log)
+				ncfg, ndial, nrt, nsched, errs := reloadConfig(path, cfg, store, dryRun, log, d.reg)
 				if len(errs) > 0 {
 					log.Error("config reload failed; still running the previous config", "file", path, "errors", len(errs))
 					for _, e := range errs {
@@ -150,20 +206,37 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 					continue
 				}
 				log.Info("config reloaded; restarting watchers and scheduled jobs", "file", path)
+				if ncfg.HTTP.Listen != listening {
+					log.Warn("http.listen changed: the listener keeps its address until mailwarden restarts", "listening", listening, "configured", ncfg.HTTP.Listen)
+				}
 				cancel()
-				<-done
-				<-maintained
-				sched.Stop(context.Background())
-				cfg, dial, rt, sched = ncfg, ndial, nrt, nsched
+				if done != nil {
+					<-done
+				}
+				stopRun()
+				d.dial = ndial
+				d.set(ncfg, nrt, nsched)
 				break wait
 			}
 		}
 	}
 }
 
+// nextRuns lists the next run of every scheduled job, and its kind.
+func nextRuns(sched *scheduler.Scheduler, rt *engine.Runtime) (map[string]time.Time, map[string]string) {
+	next, kinds := map[string]time.Time{}, map[string]string{}
+	for _, e := range sched.Entries() {
+		next[e.Name] = e.Next
+	}
+	for _, s := range rt.Schedules {
+		kinds[s.Name()] = s.Job.Kind()
+	}
+	return next, kinds
+}
+
 // reloadConfig loads and compiles the config file again. The state
 // directory cannot change while the state file is open.
-func reloadConfig(path string, old *config.Config, store *state.Store, dryRun bool, log *slog.Logger) (*config.Config, imapconn.Dialer, *engine.Runtime, *scheduler.Scheduler, []error) {
+func reloadConfig(path string, old *config.Config, store *state.Store, dryRun bool, log *slog.Logger, reg *observe.Registry) (*config.Config, imapconn.Dialer, *engine.Runtime, *scheduler.Scheduler, []error) {
 	cfg, errs := parseConfig(path)
 	if len(errs) > 0 {
 		return nil, nil, nil, nil, errs
@@ -172,7 +245,7 @@ func reloadConfig(path string, old *config.Config, store *state.Store, dryRun bo
 		return nil, nil, nil, nil, []error{fmt.Errorf("%s: state_dir changed from %s to %s: restart mailwarden to move the state", path, old.StateDir, cfg.StateDir)}
 	}
 	dial := engine.NewDialer(cfg, log)
-	rt, sched, errs := compileForRun(cfg, store, dial, dryRun, log)
+	rt, sched, errs := compileForRun(cfg, store, dial, dryRun, log, reg)
 	return cfg, dial, rt, sched, errs
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/mailwarden/mailwarden/actions"
 	"github.com/mailwarden/mailwarden/engine"
 	"github.com/mailwarden/mailwarden/engine/config"
+	"github.com/mailwarden/mailwarden/engine/observe"
 	"github.com/mailwarden/mailwarden/engine/state"
 	"github.com/mailwarden/mailwarden/engine/undo"
 )
@@ -46,7 +47,8 @@ UID the journal names); one that is gone or is another message now is
 skipped with the reason and left alone. Copies are kept (undo never removes
 mail: delete them yourself if unwanted) and expunged mail cannot come back;
 both are reported. Reversed entries are marked, so undoing again does not
-repeat them. The daemon must not be running (it holds the state file).
+repeat them. When the daemon runs on the same state_dir, it carries out the
+undo (it holds the state file).
 
 Without --yes (and without --dry-run) undo shows what it would do and asks;
 when stdin is not a terminal it refuses.`
@@ -120,19 +122,34 @@ func cmdUndo(args []string, stdout, stderr io.Writer) int {
 	o.Logger = log
 	o.Dial = engine.NewDialer(cfg, log)
 	o.Accounts = engine.UndoAccounts(cfg)
-	store, err := state.Open(cfg.StateDir, nil)
-	if err != nil {
-		fmt.Fprintln(stderr, "mailwarden undo:", err)
-		return exitFail
-	}
-	defer store.Close()
 	ctx, stop := signalContext(log)
 	defer stop()
+	// The running daemon holds the state file: it undoes. Otherwise the
+	// command does, with the state file.
+	var undoRun func(o *undo.Options) (*undo.Report, error)
+	if c := daemonClient(cfg.StateDir); c != nil {
+		undoRun = func(o *undo.Options) (*undo.Report, error) {
+			req := observe.UndoRequest{Since: o.Since, Account: o.Account, Mailbox: o.Mailbox, Rule: o.Rule, DryRun: o.DryRun}
+			var logLine func(string)
+			if lf.level != "warn" {
+				logLine = linesTo(stderr)
+			}
+			return c.Undo(ctx, req, observe.Handlers{Log: logLine})
+		}
+	} else {
+		store, err := state.Open(cfg.StateDir, nil)
+		if err != nil {
+			fmt.Fprintln(stderr, "mailwarden undo:", err)
+			return exitFail
+		}
+		defer store.Close()
+		undoRun = func(o *undo.Options) (*undo.Report, error) { return undo.Run(ctx, store, o) }
+	}
 
 	if ask {
 		preview := o
 		preview.DryRun = true
-		rep, err := undo.Run(ctx, store, &preview)
+		rep, err := undoRun(&preview)
 		if rep != nil {
 			printUndo(stdout, rep)
 		}
@@ -152,7 +169,7 @@ func cmdUndo(args []string, stdout, stderr io.Writer) int {
 			return exitFail
 		}
 	}
-	rep, err := undo.Run(ctx, store, &o)
+	rep, err := undoRun(&o)
 	if rep != nil {
 		printUndo(stdout, rep)
 	}

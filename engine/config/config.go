@@ -16,6 +16,7 @@ const (
 	DefaultLogFormat         = "text"
 	DefaultExprMaxNodes      = 1000
 	DefaultActionsPerMessage = 64
+	DefaultHeartbeat         = 15 * time.Minute
 	// DefaultJournalRetention is how long journal entries (and the
 	// placements that prevent loops) are kept: long enough for `undo`.
 	DefaultJournalRetention = 90 * 24 * time.Hour
@@ -67,6 +68,7 @@ type Config struct {
 	JournalRetention time.Duration
 	Log              Log
 	Limits           Limits
+	HTTP             HTTP
 	Accounts         []Account
 	Rulesets         []Ruleset // in file order
 	// Schedules are the scheduled jobs (`schedules:`), in file order.
@@ -79,6 +81,20 @@ type Config struct {
 type Log struct {
 	Level  string // debug | info (default) | warn | error
 	Format string // text (default) | json
+	// Heartbeat is how often `run` logs a summary line at info (watchers
+	// waiting for mail, messages and actions since the last line).
+	// Default 15m; "0s" turns it off.
+	Heartbeat time.Duration
+
+	pos map[string]Pos
+}
+
+// HTTP is the optional `http:` section: a listener for /metrics, /healthz,
+// /readyz and /status (the control socket in state_dir serves them too).
+type HTTP struct {
+	// Listen is host:port. A port alone (":9156") listens on 127.0.0.1
+	// only; another host must be named explicitly. Empty: no listener.
+	Listen string
 
 	pos map[string]Pos
 }

@@ -218,7 +218,7 @@ func (d *decoder) list(k, v *yaml.Node, path string, fn func(i int, item *yaml.N
 	}
 }
 
-var topKeys = []string{"state_dir", "journal_retention", "log", "limits", "accounts", "rulesets", "schedules"}
+var topKeys = []string{"state_dir", "journal_retention", "log", "limits", "http", "accounts", "rulesets", "schedules"}
 
 func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 	c.pos = d.mapping(n, "", topKeys, func(key string, k, v *yaml.Node) {
@@ -228,12 +228,20 @@ func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 		case "journal_retention":
 			c.JournalRetention = d.duration(k, v, key)
 		case "log":
-			c.Log.pos = d.mapping(v, key, []string{"level", "format"}, func(key string, k, v *yaml.Node) {
+			c.Log.pos = d.mapping(v, key, []string{"level", "format", "heartbeat"}, func(key string, k, v *yaml.Node) {
 				switch key {
 				case "level":
 					c.Log.Level = d.str(k, v, "log.level")
 				case "format":
 					c.Log.Format = d.str(k, v, "log.format")
+				case "heartbeat":
+					c.Log.Heartbeat = d.duration(k, v, "log.heartbeat")
+				}
+			})
+		case "http":
+			c.HTTP.pos = d.mapping(v, key, []string{"listen"}, func(key string, k, v *yaml.Node) {
+				if key == "listen" {
+					c.HTTP.Listen = d.str(k, v, "http.listen")
 				}
 			})
 		case "limits":

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -104,6 +105,20 @@ func (c *Config) Validate() []error {
 			}
 		}
 	}
+	if c.Log.Heartbeat < 0 {
+		v.add(c.Log.pos, "log", "heartbeat", `a duration such as 15m, or "0s" for none`, "must not be negative, got %v", c.Log.Heartbeat)
+	}
+	if c.HTTP.Listen != "" {
+		host, port, err := net.SplitHostPort(c.HTTP.Listen)
+		if err == nil {
+			_, err = net.LookupPort("tcp", port)
+		}
+		if err != nil {
+			v.add(c.HTTP.pos, "http", "listen", `host:port such as "127.0.0.1:9156", or ":9156" for 127.0.0.1`, "invalid address %q: %v", c.HTTP.Listen, err)
+		} else if host == "" {
+			c.HTTP.Listen = net.JoinHostPort("127.0.0.1", port)
+		}
+	}
 	if c.JournalRetention != 0 && c.JournalRetention < MinJournalRetention {
 		v.add(c.pos, "", "journal_retention", "undo and crash recovery read the journal; 90d is the default",
 			"must be at least 1d, got %v", c.JournalRetention)
@@ -126,6 +141,9 @@ func (c *Config) defaults() {
 	}
 	if c.Log.Format == "" {
 		c.Log.Format = DefaultLogFormat
+	}
+	if c.Log.Heartbeat == 0 && c.Log.pos["heartbeat"] == (Pos{}) {
+		c.Log.Heartbeat = DefaultHeartbeat
 	}
 	if c.Limits.ExprMaxNodes == 0 && c.Limits.pos["expr_max_nodes"] == (Pos{}) {
 		c.Limits.ExprMaxNodes = DefaultExprMaxNodes

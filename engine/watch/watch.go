@@ -45,6 +45,37 @@ import (
 // Handler fetches is simply not there.
 type Handler func(ctx context.Context, sess *imapconn.Session, uids []uint32) error
 
+// State is what a watcher is doing.
+type State string
+
+const (
+	// StateConnecting: dialing, logging in, selecting the mailbox.
+	StateConnecting State = "connecting"
+	// StateCatchingUp: processing the mail found above the checkpoint.
+	StateCatchingUp State = "catching_up"
+	// StateIdle: in IDLE, waiting for the server to push new mail.
+	StateIdle State = "idle"
+	// StatePolling: the server has no IDLE; waiting to poll with NOOP.
+	StatePolling State = "polling"
+	// StateRetrying: the connection failed; waiting out the backoff.
+	StateRetrying State = "retrying"
+	// StateStopped: a permanent error (bad password, bad certificate):
+	// this watcher gave up until the config is fixed.
+	StateStopped State = "stopped"
+)
+
+// Reporter is told what a watcher does; engine/observe keeps it for
+// `mailwarden status`, /readyz and the metrics. Calls come from the
+// watcher's goroutine and must return at once.
+type Reporter interface {
+	// State reports a change of state. err is the failure behind
+	// StateRetrying and StateStopped (nil otherwise); next is when the
+	// watcher retries (StateRetrying only).
+	State(s State, err error, next time.Time)
+	// Checkpoint reports that the mailbox is processed up to cp.
+	Checkpoint(cp state.Checkpoint)
+}
+
 // Checkpoints stores how far each mailbox was processed; *state.Store
 // implements it, and DryRunCheckpoints keeps dry-run progress in memory.
 type Checkpoints interface {
@@ -88,6 +119,8 @@ type Options struct {
 	// Ready, if non-nil, is called after each catch-up, when the watcher
 	// is about to wait for new mail (tests and the demo use it).
 	Ready func()
+	// Report, if non-nil, is told every change of state and checkpoint.
+	Report Reporter
 }
 
 // Watcher watches one mailbox of one account.
@@ -137,9 +170,11 @@ func (w *Watcher) Run(ctx context.Context) error {
 		w.o.Backoff.Healthy(time.Since(start))
 		if imapconn.IsPermanent(err) {
 			w.log.Error("watcher stopped: permanent error (fix the config and restart)", "err", err)
+			w.report(StateStopped, err, time.Time{})
 			return err
 		}
 		delay := w.o.Backoff.Next()
+		w.report(StateRetrying, err, time.Now().Add(delay))
 		w.fail.failed(err, delay, time.Now())
 		t := time.NewTimer(delay)
 		select {
@@ -152,11 +187,12 @@ func (w *Watcher) Run(ctx context.Context) error {
 }
 
 // errServerClosed marks a connection the server closed under us.
-var errServerClosed = errors.New("connection closed by server")
+var errServerClosed = fmt.Errorf("connection closed by server: %w", imapconn.ErrClosed)
 
 // session is one connection's life: it returns when the connection fails
 // or ctx is done.
 func (w *Watcher) session(ctx context.Context) error {
+	w.report(StateConnecting, nil, time.Time{})
 	c, err := w.o.Dial(ctx)
 	if err != nil {
 		return fmt.Errorf("connect: %w", err)
@@ -171,15 +207,22 @@ func (w *Watcher) session(ctx context.Context) error {
 		return err
 	}
 	w.fail.recovered(time.Now())
-	idle := true
+	idle, announced := true, false
 	for {
+		w.report(StateCatchingUp, nil, time.Time{})
 		if last, err = w.catchUp(ctx, sess, last); err != nil {
 			return err
 		}
 		if w.o.Ready != nil {
 			w.o.Ready()
 		}
+		if !announced {
+			// One line per connection at info: the watcher is up.
+			w.log.Info("watching: connected and waiting for new mail", "last_uid", last, "push", idle && c.Has("IDLE"))
+			announced = true
+		}
 		if idle {
+			w.report(StateIdle, nil, time.Time{})
 			err = w.idle(ctx, c, sess)
 			if errors.Is(err, imapconn.ErrNoIdle) {
 				w.log.Warn("server has no IDLE; polling", "interval", w.o.PollInterval)
@@ -187,6 +230,7 @@ func (w *Watcher) session(ctx context.Context) error {
 				err = nil
 			}
 		} else {
+			w.report(StatePolling, nil, time.Time{})
 			err = w.poll(ctx, c, sess)
 		}
 		if err != nil {
@@ -207,6 +251,7 @@ func (w *Watcher) checkpoint(ctx context.Context, sess *imapconn.Session) (uint3
 		return 0, err
 	}
 	if ok && cp.UIDValidity == uidValidity {
+		w.checkpointed(cp)
 		return cp.LastUID, nil
 	}
 	start := uint32(0)
@@ -223,8 +268,23 @@ func (w *Watcher) checkpoint(ctx context.Context, sess *imapconn.Session) (uint3
 	} else {
 		w.log.Info("first start: processing only new mail (set start: all to process existing mail)", "from_uid", start)
 	}
-	err = w.o.State.SetCheckpoint(w.o.Account, w.o.Mailbox, state.Checkpoint{UIDValidity: uidValidity, LastUID: start})
+	cp = state.Checkpoint{UIDValidity: uidValidity, LastUID: start}
+	if err = w.o.State.SetCheckpoint(w.o.Account, w.o.Mailbox, cp); err == nil {
+		w.checkpointed(cp)
+	}
 	return start, err
+}
+
+func (w *Watcher) report(s State, err error, next time.Time) {
+	if w.o.Report != nil {
+		w.o.Report.State(s, err, next)
+	}
+}
+
+func (w *Watcher) checkpointed(cp state.Checkpoint) {
+	if w.o.Report != nil {
+		w.o.Report.Checkpoint(cp)
+	}
 }
 
 // catchUp finds everything above last (UID SEARCH UID last+1:*, RFC 9051
@@ -251,9 +311,11 @@ func (w *Watcher) catchUp(ctx context.Context, sess *imapconn.Session, last uint
 			return last, fmt.Errorf("process UIDs %d-%d: %w", uids[0], uids[len(uids)-1], err)
 		}
 		last = max(last, uids[len(uids)-1])
-		if err := w.o.State.SetCheckpoint(w.o.Account, w.o.Mailbox, state.Checkpoint{UIDValidity: uidValidity, LastUID: last}); err != nil {
+		cp := state.Checkpoint{UIDValidity: uidValidity, LastUID: last}
+		if err := w.o.State.SetCheckpoint(w.o.Account, w.o.Mailbox, cp); err != nil {
 			return last, err
 		}
+		w.checkpointed(cp)
 		if !more {
 			return last, nil
 		}

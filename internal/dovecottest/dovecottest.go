@@ -115,6 +115,7 @@ type Server struct {
 	Users int
 
 	conf     string
+	mu       sync.Mutex
 	cmd      *exec.Cmd
 	exited   chan struct{}
 	stopOnce sync.Once
@@ -278,47 +279,91 @@ func start(dir string, o *Options, cert *memimap.Cert) (*Server, error) {
 		Addr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[0])),
 		TLSAddr:  net.JoinHostPort("127.0.0.1", strconv.Itoa(ports[1])),
 		CertPool: cert.Pool, Dir: dir, Users: o.Users,
-		conf:   filepath.Join(dir, "etc", "dovecot.conf"),
-		exited: make(chan struct{}),
+		conf: filepath.Join(dir, "etc", "dovecot.conf"),
 	}
 	if err := s.writeConfig(o, cert); err != nil {
 		return nil, err
 	}
-	logf, err := os.OpenFile(filepath.Join(dir, "log", "dovecot.stderr"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
-	if err != nil {
+	if err := s.launch(); err != nil {
 		return nil, err
+	}
+	return s, nil
+}
+
+// launch starts the master and waits until both ports answer.
+func (s *Server) launch() error {
+	logf, err := os.OpenFile(filepath.Join(s.Dir, "log", "dovecot.stderr"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
 	}
 	defer logf.Close()
 	// -F: foreground, so the master is our child and Stop signals exactly
 	// it. Pdeathsig: it dies with the test binary.
-	s.cmd = exec.Command(dovecotBin, "-F", "-c", s.conf)
-	s.cmd.Stdout, s.cmd.Stderr = logf, logf
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
-	if err := spawn(s.cmd.Start); err != nil {
-		return nil, fmt.Errorf("start dovecot: %w", err)
+	cmd := exec.Command(dovecotBin, "-F", "-c", s.conf)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM, Setpgid: true}
+	if err := spawn(cmd.Start); err != nil {
+		return fmt.Errorf("start dovecot: %w", err)
 	}
+	exited := make(chan struct{})
+	s.mu.Lock()
+	s.cmd, s.exited = cmd, exited
+	s.mu.Unlock()
 	go func() {
-		s.cmd.Wait() //nolint:errcheck // exit status is in the log
-		close(s.exited)
+		cmd.Wait() //nolint:errcheck // exit status is in the log
+		close(exited)
 	}()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if up(s.Addr) && up(s.TLSAddr) {
-			return s, nil
+			return nil
 		}
 		select {
-		case <-s.exited:
+		case <-exited:
 			logs := s.logTail()
 			if strings.Contains(logs, "Address already in use") {
-				return nil, fmt.Errorf("%w: %s", errPortInUse, logs)
+				return fmt.Errorf("%w: %s", errPortInUse, logs)
 			}
-			return nil, fmt.Errorf("dovecot exited during start:\n%s", logs)
+			return fmt.Errorf("dovecot exited during start:\n%s", logs)
 		case <-time.After(5 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
 			s.Stop()
-			return nil, fmt.Errorf("dovecot did not listen within 10s:\n%s", s.logTail())
+			return fmt.Errorf("dovecot did not listen within 10s:\n%s", s.logTail())
 		}
+	}
+}
+
+// Down stops the master as an outage would: every connection drops and
+// new ones are refused. The mail and the config stay, so Up brings the
+// same server back on the same ports. Not for the Shared server.
+func (s *Server) Down(tb testing.TB) {
+	tb.Helper()
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.mu.Unlock()
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-exited:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-exited
+	}
+	// Dovecot's children (imap, auth) go with the master; wait until the
+	// ports are free so Up can bind them again.
+	for deadline := time.Now().Add(5 * time.Second); up(s.Addr) || up(s.TLSAddr); {
+		if time.Now().After(deadline) {
+			tb.Fatalf("dovecottest: still listening 5s after the master stopped")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Up starts the master again after Down.
+func (s *Server) Up(tb testing.TB) {
+	tb.Helper()
+	if err := s.launch(); err != nil {
+		tb.Fatalf("dovecottest: up again: %v", err)
 	}
 }
 
@@ -433,16 +478,19 @@ func (s *Server) KillConnections(tb testing.TB, username string) {
 // children with it, and removes Dir. It is idempotent.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
-		if s.cmd != nil && s.cmd.Process != nil {
+		s.mu.Lock()
+		cmd, exited := s.cmd, s.exited
+		s.mu.Unlock()
+		if cmd != nil && cmd.Process != nil {
 			select {
-			case <-s.exited:
+			case <-exited:
 			default:
-				s.cmd.Process.Signal(syscall.SIGTERM)
+				cmd.Process.Signal(syscall.SIGTERM)
 				select {
-				case <-s.exited:
+				case <-exited:
 				case <-time.After(5 * time.Second):
-					s.cmd.Process.Kill()
-					<-s.exited
+					cmd.Process.Kill()
+					<-exited
 				}
 			}
 		}

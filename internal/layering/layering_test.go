@@ -42,11 +42,15 @@ var allowed = map[string][]string{
 	"engine/state":   {"actions", "go.etcd.io/bbolt"},
 	"engine/watch":   {"engine/imapconn", "engine/state"},
 	"engine/undo":    {"actions", "rules", "engine/state", "engine/imapconn", "engine/message"},
+	// engine/observe sees the parts below the engine it reports on, and
+	// serves metrics with client_golang.
+	"engine/observe": {"actions", "engine/imapconn", "engine/state", "engine/watch", "engine/undo",
+		"scheduler/jobs", "github.com/prometheus/client_golang"},
 	"scheduler":      {"github.com/robfig/cron/v3"},
 	"scheduler/jobs": {"rules", "actions"},
 	// engine wires everything below it; nothing below imports it.
 	"engine": {"rules", "rules/sieve", "rules/exprrule", "rules/ruleset", "actions",
-		"engine/config", "engine/imapconn", "engine/message", "engine/state", "engine/watch", "engine/undo",
+		"engine/config", "engine/imapconn", "engine/message", "engine/state", "engine/watch", "engine/undo", "engine/observe",
 		"scheduler", "scheduler/jobs"},
 	"examples": {},
 }

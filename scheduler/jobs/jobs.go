@@ -111,6 +111,9 @@ type Env struct {
 	// of commands acts on (at most as many as the run's cap still allows).
 	// Default DefaultBatchSize.
 	BatchSize int
+	// Quota, when set, is told the usage and limit of each account's
+	// quota root as the quota job reads them first (the metrics).
+	Quota func(account string, used, limit int64)
 	// Progress, when set, is called while a batch streams in (every few
 	// hundred messages) and after each batch was acted on.
 	Progress func(Progress)

@@ -47,6 +47,9 @@ func (q *Quota) runAccount(ctx context.Context, r *run) error {
 	}
 	r.sum.QuotaUsed += used
 	r.sum.QuotaLimit += limit
+	if r.env.Quota != nil {
+		r.env.Quota(r.account, used, limit)
+	}
 	pct := func(u int64) float64 { return float64(u) * 100 / float64(limit) }
 	log := r.log.With("limit", limit)
 	if pct(used) < q.High {

@@ -61,7 +61,7 @@ func TestSchedulerRunsArchiveOnTime(t *testing.T) {
 	clk := &stepClock{now: time.Date(2026, 11, 26, 2, 59, 0, 0, time.UTC), armed: make(chan struct{}, 10)}
 	d := setup(t, a, archiveSchedule, "", nil)
 	env := engine.JobEnv(&engine.JobOptions{Dial: engine.NewDialer(d.cfg, nil), Store: d.store, Now: func() time.Time { return now }})
-	sched, errs := engine.NewScheduler(d.rt, env, &scheduler.Options{Clock: clk})
+	sched, errs := engine.NewScheduler(d.rt, env, &scheduler.Options{Clock: clk}, nil)
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}
