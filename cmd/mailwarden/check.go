@@ -1,17 +1,23 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/mailwarden/mailwarden/engine"
 )
 
 func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	path := fs.String("c", "", "config file")
+	connect := fs.Bool("connect", false, "also log in to every account and check state_dir and every mailbox the config names")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: mailwarden check -c FILE\n\nLoads the config and compiles every rule; prints every error (file:line:col, key path, hint) and exits 1 on any.")
+		fmt.Fprintln(stderr, "Usage: mailwarden check -c FILE [--connect]\n\nLoads the config and compiles every rule; prints every error (file:line:col, key path, hint) and exits 1 on any.\n"+
+			"With --connect it also logs in to every account (LIST only, nothing changes) and checks that state_dir is\n"+
+			"writable, that every watched mailbox exists, and that every mailbox rules and jobs name exists or will be created.")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -29,7 +35,20 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	for _, s := range l.rt.Rulesets {
 		steps += len(s.Steps())
 	}
+	if *connect {
+		rep := engine.CheckConnect(context.Background(), l.rt, engine.NewDialer(l.cfg, nil))
+		for _, n := range rep.Notes {
+			fmt.Fprintln(stdout, "note:", n)
+		}
+		if len(rep.Problems) > 0 {
+			printErrors(stderr, rep.Problems)
+			return exitFail
+		}
+	}
 	fmt.Fprintf(stdout, "%s: ok: %d account(s), %d watched mailbox(es), %d rule set(s) with %d step(s)\n",
 		*path, len(l.cfg.Accounts), watches, len(l.rt.Rulesets), steps)
+	if *connect {
+		fmt.Fprintf(stdout, "%s: connected: every account logs in, state_dir is writable, every mailbox is there or will be created\n", *path)
+	}
 	return exitOK
 }

@@ -237,6 +237,18 @@ func (s *Set) Name() string { return s.name }
 // NeedsBody reports whether any step reads the message body.
 func (s *Set) NeedsBody() bool { return s.needsBody }
 
+// SieveTargets lists the mailboxes the set's Sieve steps file into by
+// constant names (sieve.Script.Targets), in step order.
+func (s *Set) SieveTargets() []sieve.Target {
+	var out []sieve.Target
+	for _, r := range s.steps {
+		if sc, ok := r.(*sieve.Script); ok {
+			out = append(out, sc.Targets()...)
+		}
+	}
+	return out
+}
+
 // NeedsMailboxes reports whether any step may ask the server about
 // mailboxes while it evaluates (rules.Message.Mailboxes; Sieve's
 // mailboxexists), so callers list them before a streaming fetch.

@@ -42,6 +42,9 @@ func compileFileinto(c *compiler, n *node) command {
 	if f.mailbox.constant() && f.mailbox.lit == "" {
 		c.errorf(p.pos[0].pos, "", "fileinto needs a mailbox name")
 	}
+	if f.mailbox.constant() && f.mailbox.lit != "" && f.specialUse == nil {
+		c.script.targets = append(c.script.targets, Target{Mailbox: f.mailbox.lit, Create: f.create, Line: f.line, Script: c.script.name})
+	}
 	return f
 }
 

@@ -102,6 +102,9 @@ func compileInclude(c *compiler, n *node) command {
 		cmd.script = s
 		c.script.needsBody = c.script.needsBody || (s != nil && s.needsBody)
 		c.script.asksBoxes = c.script.asksBoxes || (s != nil && s.asksBoxes)
+		if s != nil {
+			c.script.targets = append(c.script.targets, s.targets...)
+		}
 		return cmd
 	}
 	src, err := readScript(path, c.lim.maxScriptSize)
@@ -128,6 +131,7 @@ func compileInclude(c *compiler, n *node) command {
 	cmd.script = s
 	c.script.needsBody = c.script.needsBody || s.needsBody
 	c.script.asksBoxes = c.script.asksBoxes || s.asksBoxes
+	c.script.targets = append(c.script.targets, s.targets...)
 	return cmd
 }
 

@@ -21,8 +21,26 @@ type Script struct {
 	usesFlags bool
 	needsBody bool
 	asksBoxes bool // mailboxexists, specialuse_exists or fileinto :specialuse
+	targets   []Target
 	rc        regexCache
 }
+
+// Target is a mailbox a script files into by a constant name.
+type Target struct {
+	Mailbox string
+	// Create: fileinto :create (RFC 5490 §3.2) makes the mailbox when it
+	// is missing; without it a missing mailbox fails the action.
+	Create bool
+	// Script and Line locate the fileinto.
+	Script string
+	Line   int
+}
+
+// Targets lists the mailboxes the script (and the scripts it includes)
+// file into by constant names, in source order: `mailwarden check
+// --connect` checks they exist. Names built from variables, and
+// :specialuse ones, are not listed.
+func (s *Script) Targets() []Target { return s.targets }
 
 var _ rules.Rule = (*Script)(nil)
 
