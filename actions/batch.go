@@ -83,7 +83,7 @@ func fail(ws []*work, err error) {
 }
 
 // record journals one completed operation for each message of ws.
-func (b *batch) record(ws []*work, op Op, target string, destUIDs []uint32) {
+func (b *batch) record(ws []*work, op Op, target string, copied Copied) {
 	if b.e.opts.DryRun {
 		for _, w := range ws {
 			b.rep.Ops[op]++
@@ -98,11 +98,11 @@ func (b *batch) record(ws []*work, op Op, target string, destUIDs []uint32) {
 	for i, w := range ws {
 		b.rep.Ops[op]++
 		var dest uint32
-		if i < len(destUIDs) {
-			dest = destUIDs[i]
+		if i < len(copied.UIDs) {
+			dest = copied.UIDs[i]
 		}
 		if op == OpCopy || op == OpMove {
-			b.rep.Placed = append(b.rep.Placed, Placed{UID: w.item.Message.UID, Mailbox: target, DestUID: dest, Op: op})
+			b.rep.Placed = append(b.rep.Placed, Placed{UID: w.item.Message.UID, Mailbox: target, DestUID: dest, DestUIDValidity: copied.UIDValidity, Op: op})
 		}
 		entries = append(entries, Entry{
 			Account: b.e.opts.Account, Mailbox: b.mailbox, UIDValidity: b.uidValidity,
@@ -182,7 +182,7 @@ func (b *batch) storeFlags(ws []*work, op StoreOp) {
 			continue
 		}
 		for _, f := range flags {
-			b.record(g.ws, jop, f, nil)
+			b.record(g.ws, jop, f, Copied{})
 		}
 	}
 }
@@ -207,9 +207,9 @@ func (b *batch) copy(ws []*work) {
 			continue
 		}
 		uids := uidsOf(live)
-		var dest []uint32
+		var dest Copied
 		err := b.run(fmt.Sprintf("UID COPY %s %q", FormatUIDs(uids), t.mailbox), func() (err error) {
-			dest, err = b.withCreate(t, func() ([]uint32, error) { return b.mb.Copy(b.ctx, uids, t.mailbox) })
+			dest, err = b.withCreate(t, func() (Copied, error) { return b.mb.Copy(b.ctx, uids, t.mailbox) })
 			return err
 		})
 		if t.flags != nil {
@@ -245,9 +245,9 @@ func (b *batch) move(ws []*work) {
 		}
 		uids := uidsOf(live)
 		if caps.Move {
-			var dest []uint32
+			var dest Copied
 			err := b.run(fmt.Sprintf("UID MOVE %s %q", FormatUIDs(uids), t.mailbox), func() (err error) {
-				dest, err = b.withCreate(t, func() ([]uint32, error) { return b.mb.Move(b.ctx, uids, t.mailbox) })
+				dest, err = b.withCreate(t, func() (Copied, error) { return b.mb.Move(b.ctx, uids, t.mailbox) })
 				return err
 			})
 			if err != nil {
@@ -263,9 +263,9 @@ func (b *batch) move(ws []*work) {
 
 func (b *batch) copyDeleteExpunge(ws []*work, t target, caps Caps) {
 	uids := uidsOf(ws)
-	var dest []uint32
+	var dest Copied
 	err := b.run(fmt.Sprintf("UID COPY %s %q", FormatUIDs(uids), t.mailbox), func() (err error) {
-		dest, err = b.withCreate(t, func() ([]uint32, error) { return b.mb.Copy(b.ctx, uids, t.mailbox) })
+		dest, err = b.withCreate(t, func() (Copied, error) { return b.mb.Copy(b.ctx, uids, t.mailbox) })
 		return err
 	})
 	if err != nil {
@@ -287,7 +287,7 @@ func (b *batch) copyDeleteExpunge(ws []*work, t target, caps Caps) {
 		b.rep.Warnings = append(b.rep.Warnings, msg)
 		b.log.Warn(msg)
 		b.record(ws, OpCopy, t.mailbox, dest)
-		b.record(ws, OpDelete, t.mailbox, nil)
+		b.record(ws, OpDelete, t.mailbox, Copied{})
 		return
 	}
 	err = b.run(fmt.Sprintf("UID EXPUNGE %s", FormatUIDs(uids)), func() error {
@@ -304,18 +304,18 @@ func (b *batch) copyDeleteExpunge(ws []*work, t target, caps Caps) {
 // withCreate runs a COPY or MOVE and, when the server answers
 // NO [TRYCREATE] and the delivery allows it, creates the destination and
 // tries once more (RFC 9051 §6.4.7).
-func (b *batch) withCreate(t target, fn func() ([]uint32, error)) ([]uint32, error) {
+func (b *batch) withCreate(t target, fn func() (Copied, error)) (Copied, error) {
 	dest, err := fn()
 	if err == nil || !errors.Is(err, ErrTryCreate) {
 		return dest, err
 	}
 	if !t.create {
-		return nil, fmt.Errorf("%w (the rule does not allow creating %q; add :create or create it)", err, t.mailbox)
+		return Copied{}, fmt.Errorf("%w (the rule does not allow creating %q; add :create or create it)", err, t.mailbox)
 	}
 	b.rep.Commands++
 	b.log.Info("creating mailbox", "name", t.mailbox)
 	if cerr := b.mb.Create(b.ctx, t.mailbox); cerr != nil {
-		return nil, fmt.Errorf("create %q: %w", t.mailbox, cerr)
+		return Copied{}, fmt.Errorf("create %q: %w", t.mailbox, cerr)
 	}
 	return fn()
 }

@@ -95,7 +95,10 @@ type Placed struct {
 	UID     uint32 // source UID
 	Mailbox string // resolved destination name
 	DestUID uint32 // 0 when unknown
-	Op      Op     // OpCopy or OpMove
+	// DestUIDValidity is the destination's UIDVALIDITY from COPYUID (0
+	// when unknown): with DestUID it names the exact message.
+	DestUIDValidity uint32
+	Op              Op // OpCopy or OpMove
 }
 
 // Err returns nil when every plan applied, else an error naming how many

@@ -86,7 +86,7 @@ func (e *Executor) Expunge(ctx context.Context, mb Mailbox, msgs []*rules.Messag
 		log.Error("expunge failed; messages left in place", "uids", FormatUIDs(uids), "rule", rule, "err", err)
 		return rep, nil
 	}
-	b.record(ws, OpExpunge, "", nil)
+	b.record(ws, OpExpunge, "", Copied{})
 	msg := "applied"
 	if e.opts.DryRun {
 		msg = "dry run: would apply"

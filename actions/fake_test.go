@@ -88,14 +88,14 @@ func (f *fakeServer) Store(_ context.Context, uids []uint32, op StoreOp, flags [
 	return nil
 }
 
-func (f *fakeServer) Copy(_ context.Context, uids []uint32, dest string) ([]uint32, error) {
+func (f *fakeServer) Copy(_ context.Context, uids []uint32, dest string) (Copied, error) {
 	f.logf("COPY %s %s", FormatUIDs(uids), dest)
 	if err := f.failCopy[dest]; err != nil {
-		return nil, err
+		return Copied{}, err
 	}
 	box, ok := f.boxes[dest]
 	if !ok {
-		return nil, fmt.Errorf("NO [TRYCREATE] %s: %w", dest, ErrTryCreate)
+		return Copied{}, fmt.Errorf("NO [TRYCREATE] %s: %w", dest, ErrTryCreate)
 	}
 	var out []uint32
 	for _, u := range uids {
@@ -105,16 +105,16 @@ func (f *fakeServer) Copy(_ context.Context, uids []uint32, dest string) ([]uint
 		box[n] = &fakeMsg{id: m.id, flags: slices.Clone(m.flags)}
 		out = append(out, n)
 	}
-	return out, nil
+	return Copied{UIDValidity: 42, UIDs: out}, nil
 }
 
-func (f *fakeServer) Move(ctx context.Context, uids []uint32, dest string) ([]uint32, error) {
+func (f *fakeServer) Move(ctx context.Context, uids []uint32, dest string) (Copied, error) {
 	if !f.caps.Move {
 		panic("Move called without MOVE capability")
 	}
 	f.logf("MOVE %s %s", FormatUIDs(uids), dest)
 	if _, ok := f.boxes[dest]; !ok {
-		return nil, fmt.Errorf("NO [TRYCREATE] %s: %w", dest, ErrTryCreate)
+		return Copied{}, fmt.Errorf("NO [TRYCREATE] %s: %w", dest, ErrTryCreate)
 	}
 	out := make([]uint32, 0, len(uids))
 	for _, u := range uids {
@@ -125,7 +125,7 @@ func (f *fakeServer) Move(ctx context.Context, uids []uint32, dest string) ([]ui
 		delete(f.boxes[f.selected], u)
 		out = append(out, n)
 	}
-	return out, nil
+	return Copied{UIDValidity: 42, UIDs: out}, nil
 }
 
 func (f *fakeServer) UIDExpunge(_ context.Context, uids []uint32) error {

@@ -19,15 +19,14 @@ type Mailbox interface {
 	// Store changes flags: UID STORE uids +FLAGS.SILENT / -FLAGS.SILENT /
 	// FLAGS.SILENT (RFC 9051 §6.4.6).
 	Store(ctx context.Context, uids []uint32, op StoreOp, flags []string) error
-	// Copy copies uids to dest (UID COPY, RFC 9051 §6.4.7) and returns the
-	// destination UIDs in the order of uids when the server sent COPYUID
-	// (RFC 4315 §3), else nil. A missing dest yields an error wrapping
-	// ErrTryCreate.
-	Copy(ctx context.Context, uids []uint32, dest string) ([]uint32, error)
+	// Copy copies uids to dest (UID COPY, RFC 9051 §6.4.7) and returns
+	// what the server's COPYUID said (RFC 4315 §3), the zero Copied
+	// without one. A missing dest yields an error wrapping ErrTryCreate.
+	Copy(ctx context.Context, uids []uint32, dest string) (Copied, error)
 	// Move moves uids to dest with UID MOVE (RFC 6851). Only called when
-	// Caps().Move. Returns destination UIDs like Copy. A missing dest
-	// yields an error wrapping ErrTryCreate.
-	Move(ctx context.Context, uids []uint32, dest string) ([]uint32, error)
+	// Caps().Move. Returns COPYUID like Copy. A missing dest yields an
+	// error wrapping ErrTryCreate.
+	Move(ctx context.Context, uids []uint32, dest string) (Copied, error)
 	// UIDExpunge expunges exactly uids (RFC 4315 §2.1). Only called when
 	// Caps().UIDPlus. There is deliberately no plain EXPUNGE.
 	UIDExpunge(ctx context.Context, uids []uint32) error
@@ -38,6 +37,15 @@ type Mailbox interface {
 	// attribute attr (`\Trash`, RFC 6154), or an error wrapping
 	// ErrNoSpecialUse when none does.
 	SpecialUse(ctx context.Context, attr string) (string, error)
+}
+
+// Copied is what a server's COPYUID (RFC 4315 §3) said of a COPY or MOVE:
+// the destination's UIDVALIDITY and the new UIDs, in the order of the
+// source UIDs given (0 for one the server did not copy). The zero value
+// means the server did not say.
+type Copied struct {
+	UIDValidity uint32
+	UIDs        []uint32
 }
 
 // Caps are the capabilities the Executor cares about.

@@ -16,23 +16,16 @@ import (
 // Sieve's mailboxexists and specialuse_exists (RFC 5490 §3.1, RFC 8579 §3)
 // ask the server. Rules never talk IMAP themselves.
 
-// parseFetched parses a fetched batch of account's mailbox into the
-// messages the rules see, leniently (a malformed header never drops a
-// message), each answering mailbox questions through boxes.
-func parseFetched(account, mailbox string, batch []imapconn.Fetched, boxes rules.Mailboxes) []*rules.Message {
-	msgs := make([]*rules.Message, len(batch))
-	for i, f := range batch {
-		msgs[i] = parseOne(account, mailbox, f, boxes)
-	}
-	return msgs
-}
-
-// parseOne is parseFetched for one message.
-func parseOne(account, mailbox string, f imapconn.Fetched, boxes rules.Mailboxes) *rules.Message {
+// parseOne parses a fetched message of account's mailbox (with
+// uidValidity) into the message the rules see, leniently (a malformed
+// header never drops a message), answering mailbox questions through
+// boxes.
+func parseOne(account, mailbox string, uidValidity uint32, f imapconn.Fetched, boxes rules.Mailboxes) *rules.Message {
 	m := message.Parse(f.Raw, message.Meta{
 		Account: account, Mailbox: mailbox, UID: f.UID, Flags: f.Flags,
 		Size: f.Size, InternalDate: f.InternalDate, HeaderOnly: f.HeaderOnly,
 	})
+	m.UIDValidity = uidValidity
 	m.Mailboxes = boxes
 	return m
 }

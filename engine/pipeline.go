@@ -22,7 +22,7 @@ import (
 // one fsync per batch, not one per moved message.
 type Placements interface {
 	MarkPlacedAll(marks []state.PlacedMark) error
-	PlacedBy(account, mailbox string, uid uint32, messageID string) (state.Placement, bool, error)
+	PlacedBy(account, mailbox string, uidValidity, uid uint32, messageID string) (state.Placement, bool, error)
 }
 
 // Event reports what happened to one message; the demo and tests observe it.
@@ -97,9 +97,10 @@ func (p *Pipeline) Handle(ctx context.Context, sess *imapconn.Session, uids []ui
 			return err
 		}
 	}
+	_, uidValidity := sess.Selected()
 	events := make([]Event, 0, len(uids))
 	err := sess.FetchEach(ctx, uids, imapconn.FetchSpec{Whole: p.Rules.NeedsBody()}, func(f imapconn.Fetched) error {
-		m := parseOne(p.Account, p.Mailbox, f, boxes)
+		m := parseOne(p.Account, p.Mailbox, uidValidity, f, boxes)
 		ev := p.Decide(ctx, m)
 		ev.Message = m.Slim()
 		events = append(events, ev)
@@ -130,7 +131,7 @@ func (p *Pipeline) Process(ctx context.Context, mb actions.Mailbox, msgs []*rule
 func (p *Pipeline) Decide(ctx context.Context, m *rules.Message) Event {
 	ev := Event{Account: p.Account, Mailbox: p.Mailbox, Message: m, DryRun: p.Exec.DryRun()}
 	if p.Placements != nil {
-		if pl, ok, err := p.Placements.PlacedBy(p.Account, p.Mailbox, m.UID, m.MessageID()); err != nil {
+		if pl, ok, err := p.Placements.PlacedBy(p.Account, p.Mailbox, m.UIDValidity, m.UID, m.MessageID()); err != nil {
 			p.log().Warn("placement lookup failed; evaluating anyway", "account", p.Account, "mailbox", p.Mailbox, "uid", m.UID, "err", err)
 		} else if ok && pl.Ruleset == p.RulesetName {
 			ev.Skipped = fmt.Sprintf("placed here from %s by rule set %q (no loops)", pl.From, pl.Ruleset)
@@ -181,7 +182,7 @@ func (p *Pipeline) Act(ctx context.Context, mb actions.Mailbox, events []Event) 
 	if err != nil {
 		return err
 	}
-	p.markPlacements(items, rep.Placed, log)
+	p.markPlacements(items, rep, log)
 	for i := range events {
 		if events[i].Message != nil && events[i].Err == nil {
 			events[i].Err = rep.Failed[events[i].Message.UID]
@@ -253,22 +254,22 @@ func retryable(rep *actions.Report) bool {
 	return false
 }
 
-// markPlacements records where messages went. With placed == nil it marks
-// every planned destination by Message-ID (before the move); otherwise it
-// marks the actual destinations with their new UIDs.
-func (p *Pipeline) markPlacements(items []actions.Item, placed []actions.Placed, log *slog.Logger) {
+// markPlacements records where messages go (loop protection). Before the
+// moves (rep == nil) every planned destination gets a pending mark under
+// the message's Message-ID, so the destination's watcher, which may see
+// the message before Apply returns, already knows it is ours. After them,
+// a move the server numbered (COPYUID) turns into a mark under the exact
+// destination UIDVALIDITY and UID, and a failed one drops its pending
+// mark; one without COPYUID stays pending until its message claims it.
+func (p *Pipeline) markPlacements(items []actions.Item, rep *actions.Report, log *slog.Logger) {
 	if p.Placements == nil || p.Exec.DryRun() {
 		return
 	}
-	byUID := make(map[uint32]*rules.Message, len(items))
-	for _, it := range items {
-		byUID[it.Message.UID] = it.Message
-	}
 	var marks []state.PlacedMark
-	mark := func(mailbox string, destUID uint32, m *rules.Message) {
+	mark := func(mailbox string, m *rules.Message, destUIDValidity, destUID uint32, drop bool) {
 		if destUID != 0 || m.MessageID() != "" {
-			marks = append(marks, state.PlacedMark{Account: p.Account, Mailbox: mailbox, DestUID: destUID,
-				Placement: state.Placement{Ruleset: p.RulesetName, MessageID: m.MessageID(), From: p.Mailbox}})
+			marks = append(marks, state.PlacedMark{Account: p.Account, Mailbox: mailbox, DestUID: destUID, Drop: drop,
+				Placement: state.Placement{Ruleset: p.RulesetName, MessageID: m.MessageID(), From: p.Mailbox, UIDValidity: destUIDValidity}})
 		}
 	}
 	defer func() {
@@ -276,19 +277,30 @@ func (p *Pipeline) markPlacements(items []actions.Item, placed []actions.Placed,
 			log.Warn("could not record placements; the destinations' watchers may run the rules again", "messages", len(marks), "err", err)
 		}
 	}()
-	if placed == nil {
+	if rep == nil {
 		for _, it := range items {
 			for _, d := range it.Plan.Deliveries {
 				if !rules.IsSpecialUse(d.Mailbox) {
-					mark(d.Mailbox, 0, it.Message)
+					mark(d.Mailbox, it.Message, 0, 0, false)
 				}
 			}
 		}
 		return
 	}
-	for _, pl := range placed {
+	byUID := make(map[uint32]*rules.Message, len(items))
+	for _, it := range items {
+		byUID[it.Message.UID] = it.Message
+		if rep.Failed[it.Message.UID] != nil {
+			for _, d := range it.Plan.Deliveries {
+				if !rules.IsSpecialUse(d.Mailbox) {
+					mark(d.Mailbox, it.Message, 0, 0, true)
+				}
+			}
+		}
+	}
+	for _, pl := range rep.Placed {
 		if pl.DestUID != 0 {
-			mark(pl.Mailbox, pl.DestUID, byUID[pl.UID])
+			mark(pl.Mailbox, byUID[pl.UID], pl.DestUIDValidity, pl.DestUID, false)
 		}
 	}
 }

@@ -490,3 +490,40 @@ func TestUndoUnreachableAccount(t *testing.T) {
 	}
 	equal(t, "INBOX", b.contents(t, "INBOX"), []string{"ok@x[]"})
 }
+
+// After undo moved a message back, a NEW message with the same Message-ID
+// (a re-sent invoice, a list message delivered twice) is filed like any
+// other: loop protection recognises the exact message the daemon placed
+// (mailbox, UIDVALIDITY, UID), never a Message-ID alone. The restored one
+// is still left alone.
+func TestUndoneMessageIDDoesNotShieldANewMessage(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b *backend) {
+		s := &setup{accounts: []*backend{b}, watches: [][]string{{"INBOX:inbox"}}, rulesets: undoRules}
+		cfg := s.config(t)
+		d := s.startWith(t, cfg, nil)
+		d.waitReady(1)
+		b.append(t, "INBOX", mail("inv@x", "billing@shop.example", "Your invoice 42"))
+		d.waitEvents(1)
+		d.stop()
+		equal(t, "Finance after the rules", b.contents(t, "Finance"), []string{"inv@x[paid]"})
+
+		runUndo(t, cfg, undo.Options{})
+		equal(t, "INBOX after undo", b.contents(t, "INBOX"), []string{"inv@x[]"})
+
+		d = s.startWith(t, cfg, nil)
+		d.waitReady(1)
+		// The restored invoice is not evaluated again.
+		if ev := d.waitEvents(1)[0]; ev.Skipped == "" {
+			t.Fatalf("restored invoice evaluated again: %s", ev.Plan.Summary())
+		}
+		// The invoice is sent again: same Message-ID, new message.
+		b.append(t, "INBOX", mail("inv@x", "billing@shop.example", "Your invoice 42 (again)"))
+		ev := d.waitEvents(1)[0]
+		if ev.Skipped != "" {
+			t.Fatalf("the re-sent invoice was skipped: %s", ev.Skipped)
+		}
+		d.stop()
+		equal(t, "Finance", b.contents(t, "Finance"), []string{"inv@x[paid]"})
+		equal(t, "INBOX", b.contents(t, "INBOX"), []string{"inv@x[]"})
+	})
+}

@@ -22,6 +22,9 @@ type Message struct {
 	Account string // account name from the config
 	Mailbox string // mailbox the message sits in, e.g. "INBOX"
 	UID     uint32 // IMAP UID in Mailbox (0 for offline .eml files)
+	// UIDValidity is the mailbox's UIDVALIDITY (RFC 9051 §2.3.1.1): with
+	// UID it names the message for good. 0 offline.
+	UIDValidity uint32
 
 	Header       Header
 	Size         int64     // RFC822.SIZE in octets
@@ -175,7 +178,7 @@ var slimFields = []string{"Message-Id", "Subject", "From", "Date"}
 // messages until it acts on them at once; slim ones keep that memory small.
 func (m *Message) Slim() *Message {
 	s := &Message{
-		Account: m.Account, Mailbox: m.Mailbox, UID: m.UID,
+		Account: m.Account, Mailbox: m.Mailbox, UID: m.UID, UIDValidity: m.UIDValidity,
 		Size: m.Size, Flags: m.Flags, InternalDate: m.InternalDate, Date: m.Date,
 		WordDecoder: m.WordDecoder, Mailboxes: m.Mailboxes,
 	}

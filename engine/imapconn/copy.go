@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
 	"github.com/mailwarden/mailwarden/actions"
 )
 
@@ -13,12 +14,12 @@ import (
 // destination UIDs in the order of uids from COPYUID (RFC 4315 §3), 0 for a
 // UID the server did not copy (already expunged); nil without COPYUID. A
 // missing dest yields an error wrapping actions.ErrTryCreate.
-func (s *Session) Copy(ctx context.Context, uids []uint32, dest string) ([]uint32, error) {
+func (s *Session) Copy(ctx context.Context, uids []uint32, dest string) (actions.Copied, error) {
 	if len(uids) == 0 {
-		return nil, nil
+		return actions.Copied{}, nil
 	}
 	if err := s.check(); err != nil {
-		return nil, err
+		return actions.Copied{}, err
 	}
 	set := uidSet(uids)
 	var data *imap.CopyData
@@ -27,41 +28,52 @@ func (s *Session) Copy(ctx context.Context, uids []uint32, dest string) ([]uint3
 		return err
 	})
 	if err != nil {
-		return nil, wrapTryCreate(fmt.Sprintf("uid copy %s to %q", set, dest), err)
+		return actions.Copied{}, wrapTryCreate(fmt.Sprintf("uid copy %s to %q", set, dest), err)
 	}
-	return mapCopyUIDs(uids, data.SourceUIDs, data.DestUIDs), nil
+	return copied(uids, data), nil
 }
 
 // Move moves uids to dest with UID MOVE (RFC 6851 §3.1) and returns the
 // destination UIDs like Copy (COPYUID arrives in an untagged OK, RFC 6851
 // §4.3). Without the MOVE capability it returns ErrNoMove and sends
 // nothing: go-imap's fallback is unsafe (see the package doc).
-func (s *Session) Move(ctx context.Context, uids []uint32, dest string) ([]uint32, error) {
+func (s *Session) Move(ctx context.Context, uids []uint32, dest string) (actions.Copied, error) {
 	if len(uids) == 0 {
-		return nil, nil
+		return actions.Copied{}, nil
 	}
 	if err := s.checkWrite("uid move"); err != nil {
-		return nil, err
+		return actions.Copied{}, err
 	}
 	// Check both our view and go-imap's: its Move silently falls back to
 	// COPY+STORE+EXPUNGE when it thinks MOVE is missing.
 	if !s.c.caps.Has(imap.CapMove) || !s.c.c.Caps().Has(imap.CapMove) {
-		return nil, fmt.Errorf("uid move to %q: %w", dest, ErrNoMove)
+		return actions.Copied{}, fmt.Errorf("uid move to %q: %w", dest, ErrNoMove)
 	}
 	set := uidSet(uids)
-	var src, dst imap.UIDSet
-	err := s.c.call(ctx, func() error {
-		data, err := s.c.c.Move(set, dest).Wait()
-		if err == nil {
-			src, _ = data.SourceUIDs.(imap.UIDSet)
-			dst, _ = data.DestUIDs.(imap.UIDSet)
-		}
+	var data *imapclient.MoveData
+	err := s.c.call(ctx, func() (err error) {
+		data, err = s.c.c.Move(set, dest).Wait()
 		return err
 	})
 	if err != nil {
-		return nil, wrapTryCreate(fmt.Sprintf("uid move %s to %q", set, dest), err)
+		return actions.Copied{}, wrapTryCreate(fmt.Sprintf("uid move %s to %q", set, dest), err)
 	}
-	return mapCopyUIDs(uids, src, dst), nil
+	src, _ := data.SourceUIDs.(imap.UIDSet)
+	dst, _ := data.DestUIDs.(imap.UIDSet)
+	return copied(uids, &imap.CopyData{UIDValidity: data.UIDValidity, SourceUIDs: src, DestUIDs: dst}), nil
+}
+
+// copied turns a COPYUID answer into actions.Copied for uids; the zero
+// value without COPYUID.
+func copied(uids []uint32, data *imap.CopyData) actions.Copied {
+	if data == nil {
+		return actions.Copied{}
+	}
+	dest := mapCopyUIDs(uids, data.SourceUIDs, data.DestUIDs)
+	if dest == nil {
+		return actions.Copied{}
+	}
+	return actions.Copied{UIDValidity: data.UIDValidity, UIDs: dest}
 }
 
 // wrapTryCreate marks NO [TRYCREATE] (RFC 9051 §7.1) with

@@ -172,19 +172,24 @@ func TestDovecotFetchStoreCopyMove(t *testing.T) {
 		t.Fatalf("flags after Store: %+v", got)
 	}
 
-	dest, err := s.Copy(ctx, []uint32{4, 2}, "Archive")
+	cp, err := s.Copy(ctx, []uint32{4, 2}, "Archive")
 	if err != nil {
 		t.Fatal(err)
+	}
+	dest := cp.UIDs
+	if archive, err := check.Status(ctx, "Archive"); err != nil || cp.UIDValidity == 0 || cp.UIDValidity != archive.UIDValidity {
+		t.Fatalf("Copy COPYUID UIDVALIDITY %d, Archive's %+v %v", cp.UIDValidity, archive, err)
 	}
 	arch := mailboxContents(t, check, "Archive")
 	if !slices.Equal(dest, []uint32{4, 3}) || msgID(arch[dest[0]]) != "d" || msgID(arch[dest[1]]) != "b" || !hasFlag(arch[3], `\Flagged`) {
 		t.Fatalf("Copy dest %v; Archive %+v", dest, arch)
 	}
 
-	dest, err = s.Move(ctx, []uint32{5, 1, 99}, "Archive")
+	cp, err = s.Move(ctx, []uint32{5, 1, 99}, "Archive")
 	if err != nil {
 		t.Fatal(err)
 	}
+	dest = cp.UIDs
 	arch = mailboxContents(t, check, "Archive")
 	if !slices.Equal(dest, []uint32{6, 5, 0}) || msgID(arch[6]) != "e" || msgID(arch[5]) != "a" {
 		t.Fatalf("Move dest %v; Archive %+v", dest, arch)
@@ -235,8 +240,8 @@ func TestDovecotTryCreate(t *testing.T) {
 	if err := s.Create(ctx, "INBOX"); err != nil {
 		t.Fatalf("Create INBOX: %v", err)
 	}
-	if dest, err := s.Move(ctx, []uint32{1}, "Lists/Go"); err != nil || !slices.Equal(dest, []uint32{1}) {
-		t.Fatalf("Move after Create: %v, %v", dest, err)
+	if cp, err := s.Move(ctx, []uint32{1}, "Lists/Go"); err != nil || !slices.Equal(cp.UIDs, []uint32{1}) {
+		t.Fatalf("Move after Create: %v, %v", cp, err)
 	}
 	if got := mailboxContents(t, dialT(t, o), "Lists/Go"); len(got) != 1 || msgID(got[1]) != "x" {
 		t.Fatalf("Lists/Go: %+v", got)
@@ -316,7 +321,7 @@ func TestDovecotExamine(t *testing.T) {
 	if _, err := s.Move(ctx, []uint32{1}, "Archive"); !errors.Is(err, ErrReadOnly) {
 		t.Fatalf("Move on a read-only session: %v", err)
 	}
-	if dest, err := s.Copy(ctx, []uint32{1}, "Archive"); err != nil || len(dest) != 1 {
+	if dest, err := s.Copy(ctx, []uint32{1}, "Archive"); err != nil || len(dest.UIDs) != 1 {
 		t.Fatalf("Copy from a read-only session: %v, %v", dest, err)
 	}
 	got := mailboxContents(t, dialT(t, o), "INBOX")

@@ -220,19 +220,21 @@ func TestMemStoreCopyMove(t *testing.T) {
 		t.Fatalf("flags after Store: %+v", got)
 	}
 
-	dest, err := s.Copy(ctx, []uint32{3, 1}, "Archive")
+	cp, err := s.Copy(ctx, []uint32{3, 1}, "Archive")
 	if err != nil {
 		t.Fatal(err)
 	}
+	dest := cp.UIDs
 	arch := mailboxContents(t, check, "Archive")
 	if len(dest) != 2 || msgID(arch[dest[0]]) != "c" || msgID(arch[dest[1]]) != "a" {
 		t.Fatalf("Copy dest %v, archive %+v", dest, arch)
 	}
 
-	dest, err = s.Move(ctx, []uint32{4, 2}, "Archive")
+	cp, err = s.Move(ctx, []uint32{4, 2}, "Archive")
 	if err != nil {
 		t.Fatal(err)
 	}
+	dest = cp.UIDs
 	arch = mailboxContents(t, check, "Archive")
 	if len(dest) != 2 || msgID(arch[dest[0]]) != "d" || msgID(arch[dest[1]]) != "b" || !hasFlag(arch[dest[1]], `\Flagged`) {
 		t.Fatalf("Move dest %v, archive %+v", dest, arch)
@@ -249,9 +251,9 @@ func TestMemTryCreate(t *testing.T) {
 	c := dialT(t, memOptions(srv, "user", "pass"))
 	s := selectT(t, c, "INBOX")
 	ctx := testCtx(t)
-	for _, op := range []func() ([]uint32, error){
-		func() ([]uint32, error) { return s.Copy(ctx, []uint32{1}, "Lists/Go") },
-		func() ([]uint32, error) { return s.Move(ctx, []uint32{1}, "Lists/Go") },
+	for _, op := range []func() (actions.Copied, error){
+		func() (actions.Copied, error) { return s.Copy(ctx, []uint32{1}, "Lists/Go") },
+		func() (actions.Copied, error) { return s.Move(ctx, []uint32{1}, "Lists/Go") },
 	} {
 		if _, err := op(); !errors.Is(err, actions.ErrTryCreate) {
 			t.Fatalf("err = %v, want ErrTryCreate", err)
@@ -266,9 +268,9 @@ func TestMemTryCreate(t *testing.T) {
 	if err := s.Create(ctx, "Lists/Go"); err != nil {
 		t.Fatalf("Create of an existing mailbox: %v", err)
 	}
-	dest, err := s.Move(ctx, []uint32{1}, "Lists/Go")
-	if err != nil || len(dest) != 1 || dest[0] != 1 {
-		t.Fatalf("Move after Create = %v, %v", dest, err)
+	cp, err := s.Move(ctx, []uint32{1}, "Lists/Go")
+	if dest := cp.UIDs; err != nil || len(dest) != 1 || dest[0] != 1 {
+		t.Fatalf("Move after Create = %v, %v", cp, err)
 	}
 	st, err := c.Status(ctx, "Lists/Go")
 	if err != nil || st.Messages != 1 {

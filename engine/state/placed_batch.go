@@ -7,11 +7,20 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// PlacedMark is one placement for MarkPlacedAll.
+// PlacedMark is one placement for MarkPlacedAll: the daemon put a message
+// into Account's Mailbox (or, before the move, is about to).
 type PlacedMark struct {
 	Account, Mailbox string
-	DestUID          uint32
-	Placement        Placement
+	// DestUID (with Placement.UIDValidity) names the exact message the
+	// server reported (COPYUID): the mark is kept under that UID, and a
+	// pending mark under its Message-ID is dropped. Zero: the UID is not
+	// known (yet): the mark waits under the Message-ID, pending, for the
+	// first message with that Message-ID to claim it (PlacedBy).
+	DestUID   uint32
+	Placement Placement
+	// Drop removes the pending mark under the Message-ID and records
+	// nothing: the move it was made for failed.
+	Drop bool
 }
 
 // MarkPlacedAll records many placements in one transaction (one fsync), as
@@ -36,13 +45,22 @@ func (s *Store) MarkPlacedAll(marks []PlacedMark) error {
 	return s.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketPlaced)
 		for i, m := range marks {
-			if m.DestUID != 0 {
+			mid := key(m.Account, m.Mailbox, "mid:"+m.Placement.MessageID)
+			switch {
+			case m.Drop || m.DestUID != 0:
+				if m.Placement.MessageID != "" {
+					if err := b.Delete(mid); err != nil {
+						return err
+					}
+				}
+				if m.Drop {
+					continue
+				}
 				if err := b.Put(key(m.Account, m.Mailbox, fmt.Sprint("uid:", m.DestUID)), vals[i]); err != nil {
 					return err
 				}
-			}
-			if m.Placement.MessageID != "" {
-				if err := b.Put(key(m.Account, m.Mailbox, "mid:"+m.Placement.MessageID), vals[i]); err != nil {
+			case m.Placement.MessageID != "":
+				if err := b.Put(mid, vals[i]); err != nil {
 					return err
 				}
 			}

@@ -20,8 +20,8 @@ func TestMarkPlacedAllIsMarkPlacedInOneTransaction(t *testing.T) {
 		uid  uint32
 		mid  string
 		want bool
-	}{{7, "m1@x", true}, {0, "m2@x", true}, {9, "", true}, {7, "other@x", false}, {8, "", false}} {
-		p, ok, err := s.PlacedBy("a", "Finance", tc.uid, tc.mid)
+	}{{7, "m1@x", true}, {12, "m2@x", true}, {13, "m2@x", false}, {12, "m2@x", true}, {9, "", true}, {7, "other@x", false}, {8, "", false}} {
+		p, ok, err := s.PlacedBy("a", "Finance", 1, tc.uid, tc.mid)
 		if err != nil || ok != tc.want || ok && (p.Ruleset != "inbox" || p.Time.IsZero()) {
 			t.Errorf("PlacedBy(%d, %q) = %+v, %v, %v; want found %v", tc.uid, tc.mid, p, ok, err, tc.want)
 		}

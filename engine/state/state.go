@@ -337,33 +337,44 @@ func (s *Store) PruneJournal(before time.Time) (int, error) {
 
 // Placement says the daemon itself put a message into a mailbox.
 type Placement struct {
-	Ruleset   string    `json:"ruleset"`
-	MessageID string    `json:"message_id"`
-	From      string    `json:"from"` // source mailbox
-	Time      time.Time `json:"time"`
+	Ruleset   string `json:"ruleset"`
+	MessageID string `json:"message_id"`
+	From      string `json:"from"` // source mailbox
+	// UIDValidity is the destination's UIDVALIDITY (from COPYUID, or as
+	// the destination's watcher saw it); 0 when not known.
+	UIDValidity uint32    `json:"uidvalidity,omitempty"`
+	Time        time.Time `json:"time"`
 }
 
-// MarkPlaced records that ruleset put a message into account/mailbox, under
-// its destination UID when known and under its Message-ID when it has one.
-// MarkPlacedAll does the same for a whole batch in one transaction.
+// MarkPlaced records that ruleset put a message into account/mailbox: see
+// PlacedMark. MarkPlacedAll does the same for a whole batch in one
+// transaction.
 func (s *Store) MarkPlaced(account, mailbox string, destUID uint32, p Placement) error {
 	return s.MarkPlacedAll([]PlacedMark{{Account: account, Mailbox: mailbox, DestUID: destUID, Placement: p}})
 }
 
-// PlacedBy returns the rule set that placed the message with uid and
-// messageID into account/mailbox, if the daemon placed it. A UID match
-// counts only when the Message-ID agrees too (a UID can be reused after a
-// UIDVALIDITY change).
-func (s *Store) PlacedBy(account, mailbox string, uid uint32, messageID string) (Placement, bool, error) {
+// PlacedBy returns the rule set that placed the message of account's
+// mailbox with uidValidity, uid and messageID there, if the daemon placed
+// exactly that message:
+//
+//   - a mark under its UID counts when its UIDVALIDITY (if known) and its
+//     Message-ID are the message's: a UID can name another message after a
+//     UIDVALIDITY change;
+//   - a pending mark under its Message-ID (the daemon moved a message there
+//     but the server named no UID) counts once: the first message with
+//     that Message-ID claims it, and the mark becomes a mark under that
+//     message's UID. A later message with the same Message-ID (a re-sent
+//     invoice, a list message delivered twice) is new mail.
+func (s *Store) PlacedBy(account, mailbox string, uidValidity, uid uint32, messageID string) (Placement, bool, error) {
 	var p Placement
-	found := false
+	found, pending := false, false
 	err := s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketPlaced)
 		if v := b.Get(key(account, mailbox, fmt.Sprint("uid:", uid))); v != nil {
 			if err := json.Unmarshal(v, &p); err != nil {
 				return err
 			}
-			if p.MessageID == messageID {
+			if p.MessageID == messageID && (p.UIDValidity == 0 || p.UIDValidity == uidValidity) {
 				found = true
 				return nil
 			}
@@ -372,10 +383,26 @@ func (s *Store) PlacedBy(account, mailbox string, uid uint32, messageID string) 
 			return nil
 		}
 		if v := b.Get(key(account, mailbox, "mid:"+messageID)); v != nil {
-			found = true
+			found, pending = true, true
 			return json.Unmarshal(v, &p)
 		}
 		return nil
+	})
+	if err != nil || !pending {
+		return p, found, err
+	}
+	// Claim the pending mark for this message.
+	p.UIDValidity = uidValidity
+	v, err := json.Marshal(p)
+	if err != nil {
+		return p, found, err
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketPlaced)
+		if err := b.Delete(key(account, mailbox, "mid:"+messageID)); err != nil {
+			return err
+		}
+		return b.Put(key(account, mailbox, fmt.Sprint("uid:", uid)), v)
 	})
 	return p, found, err
 }

@@ -86,31 +86,34 @@ func TestPlacements(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if err := s.MarkPlaced("a", "Lists", 9, Placement{Ruleset: "inbox", MessageID: "m1@x"}); err != nil {
+	if err := s.MarkPlaced("a", "Lists", 9, Placement{Ruleset: "inbox", MessageID: "m1@x", UIDValidity: 5}); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.MarkPlaced("a", "Lists", 0, Placement{Ruleset: "inbox", MessageID: "m2@x"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		uid  uint32
-		mid  string
-		want bool
+		uv, uid uint32
+		mid     string
+		want    bool
 	}{
-		{9, "m1@x", true},     // by UID
-		{9, "other@x", false}, // UID reused by another message
-		{12, "m2@x", true},    // no COPYUID: by Message-ID
-		{13, "", false},
+		{5, 9, "m1@x", true},     // by UID
+		{6, 9, "m1@x", false},    // the mailbox was recreated: another message
+		{5, 9, "other@x", false}, // UID reused by another message
+		{5, 12, "m2@x", true},    // no COPYUID: the first message with the Message-ID claims it
+		{5, 14, "m2@x", false},   // ...and a later one with the same Message-ID is new mail
+		{5, 12, "m2@x", true},    // the claimed one stays ours, by UID
+		{5, 13, "", false},
 	} {
-		p, ok, err := s.PlacedBy("a", "Lists", tc.uid, tc.mid)
+		p, ok, err := s.PlacedBy("a", "Lists", tc.uv, tc.uid, tc.mid)
 		if err != nil || ok != tc.want || (ok && p.Ruleset != "inbox") {
-			t.Errorf("PlacedBy(%d, %q) = %+v, %v, %v; want found=%v", tc.uid, tc.mid, p, ok, err, tc.want)
+			t.Errorf("PlacedBy(%d, %d, %q) = %+v, %v, %v; want found=%v", tc.uv, tc.uid, tc.mid, p, ok, err, tc.want)
 		}
 	}
-	if n, err := s.PrunePlaced(now.Add(time.Second)); err != nil || n != 3 {
-		t.Fatalf("PrunePlaced = %d, %v; want 3", n, err)
+	if n, err := s.PrunePlaced(now.Add(time.Second)); err != nil || n != 2 {
+		t.Fatalf("PrunePlaced = %d, %v; want 2", n, err)
 	}
-	if _, ok, _ := s.PlacedBy("a", "Lists", 9, "m1@x"); ok {
+	if _, ok, _ := s.PlacedBy("a", "Lists", 5, 9, "m1@x"); ok {
 		t.Fatal("placement survived prune")
 	}
 }

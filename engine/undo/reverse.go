@@ -149,7 +149,7 @@ func (u *reverser) mailbox(ctx context.Context, c *imapconn.Client, exec *action
 	if err != nil {
 		return fmt.Errorf("account %q mailbox %q: %w", acct.Name, box, err)
 	}
-	u.markPlaced(acct, box, items, rep.Placed)
+	u.markPlaced(acct, box, items, rep)
 	dest := map[uint32]uint32{}
 	for _, pl := range rep.Placed {
 		dest[pl.UID] = pl.DestUID
@@ -301,35 +301,40 @@ func describe(h *history, box string, uid, destUID uint32, dry bool) string {
 
 // markPlaced records the messages moved back as placed in their origin by
 // the rule set watching it, so the watcher does not evaluate them again
-// (no loops): by Message-ID before the move (placed == nil), by the new
-// UID after it.
-func (u *reverser) markPlaced(acct *Account, box string, items []actions.Item, placed []actions.Placed) {
+// (no loops): pending under the Message-ID before the move (rep == nil),
+// then under the exact destination UID once the server numbered it (a
+// failed move drops its pending mark). See state.PlacedMark.
+func (u *reverser) markPlaced(acct *Account, box string, items []actions.Item, rep *actions.Report) {
 	if u.opts.DryRun {
 		return
 	}
-	mark := func(m *rules.Message, dest string, destUID uint32) {
+	var marks []state.PlacedMark
+	mark := func(m *rules.Message, dest string, destUIDValidity, destUID uint32, drop bool) {
 		ruleset := acct.Watches[dest]
 		if ruleset == "" || (destUID == 0 && m.MessageID() == "") {
 			return
 		}
-		err := u.store.MarkPlaced(acct.Name, dest, destUID, state.Placement{Ruleset: ruleset, MessageID: m.MessageID(), From: box})
-		if err != nil {
-			u.log.Warn("could not record placement; the watcher may run the rules over the restored message again", "uid", m.UID, "err", err)
-		}
+		marks = append(marks, state.PlacedMark{Account: acct.Name, Mailbox: dest, DestUID: destUID, Drop: drop,
+			Placement: state.Placement{Ruleset: ruleset, MessageID: m.MessageID(), From: box, UIDValidity: destUIDValidity}})
 	}
 	byUID := map[uint32]*rules.Message{}
 	for _, it := range items {
 		byUID[it.Message.UID] = it.Message
-		if placed == nil {
+		if rep == nil || rep.Failed[it.Message.UID] != nil {
 			for _, d := range it.Plan.Deliveries {
-				mark(it.Message, d.Mailbox, 0)
+				mark(it.Message, d.Mailbox, 0, 0, rep != nil)
 			}
 		}
 	}
-	for _, pl := range placed {
-		if pl.DestUID != 0 && pl.Op == actions.OpMove {
-			mark(byUID[pl.UID], pl.Mailbox, pl.DestUID)
+	if rep != nil {
+		for _, pl := range rep.Placed {
+			if pl.DestUID != 0 && pl.Op == actions.OpMove {
+				mark(byUID[pl.UID], pl.Mailbox, pl.DestUIDValidity, pl.DestUID, false)
+			}
 		}
+	}
+	if err := u.store.MarkPlacedAll(marks); err != nil {
+		u.log.Warn("could not record placements; the watcher may run the rules over the restored messages again", "messages", len(marks), "err", err)
 	}
 }
 
