@@ -23,7 +23,9 @@ type Options struct {
 	// (at debug level). Nil discards.
 	Logger *slog.Logger
 	// Journal records applied changes and lets the Executor skip changes
-	// already made (exactly-once across crashes). Nil disables both.
+	// already made (exactly-once across crashes). Nil disables both. A
+	// dry run reads it (to skip what a real run would skip) and records
+	// nothing.
 	Journal Journal
 	// Now returns the time stamped on journal entries. Nil means time.Now.
 	Now func() time.Time
@@ -165,7 +167,13 @@ func (e *Executor) Apply(ctx context.Context, mb Mailbox, items []Item) (*Report
 			continue
 		}
 		w := &work{item: it, flags: it.Plan.FlagsAfter(it.Message.Flags)}
-		w.add, w.rem = it.Plan.AddFlags, it.Plan.RemoveFlags
+		// A flag change that changes nothing needs no command.
+		eff := it.Plan
+		eff.Effective(it.Message.Flags)
+		w.add, w.rem = eff.AddFlags, eff.RemoveFlags
+		if eff.IsZero() {
+			continue
+		}
 		keepOriginal := !it.Plan.Remove
 		var targets []target
 		for _, d := range it.Plan.Deliveries {
@@ -251,8 +259,8 @@ func (e *Executor) resolve(ctx context.Context, mb Mailbox, name string, cache m
 
 // skipJournaled drops operations the journal already holds.
 func (e *Executor) skipJournaled(ctx context.Context, mailbox string, uidValidity uint32, ws []*work, rep *Report) error {
-	if e.opts.Journal == nil || e.opts.DryRun {
-		return nil
+	if e.opts.Journal == nil {
+		return nil // a dry run reads the journal too: it reports what a real run would skip
 	}
 	entry := func(w *work, op Op, target string) string {
 		en := Entry{Account: e.opts.Account, Mailbox: mailbox, UIDValidity: uidValidity, UID: w.item.Message.UID, Op: op, Target: target}

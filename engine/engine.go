@@ -84,8 +84,8 @@ func (e *Engine) Run(ctx context.Context) error {
 	var placements Placements = e.store
 	var journal actions.Journal = e.store
 	if e.o.DryRun {
+		// The store is read-only; the journal is read, never written.
 		checkpoints = &watch.DryRunCheckpoints{Store: e.store}
-		journal = nil
 		e.log.Warn("dry run: planned actions are logged, nothing is changed on the server or in the state file")
 	}
 

@@ -22,10 +22,11 @@ type JobOptions struct {
 	// Dial connects to an account by name (NewDialer). Required.
 	Dial imapconn.Dialer
 	// Store journals every change and holds the loop-protection
-	// placements; nil means neither (a dry run of `apply` or `jobs run`).
+	// placements; nil means neither. A dry run reads it (opened
+	// read-only), so it skips what a real run would skip.
 	Store *state.Store
-	// DryRun logs every change the jobs would make and makes none (no
-	// journal either).
+	// DryRun logs every change the jobs would make and makes none (the
+	// journal is read, not written).
 	DryRun bool
 	// Logger receives the jobs' summaries and every change; nil discards.
 	Logger *slog.Logger
@@ -59,8 +60,8 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 	log := opts.log()
 	executor := func(account string) *actions.Executor {
 		var journal actions.Journal
-		if opts.Store != nil && !opts.DryRun {
-			journal = opts.Store
+		if opts.Store != nil {
+			journal = opts.Store // read only in dry run
 		}
 		// A job removes at most a batch at once (jobs.Env.BatchSize), and
 		// every run is capped (max_messages).

@@ -153,8 +153,12 @@ func (p *Pipeline) Decide(ctx context.Context, m *rules.Message) Event {
 			attrs = append(attrs, "stack", string(pe.Stack))
 		}
 		p.log().Error("rule evaluation failed; message kept where it is", attrs...)
-	} else if plan.IsZero() {
-		outcome = observe.OutcomeNoMatch
+	} else {
+		// Flags the message already has (or lacks) are no change.
+		plan.Effective(m.Flags)
+		if plan.IsZero() {
+			outcome = observe.OutcomeNoMatch
+		}
 	}
 	p.Registry.Evaluated(p.Account, p.Mailbox, outcome, took)
 	ev.Plan = plan

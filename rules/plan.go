@@ -148,6 +148,22 @@ func (p *Plan) addDelivery(d Delivery) {
 	p.Deliveries = append(p.Deliveries, d)
 }
 
+// Effective drops the flag changes that would change nothing on a message
+// whose flags are current: adding a flag it has, removing one it lacks
+// (flags compare case-insensitively, RFC 9051 §2.3.2). Deliveries and the
+// trace stay. A plan that then changes nothing IsZero: the message is not
+// counted as acted on, and no command is sent for it.
+func (p *Plan) Effective(current []string) {
+	p.AddFlags = slices.DeleteFunc(slices.Clone(p.AddFlags), func(f string) bool { return containsFold(current, f) })
+	p.RemoveFlags = slices.DeleteFunc(slices.Clone(p.RemoveFlags), func(f string) bool { return !containsFold(current, f) })
+	if len(p.AddFlags) == 0 {
+		p.AddFlags = nil
+	}
+	if len(p.RemoveFlags) == 0 {
+		p.RemoveFlags = nil
+	}
+}
+
 // FlagsAfter returns the flags the message has once the plan's in-place
 // changes are applied to current.
 func (p *Plan) FlagsAfter(current []string) []string {

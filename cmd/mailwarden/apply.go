@@ -81,7 +81,7 @@ func cmdApply(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	store, code := openStateUnlessDry(l.cfg, *dryRun, log)
+	store, code := openState(l.cfg, *dryRun, log)
 	if code != exitOK {
 		return code
 	}

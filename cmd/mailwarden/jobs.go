@@ -1,10 +1,12 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -158,7 +160,7 @@ func jobsRun(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitOK
 	}
-	store, code := openStateUnlessDry(l.cfg, *dryRun, log)
+	store, code := openState(l.cfg, *dryRun, log)
 	if code != exitOK {
 		return code
 	}
@@ -187,13 +189,15 @@ func linesTo(w io.Writer) func(string) {
 	return func(line string) { fmt.Fprintln(w, line) }
 }
 
-// openStateUnlessDry opens the state file (the journal) for a run that
-// changes mail; a dry run writes nothing and needs none.
-func openStateUnlessDry(cfg *config.Config, dryRun bool, log *slog.Logger) (*state.Store, int) {
-	if dryRun {
+// openState opens the state file (journal, placements) for a run that
+// changes mail. A dry run opens it read-only, so that it skips what a real
+// run would skip and reports what a real run would do; with no state file
+// yet there is nothing to skip.
+func openState(cfg *config.Config, dryRun bool, log *slog.Logger) (*state.Store, int) {
+	store, err := state.Open(cfg.StateDir, &state.Options{ReadOnly: dryRun})
+	if dryRun && errors.Is(err, os.ErrNotExist) {
 		return nil, exitOK
 	}
-	store, err := state.Open(cfg.StateDir, nil)
 	if err != nil {
 		log.Error("cannot open state", "err", err)
 		return nil, exitFail

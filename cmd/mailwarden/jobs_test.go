@@ -173,3 +173,51 @@ func TestApply(t *testing.T) {
 		}
 	}
 }
+
+// A dry run of apply reports what the real run then does: it reads the
+// journal and the loop-protection placements too (the state file opened
+// read-only), and a message whose flags are already as planned is not
+// acted on, in either.
+func TestApplyDryRunSaysWhatTheRealRunDoes(t *testing.T) {
+	srv, path := memConfig(t, cmdRules)
+	appendMail(t, srv, "INBOX", "inv1@x", "billing@example.net", "invoice 1", time.Now())
+	appendMail(t, srv, "INBOX", "boss1@x", "boss@example.com", "numbers", time.Now())
+	// Already flagged: the boss rule changes nothing.
+	if _, err := srv.Append("alice", "INBOX", []byte("From: boss@example.com\r\nSubject: old\r\nMessage-ID: <boss0@x>\r\n\r\nx\r\n"), []string{`\Flagged`}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	// A first real run files the invoice; undo brings it back. It now sits
+	// in INBOX placed there by the daemon: loop protection skips it.
+	if code, out, errw := runCmd(t, "apply", "-c", path, "--account", "personal", "--mailbox", "INBOX", "--log-level", "error"); code != exitOK ||
+		!strings.Contains(out, "3 scanned, 2 matched, 2 acted on") {
+		t.Fatalf("first apply: exit %d\n%s\n%s", code, out, errw)
+	}
+	if code, out, errw := runCmd(t, "undo", "-c", path, "--since", "1h", "--yes", "--rule", "invoices"); code != exitOK || !strings.Contains(out, "1 undone") {
+		t.Fatalf("undo: exit %d\n%s\n%s", code, out, errw)
+	}
+	appendMail(t, srv, "INBOX", "inv2@x", "billing@example.net", "invoice 2", time.Now())
+
+	summary := func(out string) string {
+		line, _, _ := strings.Cut(out, "\n")
+		_, rest, _ := strings.Cut(line, ": ")
+		rest, _, _ = strings.Cut(rest, " scanned")
+		counts, _, _ := strings.Cut(line[strings.Index(line, " scanned"):], ", 0 failed")
+		return rest + counts + "|" + strings.Join(strings.Split(out, "\n")[1:], "|")
+	}
+	code, dry, errw := runCmd(t, "apply", "-c", path, "--account", "personal", "--mailbox", "INBOX", "--dry-run", "--log-level", "error")
+	if code != exitOK {
+		t.Fatalf("dry run: exit %d\n%s\n%s", code, dry, errw)
+	}
+	code, real, errw := runCmd(t, "apply", "-c", path, "--account", "personal", "--mailbox", "INBOX", "--log-level", "error")
+	if code != exitOK {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, real, errw)
+	}
+	if summary(dry) != summary(real) {
+		t.Errorf("the dry run said\n%s\nthe real run did\n%s", dry, real)
+	}
+	// inv2 moves; inv1 (placed by the daemon) and boss0/boss1 (already
+	// flagged) are not acted on.
+	if !strings.Contains(real, "4 scanned, 1 matched, 1 acted on") || !strings.Contains(real, `move "Finance"                           1`) {
+		t.Errorf("real run:\n%s", real)
+	}
+}

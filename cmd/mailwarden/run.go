@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
@@ -55,7 +57,26 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 
-	store, err := state.Open(cfg.StateDir, nil)
+	// A dry run opens the state read-only: it reads checkpoints, the journal
+	// and placements like a real run, and writes nothing. With no state
+	// yet, it starts from an empty one of its own, as a first real run
+	// would, and leaves state_dir alone.
+	stateDir := cfg.StateDir
+	if *dryRun {
+		if _, err := os.Stat(filepath.Join(stateDir, state.FileName)); errors.Is(err, os.ErrNotExist) {
+			tmp, err := os.MkdirTemp("", "mailwarden-dry-run-")
+			if err != nil {
+				log.Error("cannot make an empty state for the dry run", "err", err)
+				return exitFail
+			}
+			defer os.RemoveAll(tmp)
+			if s, err := state.Open(tmp, nil); err == nil {
+				s.Close()
+			}
+			stateDir = tmp
+		}
+	}
+	store, err := state.Open(stateDir, &state.Options{ReadOnly: *dryRun})
 	if err != nil {
 		log.Error("cannot open state", "err", err)
 		return exitFail

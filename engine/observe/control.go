@@ -33,6 +33,9 @@ func ListenSocket(stateDir string) (net.Listener, error) {
 	if len(path) >= 104 { // sun_path is 108 bytes on Linux, 104 on BSDs
 		return nil, fmt.Errorf("control socket %s: path longer than the %d bytes a unix socket allows (use a shorter state_dir)", path, 103)
 	}
+	if err := os.MkdirAll(stateDir, 0o700); err != nil {
+		return nil, fmt.Errorf("control socket: %w", err)
+	}
 	if c, err := net.DialTimeout("unix", path, time.Second); err == nil {
 		c.Close()
 		return nil, fmt.Errorf("control socket %s: another mailwarden is running on this state_dir", path)

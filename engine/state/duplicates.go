@@ -3,12 +3,33 @@ package state
 import (
 	"context"
 	"encoding/binary"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
 )
 
 var bucketDuplicates = []byte("duplicates")
+
+// memDuplicates remembers the duplicates a dry run records.
+type memDuplicates struct {
+	mu sync.Mutex
+	m  map[string]time.Time // key → expiry
+}
+
+func (d *memDuplicates) Seen(_ context.Context, key string) (bool, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	exp, ok := d.m[key]
+	return ok && time.Now().Before(exp), nil
+}
+
+func (d *memDuplicates) Record(_ context.Context, key string, ttl time.Duration) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.m[key] = time.Now().Add(ttl)
+	return nil
+}
 
 // Duplicates is the durable store behind Sieve's duplicate test
 // (RFC 7352): keys with an expiry, in the state file, so "seen before"
@@ -19,7 +40,12 @@ type Duplicates struct{ s *Store }
 func (s *Store) Duplicates() *Duplicates { return &Duplicates{s: s} }
 
 // Seen reports whether key was recorded and has not expired.
-func (d *Duplicates) Seen(_ context.Context, key string) (bool, error) {
+func (d *Duplicates) Seen(ctx context.Context, key string) (bool, error) {
+	if d.s.memDups != nil {
+		if seen, _ := d.s.memDups.Seen(ctx, key); seen {
+			return true, nil
+		}
+	}
 	seen := false
 	err := d.s.db.View(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketDuplicates)
@@ -36,9 +62,13 @@ func (d *Duplicates) Seen(_ context.Context, key string) (bool, error) {
 
 // Record stores key until ttl from now, replacing an earlier expiry, and
 // drops a few expired keys on the way so the bucket does not grow forever.
-func (d *Duplicates) Record(_ context.Context, key string, ttl time.Duration) error {
+// A read-only store (dry run) remembers the key in memory only.
+func (d *Duplicates) Record(ctx context.Context, key string, ttl time.Duration) error {
+	if d.s.readOnly {
+		return d.s.memDups.Record(ctx, key, ttl)
+	}
 	now := d.s.now()
-	return d.s.db.Update(func(tx *bolt.Tx) error {
+	return d.s.update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucketIfNotExists(bucketDuplicates)
 		if err != nil {
 			return err

@@ -42,7 +42,7 @@ func (s *Store) MarkPlacedAll(marks []PlacedMark) error {
 		}
 		vals[i] = v
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketPlaced)
 		for i, m := range marks {
 			mid := key(m.Account, m.Mailbox, "mid:"+m.Placement.MessageID)

@@ -52,8 +52,10 @@ const FileName = "mailwarden.db"
 
 // Store is the state file. It is safe for concurrent use.
 type Store struct {
-	db  *bolt.DB
-	now func() time.Time
+	db       *bolt.DB
+	now      func() time.Time
+	readOnly bool
+	memDups  *memDuplicates // read-only: the duplicates recorded meanwhile
 }
 
 var _ actions.Journal = (*Store)(nil)
@@ -65,7 +67,16 @@ type Options struct {
 	LockTimeout time.Duration
 	// Now stamps checkpoints and placements. Default time.Now.
 	Now func() time.Time
+	// ReadOnly opens the file for a dry run: everything reads as stored,
+	// nothing is written (writes fail with ErrReadOnly, except the Sieve
+	// duplicates, remembered in memory, and placements, which PlacedBy
+	// does not claim). Several read-only opens may share the file; a
+	// missing file is an error wrapping os.ErrNotExist.
+	ReadOnly bool
 }
+
+// ErrReadOnly is returned by writes to a Store opened read-only.
+var ErrReadOnly = errors.New("state file opened read-only (dry run)")
 
 // Open opens (creating if needed) the state file in dir, creating dir with
 // mode 0700 when missing.
@@ -78,6 +89,10 @@ func Open(dir string, opts *Options) (*Store, error) {
 		if opts.Now != nil {
 			o.Now = opts.Now
 		}
+		o.ReadOnly = opts.ReadOnly
+	}
+	if o.ReadOnly {
+		return openReadOnly(dir, o)
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("state dir: %w", err)
@@ -103,6 +118,44 @@ func Open(dir string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("init state %s: %w", path, err)
 	}
 	return &Store{db: db, now: o.Now}, nil
+}
+
+func openReadOnly(dir string, o Options) (*Store, error) {
+	path := filepath.Join(dir, FileName)
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: o.LockTimeout, ReadOnly: true})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("open state %s: locked by another process (is mailwarden running with the same state_dir?)", path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	err = db.View(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketCheckpoints, bucketJournal, bucketApplied, bucketPlaced, bucketUndone} {
+			if tx.Bucket(b) == nil {
+				return fmt.Errorf("bucket %s missing", b)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open state %s: %w", path, err)
+	}
+	return &Store{db: db, now: o.Now, readOnly: true, memDups: &memDuplicates{m: map[string]time.Time{}}}, nil
+}
+
+// ReadOnly reports whether the Store was opened read-only (a dry run).
+func (s *Store) ReadOnly() bool { return s.readOnly }
+
+// update runs fn in a write transaction, or fails with ErrReadOnly.
+func (s *Store) update(fn func(tx *bolt.Tx) error) error {
+	if s.readOnly {
+		return ErrReadOnly
+	}
+	return s.db.Update(fn)
 }
 
 // Close closes the file.
@@ -155,7 +208,7 @@ func (s *Store) SetCheckpoint(account, mailbox string, cp Checkpoint) error {
 	if err != nil {
 		return err
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		return tx.Bucket(bucketCheckpoints).Put(key(account, mailbox), v)
 	})
 	if err != nil {
@@ -194,7 +247,7 @@ func (s *Store) Record(_ context.Context, entries []actions.Entry) error {
 	if len(entries) == 0 {
 		return nil
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		j, a := tx.Bucket(bucketJournal), tx.Bucket(bucketApplied)
 		for i := range entries {
 			seq, err := j.NextSequence()
@@ -278,7 +331,7 @@ func (s *Store) MarkUndone(seqs []uint64) error {
 	if err != nil {
 		return err
 	}
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		j, a, u := tx.Bucket(bucketJournal), tx.Bucket(bucketApplied), tx.Bucket(bucketUndone)
 		for _, seq := range seqs {
 			var k [8]byte
@@ -309,7 +362,7 @@ func (s *Store) MarkUndone(seqs []uint64) error {
 // newer one.
 func (s *Store) PruneJournal(before time.Time) (int, error) {
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		j, a, u := tx.Bucket(bucketJournal), tx.Bucket(bucketApplied), tx.Bucket(bucketUndone)
 		c := j.Cursor()
 		for k, v := c.First(); k != nil; k, v = c.First() {
@@ -388,7 +441,7 @@ func (s *Store) PlacedBy(account, mailbox string, uidValidity, uid uint32, messa
 		}
 		return nil
 	})
-	if err != nil || !pending {
+	if err != nil || !pending || s.readOnly {
 		return p, found, err
 	}
 	// Claim the pending mark for this message.
@@ -397,7 +450,7 @@ func (s *Store) PlacedBy(account, mailbox string, uidValidity, uid uint32, messa
 	if err != nil {
 		return p, found, err
 	}
-	err = s.db.Update(func(tx *bolt.Tx) error {
+	err = s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketPlaced)
 		if err := b.Delete(key(account, mailbox, "mid:"+messageID)); err != nil {
 			return err
@@ -410,7 +463,7 @@ func (s *Store) PlacedBy(account, mailbox string, uidValidity, uid uint32, messa
 // PrunePlaced deletes placements older than before.
 func (s *Store) PrunePlaced(before time.Time) (int, error) {
 	n := 0
-	err := s.db.Update(func(tx *bolt.Tx) error {
+	err := s.update(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketPlaced).Cursor()
 		for k, v := c.First(); k != nil; {
 			var p Placement
