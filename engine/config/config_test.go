@@ -178,7 +178,14 @@ func TestErrors(t *testing.T) {
 		{"duplicate account and idle_refresh", strings.Replace(base, "rulesets:\n", "  - name: a\n    host: h\n    username: u\n    password_env: P\n    idle_refresh: 45m\n    tls_ca_file: ca.pem\nrulesets:\n", 1), []string{
 			`mailwarden.yaml:9:5: accounts[1].name: duplicate account name "a" (also accounts[0])`,
 			`mailwarden.yaml:14:5: accounts[1].tls_ca_file: DIR/ca.pem: no such file or directory`,
-			`mailwarden.yaml:13:5: accounts[1].idle_refresh: must be between 0 and 29m, got 45m0s (hint: servers may drop an IDLE after 30 minutes (RFC 2177); the default is 10m)`,
+			`mailwarden.yaml:13:5: accounts[1].idle_refresh: must be between 1m and 29m, got 45m0s (hint: each refresh is DONE, NOOP, IDLE; servers may drop an IDLE after 30 minutes (RFC 2177); the default is 10m)`,
+		}},
+		// 0s is not "the default": it would re-IDLE without pause.
+		{"idle_refresh zero", strings.Replace(base, "    username: me\n", "    username: me\n    idle_refresh: 0s\n", 1), []string{
+			`mailwarden.yaml:5:5: accounts[0].idle_refresh: must be between 1m and 29m, got 0s (hint: each refresh is DONE, NOOP, IDLE; servers may drop an IDLE after 30 minutes (RFC 2177); the default is 10m)`,
+		}},
+		{"idle_refresh too short", strings.Replace(base, "    username: me\n", "    username: me\n    idle_refresh: 30s\n", 1), []string{
+			`mailwarden.yaml:5:5: accounts[0].idle_refresh: must be between 1m and 29m, got 30s (hint: each refresh is DONE, NOOP, IDLE; servers may drop an IDLE after 30 minutes (RFC 2177); the default is 10m)`,
 		}},
 		{"rule shape", strings.Replace(base, "      actions: [{flag: x}]\n",
 			"      actions: [{flag: x}, {mvoe: X}, {delete: false}, {move: Y, flag: z}, Inbox, {move: }]\n      stop: maybe\n    - sieve: a.sieve\n      name: s\n    - when: 'true'\n    - name: r\n      stop: true\n      when: |\n        true\n", 1), []string{

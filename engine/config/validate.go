@@ -146,7 +146,7 @@ func (c *Config) defaults() {
 				a.Port = 143
 			}
 		}
-		if a.IdleRefresh == 0 {
+		if a.IdleRefresh == 0 && !a.idleRefreshSet {
 			a.IdleRefresh = DefaultIdleRefresh
 		}
 		a.TLSCAFile = c.abs(a.TLSCAFile)
@@ -249,9 +249,9 @@ func (v *validator) account(a *Account, path string) {
 			v.add(a.pos, path, "tls_ca_file", "", "%v", unwrapPathError(err))
 		}
 	}
-	if a.IdleRefresh < 0 || a.IdleRefresh > MaxIdleRefresh {
-		v.add(a.pos, path, "idle_refresh", "servers may drop an IDLE after 30 minutes (RFC 2177); the default is 10m",
-			"must be between 0 and 29m, got %v", a.IdleRefresh)
+	if a.IdleRefresh < MinIdleRefresh || a.IdleRefresh > MaxIdleRefresh {
+		v.add(a.pos, path, "idle_refresh", "each refresh is DONE, NOOP, IDLE; servers may drop an IDLE after 30 minutes (RFC 2177); the default is 10m",
+			"must be between 1m and 29m, got %v", a.IdleRefresh)
 	}
 
 	// Exactly one credential source.
