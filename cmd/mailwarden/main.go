@@ -77,11 +77,3 @@ func usage(w io.Writer) {
 	}
 	fmt.Fprintln(w, "\nRun 'mailwarden COMMAND -h' for a command's flags.")
 }
-
-// version is set at build time with -ldflags "-X main.version=…".
-var version = "dev"
-
-func cmdVersion(_ []string, stdout, _ io.Writer) int {
-	fmt.Fprintln(stdout, "mailwarden", version)
-	return exitOK
-}
