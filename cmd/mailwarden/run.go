@@ -31,11 +31,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	cfg, errs := parseConfig(*path)
+	// Every error of the config, its rules and its schedules at once,
+	// exactly as `check` prints them (the daemon compiles again below,
+	// with Sieve's duplicate test backed by the state file).
+	l, errs := loadAll(*path, nil)
 	if len(errs) > 0 {
 		printErrors(stderr, errs)
 		return exitFail
 	}
+	cfg := l.cfg
 	// The config's log section applies unless a flag says otherwise.
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -88,9 +92,13 @@ func compileForRun(cfg *config.Config, store *state.Store, dial imapconn.Dialer,
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
-	env := engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store, DryRun: dryRun, Logger: log})
-	sched, errs := engine.NewScheduler(rt, env, &scheduler.Options{Logger: log})
+	sched, errs := newScheduler(rt, store, dial, dryRun, log)
 	return rt, sched, errs
+}
+
+func newScheduler(rt *engine.Runtime, store *state.Store, dial imapconn.Dialer, dryRun bool, log *slog.Logger) (*scheduler.Scheduler, []error) {
+	env := engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store, DryRun: dryRun, Logger: log})
+	return engine.NewScheduler(rt, env, &scheduler.Options{Logger: log})
 }
 
 // daemon runs the watchers and scheduled jobs of cfg until ctx is done. On
@@ -161,19 +169,21 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 	}
 }
 
-// reloadConfig loads and compiles the config file again. The state
-// directory cannot change while the state file is open.
+// reloadConfig loads and compiles the config file again, reporting every
+// error of the config, its rules and its schedules at once, as `check`
+// does. The state directory cannot change while the state file is open.
 func reloadConfig(path string, old *config.Config, store *state.Store, dryRun bool, log *slog.Logger) (*config.Config, imapconn.Dialer, *engine.Runtime, *scheduler.Scheduler, []error) {
-	cfg, errs := parseConfig(path)
+	l, errs := loadAll(path, compileWithState(store))
 	if len(errs) > 0 {
 		return nil, nil, nil, nil, errs
 	}
+	cfg := l.cfg
 	if cfg.StateDir != old.StateDir {
 		return nil, nil, nil, nil, []error{fmt.Errorf("%s: state_dir changed from %s to %s: restart mailwarden to move the state", path, old.StateDir, cfg.StateDir)}
 	}
 	dial := engine.NewDialer(cfg, log)
-	rt, sched, errs := compileForRun(cfg, store, dial, dryRun, log)
-	return cfg, dial, rt, sched, errs
+	sched, errs := newScheduler(l.rt, store, dial, dryRun, log)
+	return cfg, dial, l.rt, sched, errs
 }
 
 // signalContext is cancelled on the first SIGINT or SIGTERM; a second one
