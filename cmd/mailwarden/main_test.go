@@ -28,6 +28,7 @@ func TestCheckExampleConfig(t *testing.T) {
 // located, and exits 1.
 func TestCheckReportsEveryErrorAtOnce(t *testing.T) {
 	dir := t.TempDir()
+	t.Setenv("X", "pw")
 	cfg := `state_dir: ./state
 accounts:
   - name: a
@@ -139,6 +140,7 @@ func TestUnknownCommand(t *testing.T) {
 // failed to compile is not reported a second time by the sweep using it.
 func TestCheckReportsScheduleFilters(t *testing.T) {
 	dir := t.TempDir()
+	t.Setenv("X", "pw")
 	cfg := `accounts:
   - name: a
     host: 127.0.0.1

@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -276,8 +278,17 @@ func (v *validator) account(a *Account, path string) {
 	if a.PasswordFile != "" {
 		v.passwordFile(a.pos, path, "password_file", a.PasswordFile)
 	}
-	if a.PasswordEnv != "" && !validEnvName(a.PasswordEnv) {
-		v.add(a.pos, path, "password_env", "the name of an environment variable, not its value", "%q is not a variable name", a.PasswordEnv)
+	if a.PasswordEnv != "" {
+		if !validEnvName(a.PasswordEnv) {
+			v.add(a.pos, path, "password_env", "the name of an environment variable, not its value", "%q is not a variable name", a.PasswordEnv)
+		} else if val, ok := os.LookupEnv(a.PasswordEnv); !ok || strings.TrimSpace(val) == "" {
+			state := "not set"
+			if ok {
+				state = "empty"
+			}
+			v.add(a.pos, path, "password_env", "export it where mailwarden runs (under systemd: Environment= or EnvironmentFile=)",
+				"environment variable %s is %s", a.PasswordEnv, state)
+		}
 	}
 	if o := a.OAuth2; o != nil {
 		op := path + ".oauth2"
@@ -299,19 +310,42 @@ func (v *validator) account(a *Account, path string) {
 	}
 }
 
-// passwordFile checks that a secret file exists and is private.
+// passwordFile checks that a secret file exists, is private, can be read
+// and holds a secret, as Account.Secret will need at every connect. The
+// secret read here is dropped at once and never part of a message.
 func (v *validator) passwordFile(pos map[string]Pos, path, key, file string) {
 	fi, err := os.Stat(file)
 	if err != nil {
-		v.add(pos, path, key, "", "%v", unwrapPathError(err))
+		hint := ""
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			hint = "create it, mode 0600, with the secret on one line"
+		case errors.Is(err, fs.ErrPermission):
+			hint = "the user mailwarden runs as must be able to read it"
+		}
+		v.add(pos, path, key, hint, "%v", unwrapPathError(err))
 		return
 	}
 	if fi.IsDir() {
 		v.add(pos, path, key, "", "%s is a directory", file)
 		return
 	}
+	if !fi.Mode().IsRegular() {
+		v.add(pos, path, key, "", "%s is not a regular file", file)
+		return
+	}
 	if mode := fi.Mode().Perm(); mode&0o077 != 0 {
 		v.add(pos, path, key, "chmod 600 "+file, "%s is accessible by group or others (mode %#o)", file, mode)
+		return
+	}
+	s, err := readSecretFile(file)
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		v.add(pos, path, key, "the user mailwarden runs as must be able to read it", "%v", unwrapPathError(err))
+	case err != nil:
+		v.add(pos, path, key, "", "%v", unwrapPathError(err))
+	case strings.TrimSpace(s) == "":
+		v.add(pos, path, key, "put the secret in it, on one line", "%s is empty", file)
 	}
 }
 
