@@ -20,7 +20,8 @@ import (
 // options afresh (DialOptions), so a replaced tls_ca_file is read again and
 // the secret is read from its source (a rotated password, a refreshed
 // token). An account not in cfg, or one whose options cannot be built, is
-// a permanent error (imapconn.ErrConfig): retrying cannot fix it.
+// a permanent error (imapconn.ErrConfig): retrying cannot fix it. A TLS or
+// port mistake carries a hint naming the config key that fixes it.
 func NewDialer(cfg *config.Config, log *slog.Logger) imapconn.Dialer {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -34,7 +35,11 @@ func NewDialer(cfg *config.Config, log *slog.Logger) imapconn.Dialer {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", imapconn.ErrConfig, err)
 		}
-		return imapconn.Dial(ctx, o)
+		c, err := imapconn.Dial(ctx, o)
+		if err != nil {
+			return nil, withHint(err, a) // TLS and port mistakes, in the config's terms
+		}
+		return c, nil
 	}
 }
 
