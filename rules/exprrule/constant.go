@@ -157,7 +157,7 @@ func (c *constants) eval(n ast.Node) (err error) {
 	}()
 	prog, err := expr.Compile(n.String(), exprOptions()...)
 	if err != nil {
-		return nil // not a part that stands alone; the whole compiled
+		return nil // a part that does not compile alone (the whole did) is no error of the user's
 	}
 	_, err = expr.Run(prog, env{})
 	return err
