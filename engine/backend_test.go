@@ -248,7 +248,9 @@ func (s *setup) startWith(t testing.TB, cfg *config.Config, opts *engine.Options
 	if opts.Backoff.Min == 0 {
 		opts.Backoff = watch.Backoff{Min: 50 * time.Millisecond, Max: 500 * time.Millisecond}
 	}
-	if testing.Verbose() {
+	// -v shows the daemon's log in the test output, unless the test reads
+	// the log itself (TestCredentialsNeverLogged): its logger stays.
+	if testing.Verbose() && opts.Logger == nil {
 		opts.Logger = testLogger(t)
 	}
 	if opts.Dial == nil {

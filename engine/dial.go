@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -19,7 +20,8 @@ import (
 // options afresh (DialOptions), so a replaced tls_ca_file is read again and
 // the secret is read from its source (a rotated password, a refreshed
 // token). An account not in cfg, or one whose options cannot be built, is
-// a permanent error (imapconn.ErrConfig): retrying cannot fix it.
+// a permanent error (imapconn.ErrConfig): retrying cannot fix it. A TLS or
+// port mistake carries a hint naming the config key that fixes it.
 func NewDialer(cfg *config.Config, log *slog.Logger) imapconn.Dialer {
 	if log == nil {
 		log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -33,7 +35,11 @@ func NewDialer(cfg *config.Config, log *slog.Logger) imapconn.Dialer {
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", imapconn.ErrConfig, err)
 		}
-		return imapconn.Dial(ctx, o)
+		c, err := imapconn.Dial(ctx, o)
+		if err != nil {
+			return nil, withHint(err, a) // TLS and port mistakes, in the config's terms
+		}
+		return c, nil
 	}
 }
 
@@ -74,11 +80,27 @@ func DialOptions(a *config.Account, log *slog.Logger) (*imapconn.Options, error)
 		o.RootCAs = pool
 	}
 	if a.OAuth2 != nil {
-		o.Auth = imapconn.OAuth2{Mechanism: oauthMech(a.OAuth2.Mechanism), Token: a.Secret}
+		o.Auth = imapconn.OAuth2{Mechanism: oauthMech(a.OAuth2.Mechanism), Token: secret(a)}
 	} else {
-		o.Auth = imapconn.Password{Password: a.Secret}
+		o.Auth = imapconn.Password{Password: secret(a)}
 	}
 	return o, nil
+}
+
+// secret reads the account's secret at each dial. A failure that
+// retrying cannot fix (an unset variable, a missing or empty file, a
+// command that failed; its message carries the command's stderr, never the
+// secret) is permanent, imapconn.ErrConfig: the account's watchers stop
+// with that error instead of retrying it silently forever. A command that
+// timed out, or a dial that was cancelled, stays temporary.
+func secret(a *config.Account) func(ctx context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
+		s, err := a.Secret(ctx)
+		if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
+			return "", fmt.Errorf("%w: %w", imapconn.ErrConfig, err)
+		}
+		return s, err
+	}
 }
 
 func oauthMech(m string) string {

@@ -27,8 +27,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-
-	"github.com/mailwarden/mailwarden/engine/observe"
 )
 
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
@@ -85,21 +83,4 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.short)
 	}
 	fmt.Fprintln(w, "\nRun 'mailwarden COMMAND -h' for a command's flags.")
-}
-
-// version is set at build time with -ldflags "-X main.version=…"; when it
-// is not, the version comes from the build info.
-var version = ""
-
-// versionString is the running binary's version.
-func versionString() string {
-	if version != "" {
-		return version
-	}
-	return observe.Version()
-}
-
-func cmdVersion(_ []string, stdout, _ io.Writer) int {
-	fmt.Fprintln(stdout, "mailwarden", versionString())
-	return exitOK
 }

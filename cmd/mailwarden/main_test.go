@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -27,6 +28,7 @@ func TestCheckExampleConfig(t *testing.T) {
 // located, and exits 1.
 func TestCheckReportsEveryErrorAtOnce(t *testing.T) {
 	dir := t.TempDir()
+	t.Setenv("X", "pw")
 	cfg := `state_dir: ./state
 accounts:
   - name: a
@@ -138,6 +140,7 @@ func TestUnknownCommand(t *testing.T) {
 // failed to compile is not reported a second time by the sweep using it.
 func TestCheckReportsScheduleFilters(t *testing.T) {
 	dir := t.TempDir()
+	t.Setenv("X", "pw")
 	cfg := `accounts:
   - name: a
     host: 127.0.0.1
@@ -175,5 +178,48 @@ schedules:
 `
 	if code != exitFail || errw != want {
 		t.Errorf("exit %d, stderr:\n%s\nwant:\n%s", code, errw, want)
+	}
+}
+
+// The issue's rule: durations in days pass check and work at run time
+// (test evaluates them); a constant part that cannot work is a located
+// check error instead of a failure on every message.
+func TestCheckDurationsInRules(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("MW_DURATION_PASS", "p")
+	cfg := `accounts:
+  - name: a
+    host: 127.0.0.1
+    username: u
+    password_env: MW_DURATION_PASS
+    watch:
+      - mailbox: INBOX
+        ruleset: inbox
+rulesets:
+  inbox:
+    - name: old
+      when: 'age > duration("30d")'
+      actions: [{flag: old}]
+`
+	path := filepath.Join(dir, "c.yaml")
+	os.WriteFile(path, []byte(cfg), 0o600)
+	if code, out, errw := runCmd(t, "check", "-c", path); code != exitOK {
+		t.Fatalf("check: exit %d\n%s%s", code, out, errw)
+	}
+	eml := filepath.Join(dir, "old.eml")
+	os.WriteFile(eml, []byte("From: a@example.org\r\nSubject: old\r\n\r\nhi\r\n"), 0o600)
+	old := time.Now().Add(-40 * 24 * time.Hour)
+	os.Chtimes(eml, old, old) // test takes internal_date from the file's mtime
+	code, out, errw := runCmd(t, "test", "-c", path, "--ruleset", "inbox", "--json", eml)
+	var r testResult
+	if code != exitOK || json.Unmarshal([]byte(out), &r) != nil || len(r.Plan) != 1 || r.Plan[0].Flag != "old" {
+		t.Errorf("test: exit %d\n%s%s", code, out, errw)
+	}
+
+	os.WriteFile(path, []byte(strings.Replace(cfg, "30d", "30x", 1)), 0o600)
+	code, _, errw = runCmd(t, "check", "-c", path)
+	want := path + `:12:20: rule "old": when: duration("30x") fails for every message: invalid duration "30x": unknown unit "x" (hint: durations are written like 90s, 10m, 1h30m, 7d, 2w)` + "\n"
+	if code != exitFail || errw != want {
+		t.Errorf("check: exit %d\n%s\nwant:\n%s", code, errw, want)
 	}
 }

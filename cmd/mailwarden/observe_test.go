@@ -79,7 +79,7 @@ rulesets:
       when: 'from.address == "boss@example.com"'
       actions: [{flag: "\\Flagged"}]
     - name: old-newsletters
-      when: 'subject contains "newsletter" && age > duration("720h")'
+      when: 'subject contains "newsletter" && age > duration("30d")'
       actions: [{flag: old}]
 schedules:
   - name: archive-all

@@ -37,11 +37,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err := fs.Parse(args); err != nil {
 		return exitUsage
 	}
-	cfg, errs := parseConfig(*path)
+	// Every error of the config, its rules and its schedules at once,
+	// exactly as `check` prints them (the daemon compiles again below,
+	// with Sieve's duplicate test backed by the state file).
+	l, errs := loadAll(*path, nil)
 	if len(errs) > 0 {
 		printErrors(stderr, errs)
 		return exitFail
 	}
+	cfg := l.cfg
 	// The config's log section applies unless a flag says otherwise.
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -113,9 +117,15 @@ func compileForRun(cfg *config.Config, store *state.Store, dial imapconn.Dialer,
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
-	env := engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store, DryRun: dryRun, Logger: log, Registry: reg})
-	sched, errs := engine.NewScheduler(rt, env, &scheduler.Options{Logger: log}, reg)
+	sched, errs := newScheduler(rt, store, dial, dryRun, log, reg)
 	return rt, sched, errs
+}
+
+// newScheduler builds the scheduler of rt, whose jobs connect with dial
+// and report to reg.
+func newScheduler(rt *engine.Runtime, store *state.Store, dial imapconn.Dialer, dryRun bool, log *slog.Logger, reg *observe.Registry) (*scheduler.Scheduler, []error) {
+	env := engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store, DryRun: dryRun, Logger: log, Registry: reg})
+	return engine.NewScheduler(rt, env, &scheduler.Options{Logger: log}, reg)
 }
 
 // daemon runs the watchers and scheduled jobs of cfg until ctx is done. On
@@ -130,7 +140,7 @@ func compileForRun(cfg *config.Config, store *state.Store, dial imapconn.Dialer,
 // process stays up: the jobs, the socket and /readyz (which says why) go
 // on until the config is fixed and reloaded, or the daemon is stopped.
 func daemon(ctx context.Context, path string, cfg *config.Config, store *state.Store, dryRun bool, log *slog.Logger, reload <-chan struct{}, stderr io.Writer) int {
-	d := &liveDaemon{store: store, dryRun: dryRun, log: log, reg: observe.New(&observe.Options{Version: versionString()})}
+	d := &liveDaemon{store: store, dryRun: dryRun, log: log, reg: observe.New(&observe.Options{Version: daemonVersion()})}
 	d.dial = engine.NewDialer(cfg, log)
 	rt, sched, errs := compileForRun(cfg, store, d.dial, dryRun, log, d.reg)
 	if len(errs) > 0 {
@@ -255,19 +265,21 @@ func nextRuns(sched *scheduler.Scheduler, rt *engine.Runtime) (map[string]time.T
 	return next, kinds
 }
 
-// reloadConfig loads and compiles the config file again. The state
-// directory cannot change while the state file is open.
+// reloadConfig loads and compiles the config file again, reporting every
+// error of the config, its rules and its schedules at once, as `check`
+// does. The state directory cannot change while the state file is open.
 func reloadConfig(path string, old *config.Config, store *state.Store, dryRun bool, log *slog.Logger, reg *observe.Registry) (*config.Config, imapconn.Dialer, *engine.Runtime, *scheduler.Scheduler, []error) {
-	cfg, errs := parseConfig(path)
+	l, errs := loadAll(path, compileWithState(store))
 	if len(errs) > 0 {
 		return nil, nil, nil, nil, errs
 	}
+	cfg := l.cfg
 	if cfg.StateDir != old.StateDir {
 		return nil, nil, nil, nil, []error{fmt.Errorf("%s: state_dir changed from %s to %s: restart mailwarden to move the state", path, old.StateDir, cfg.StateDir)}
 	}
 	dial := engine.NewDialer(cfg, log)
-	rt, sched, errs := compileForRun(cfg, store, dial, dryRun, log, reg)
-	return cfg, dial, rt, sched, errs
+	sched, errs := newScheduler(l.rt, store, dial, dryRun, log, reg)
+	return cfg, dial, l.rt, sched, errs
 }
 
 // signalContext is cancelled on the first SIGINT or SIGTERM; a second one

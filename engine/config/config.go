@@ -10,7 +10,10 @@ const (
 	DefaultIdleRefresh  = 10 * time.Minute
 	// MaxIdleRefresh: RFC 2177 §3 lets servers drop an IDLE after 30
 	// minutes, so idle_refresh must stay below that.
-	MaxIdleRefresh           = 29 * time.Minute
+	MaxIdleRefresh = 29 * time.Minute
+	// MinIdleRefresh: each refresh is DONE + NOOP + IDLE; a shorter
+	// period is polling with extra steps, and 0 would loop without pause.
+	MinIdleRefresh           = time.Minute
 	DefaultStateDir          = "state"
 	DefaultLogLevel          = "info"
 	DefaultLogFormat         = "text"
@@ -125,11 +128,14 @@ type Account struct {
 	PasswordCommand string
 	OAuth2          *OAuth2
 
-	IdleRefresh time.Duration // re-IDLE period; default 10m, at most 29m
+	IdleRefresh time.Duration // re-IDLE period; default 10m, at least 1m, at most 29m
 	Watch       []Watch
 
 	Pos Pos            // the account's list item
 	pos map[string]Pos // key → position
+	// idleRefreshSet: idle_refresh was written and decoded, so a 0 is the
+	// user's value (refused), not the default.
+	idleRefreshSet bool
 }
 
 // OAuth2 is an account's `oauth2:` section. The token is fetched when a

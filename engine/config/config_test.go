@@ -11,6 +11,14 @@ import (
 	"time"
 )
 
+// TestMain sets the variables the test configs name in password_env:
+// Validate refuses a variable that is not set.
+func TestMain(m *testing.M) {
+	os.Setenv("MW_PASS", "pw")
+	os.Setenv("P", "pw")
+	os.Exit(m.Run())
+}
+
 // issueSnippet is the config from the issue; it must load exactly as written.
 const issueSnippet = `state_dir: ./state                # bbolt file(s) live here; created if missing
 accounts:
@@ -161,7 +169,24 @@ func TestErrors(t *testing.T) {
 			`mailwarden.yaml:5:5: accounts[0].password_file: DIR/open is accessible by group or others (mode 0644) (hint: chmod 600 DIR/open)`,
 		}},
 		{"password file missing", strings.Replace(base, "password_env: MW_PASS", "password_file: nope", 1), []string{
-			`mailwarden.yaml:5:5: accounts[0].password_file: DIR/nope: no such file or directory`,
+			`mailwarden.yaml:5:5: accounts[0].password_file: DIR/nope: no such file or directory (hint: create it, mode 0600, with the secret on one line)`,
+		}},
+		// Secrets that cannot work are load errors, not a retry loop at
+		// every connect.
+		{"password file empty", strings.Replace(base, "password_env: MW_PASS", "password_file: empty", 1), []string{
+			`mailwarden.yaml:5:5: accounts[0].password_file: DIR/empty is empty (hint: put the secret in it, on one line)`,
+		}},
+		{"token file empty", strings.Replace(base, "    password_env: MW_PASS\n", "    oauth2: {mechanism: xoauth2, token_file: empty}\n", 1), []string{
+			`mailwarden.yaml:5:34: accounts[0].oauth2.token_file: DIR/empty is empty (hint: put the secret in it, on one line)`,
+		}},
+		{"password file not a file", strings.Replace(base, "password_env: MW_PASS", "password_file: /dev/null", 1), []string{
+			`mailwarden.yaml:5:5: accounts[0].password_file: /dev/null is not a regular file`,
+		}},
+		{"password_env not set", strings.Replace(base, "password_env: MW_PASS", "password_env: MW_UNSET_FOR_TEST", 1), []string{
+			`mailwarden.yaml:5:5: accounts[0].password_env: environment variable MW_UNSET_FOR_TEST is not set (hint: export it where mailwarden runs (under systemd: Environment= or EnvironmentFile=))`,
+		}},
+		{"password_env empty", strings.Replace(base, "password_env: MW_PASS", "password_env: MW_EMPTY_FOR_TEST", 1), []string{
+			`mailwarden.yaml:5:5: accounts[0].password_env: environment variable MW_EMPTY_FOR_TEST is empty (hint: export it where mailwarden runs (under systemd: Environment= or EnvironmentFile=))`,
 		}},
 		{"oauth2", strings.Replace(base, "    password_env: MW_PASS\n", "    oauth2: {mechanism: xoauth, token_command: x, token_file: pass}\n", 1), []string{
 			`mailwarden.yaml:5:14: accounts[0].oauth2.mechanism: unknown value "xoauth" (hint: did you mean xoauth2?)`,
@@ -178,7 +203,14 @@ func TestErrors(t *testing.T) {
 		{"duplicate account and idle_refresh", strings.Replace(base, "rulesets:\n", "  - name: a\n    host: h\n    username: u\n    password_env: P\n    idle_refresh: 45m\n    tls_ca_file: ca.pem\nrulesets:\n", 1), []string{
 			`mailwarden.yaml:9:5: accounts[1].name: duplicate account name "a" (also accounts[0])`,
 			`mailwarden.yaml:14:5: accounts[1].tls_ca_file: DIR/ca.pem: no such file or directory`,
-			`mailwarden.yaml:13:5: accounts[1].idle_refresh: must be between 0 and 29m, got 45m0s (hint: servers may drop an IDLE after 30 minutes (RFC 2177); the default is 10m)`,
+			`mailwarden.yaml:13:5: accounts[1].idle_refresh: must be between 1m and 29m, got 45m0s (hint: each refresh is DONE, NOOP, IDLE; servers may drop an IDLE after 30 minutes (RFC 2177); the default is 10m)`,
+		}},
+		// 0s is not "the default": it would re-IDLE without pause.
+		{"idle_refresh zero", strings.Replace(base, "    username: me\n", "    username: me\n    idle_refresh: 0s\n", 1), []string{
+			`mailwarden.yaml:5:5: accounts[0].idle_refresh: must be between 1m and 29m, got 0s (hint: each refresh is DONE, NOOP, IDLE; servers may drop an IDLE after 30 minutes (RFC 2177); the default is 10m)`,
+		}},
+		{"idle_refresh too short", strings.Replace(base, "    username: me\n", "    username: me\n    idle_refresh: 30s\n", 1), []string{
+			`mailwarden.yaml:5:5: accounts[0].idle_refresh: must be between 1m and 29m, got 30s (hint: each refresh is DONE, NOOP, IDLE; servers may drop an IDLE after 30 minutes (RFC 2177); the default is 10m)`,
 		}},
 		{"rule shape", strings.Replace(base, "      actions: [{flag: x}]\n",
 			"      actions: [{flag: x}, {mvoe: X}, {delete: false}, {move: Y, flag: z}, Inbox, {move: }]\n      stop: maybe\n    - sieve: a.sieve\n      name: s\n    - when: 'true'\n    - name: r\n      stop: true\n      when: |\n        true\n", 1), []string{
@@ -217,6 +249,10 @@ func TestErrors(t *testing.T) {
 			if err := os.WriteFile(filepath.Join(dir, "open"), []byte("x"), 0o644); err != nil {
 				t.Fatal(err)
 			}
+			if err := os.WriteFile(filepath.Join(dir, "empty"), []byte(" \n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			t.Setenv("MW_EMPTY_FOR_TEST", "")
 			_, errs := Parse("mailwarden.yaml", dir, []byte(tt.src))
 			var got []string
 			for _, e := range errs {
@@ -354,6 +390,16 @@ func TestSecret(t *testing.T) {
 	if _, err := a.Secret(ctx); err == nil || err.Error() != "account a: password_command: command failed: exit status 3" {
 		t.Errorf("failing command: %v", err)
 	}
+	// A failing command's stderr says why; what it printed on stdout (the
+	// secret, perhaps) never appears, not even echoed on stderr.
+	a = &Account{Name: "a", PasswordCommand: "echo hunter2; echo 'gpg: decryption failed: No secret key' >&2; echo 'tried hunter2' >&2; exit 2"}
+	if _, err := a.Secret(ctx); err == nil || err.Error() != "account a: password_command: command failed: exit status 2: stderr: gpg: decryption failed: No secret key / tried <redacted>" {
+		t.Errorf("failing command with stderr: %v", err)
+	}
+	a = &Account{Name: "a", PasswordCommand: "head -c 100000 /dev/zero | tr '\\0' x >&2; exit 1"}
+	if _, err := a.Secret(ctx); err == nil || err.Error() != "account a: password_command: command failed: exit status 1: stderr: "+strings.Repeat("x", 300)+"…" {
+		t.Errorf("long stderr: %v", err)
+	}
 	a = &Account{Name: "a", PasswordCommand: "true"}
 	if _, err := a.Secret(ctx); err == nil || err.Error() != "account a: password_command: the secret is empty" {
 		t.Errorf("empty: %v", err)
@@ -407,5 +453,23 @@ func TestJournalRetention(t *testing.T) {
 		if len(errs) > 0 || c.JournalRetention != tc.want {
 			t.Errorf("JournalRetention = %v, %v; want %v", c.JournalRetention, errs, tc.want)
 		}
+	}
+}
+
+// A password file mailwarden cannot read is a load error with a hint (not
+// testable as root, who reads every file).
+func TestUnreadablePasswordFile(t *testing.T) {
+	if os.Geteuid() == 0 {
+		t.Skip("root reads files whatever their mode")
+	}
+	src := strings.Replace(base, "password_env: MW_PASS", "password_file: locked", 1)
+	dir := writeDir(t, src)
+	if err := os.WriteFile(filepath.Join(dir, "locked"), []byte("pw\n"), 0o000); err != nil {
+		t.Fatal(err)
+	}
+	_, errs := Parse("mailwarden.yaml", dir, []byte(src))
+	want := `mailwarden.yaml:5:5: accounts[0].password_file: ` + dir + `/locked: permission denied (hint: the user mailwarden runs as must be able to read it)`
+	if len(errs) != 1 || errs[0].Error() != want {
+		t.Errorf("errors = %v\nwant %s", errs, want)
 	}
 }

@@ -309,7 +309,9 @@ func (d *decoder) account(n *yaml.Node, path string) Account {
 			})
 			a.OAuth2 = o
 		case "idle_refresh":
+			n := len(d.errs)
 			a.IdleRefresh = d.duration(k, v, p)
+			a.idleRefreshSet = len(d.errs) == n
 		case "watch":
 			d.list(k, v, p, func(i int, item *yaml.Node) {
 				a.Watch = append(a.Watch, d.watch(item, fmt.Sprintf("%s[%d]", p, i)))

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"strings"
@@ -25,8 +26,13 @@ const SecretTimeout = 30 * time.Second
 //     call, which is how OAuth2 tokens are refreshed).
 //
 // Surrounding white space (such as the trailing newline) is removed. An
-// empty secret is an error. Error messages name the source, never the
-// secret or the command's output.
+// empty secret is an error. Error messages name the source and include a
+// failed command's standard error (with anything it also printed on
+// standard output redacted), never the secret or the standard output. A
+// command that timed out is the only failure that wraps
+// context.DeadlineExceeded: it may succeed later, while an unset variable,
+// a missing or empty file or a failing command will not until the user
+// acts.
 func (a *Account) Secret(ctx context.Context) (string, error) {
 	var (
 		s   string
@@ -67,6 +73,13 @@ func (a *Account) Secret(ctx context.Context) (string, error) {
 }
 
 func readSecretFile(path string) (string, error) {
+	// A FIFO or a device would block or never end: refuse it before
+	// opening.
+	if fi, err := os.Stat(path); err != nil {
+		return "", err
+	} else if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%s is not a regular file", path)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
@@ -83,7 +96,7 @@ func readSecretFile(path string) (string, error) {
 		return "", fmt.Errorf("%s is larger than 64 KiB", path)
 	}
 	var b bytes.Buffer
-	if _, err := b.ReadFrom(f); err != nil {
+	if _, err := b.ReadFrom(io.LimitReader(f, 64<<10)); err != nil {
 		return "", err
 	}
 	return b.String(), nil
@@ -94,17 +107,62 @@ func runSecretCommand(ctx context.Context, command string) (string, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-c", command)
 	var out bytes.Buffer
+	stderr := &cappedBuffer{max: 4 << 10}
 	cmd.Stdout = &out
-	cmd.Stderr = nil // not captured: it might echo the secret
+	cmd.Stderr = stderr
 	cmd.WaitDelay = time.Second
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			return "", fmt.Errorf("command timed out after %v", SecretTimeout)
+			return "", fmt.Errorf("command timed out after %v: %w", SecretTimeout, context.DeadlineExceeded)
 		}
+		msg := "command failed: " + err.Error()
 		if ee, ok := err.(*exec.ExitError); ok {
-			return "", fmt.Errorf("command failed: %v", ee.ProcessState)
+			msg = "command failed: " + ee.ProcessState.String()
 		}
-		return "", fmt.Errorf("command failed: %w", err)
+		if s := stderrSummary(stderr.b.String(), out.String()); s != "" {
+			msg += ": stderr: " + s
+		}
+		if ctx.Err() != nil { // cancelled by the caller: not the command's fault
+			return "", fmt.Errorf("%s: %w", msg, ctx.Err())
+		}
+		return "", errors.New(msg)
 	}
 	return out.String(), nil
+}
+
+// stderrSummary makes a failed command's standard error fit one log line:
+// lines joined with " / ", at most 300 bytes, and every line the command
+// printed on standard output replaced by <redacted> (a command that echoes
+// the secret to both must not leak it).
+func stderrSummary(stderr, stdout string) string {
+	for _, line := range strings.Split(stdout, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			stderr = strings.ReplaceAll(stderr, line, "<redacted>")
+		}
+	}
+	var lines []string
+	for _, line := range strings.Split(stderr, "\n") {
+		if line = strings.TrimSpace(line); line != "" {
+			lines = append(lines, line)
+		}
+	}
+	s := strings.Join(lines, " / ")
+	if len(s) > 300 {
+		s = strings.ToValidUTF8(s[:300], "") + "…"
+	}
+	return s
+}
+
+// cappedBuffer keeps the first max bytes written to it and discards the
+// rest (a command's standard error must not fill the memory).
+type cappedBuffer struct {
+	b   bytes.Buffer
+	max int
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	if room := c.max - c.b.Len(); room > 0 {
+		c.b.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
 }

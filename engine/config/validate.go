@@ -1,7 +1,9 @@
 package config
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
@@ -164,7 +166,7 @@ func (c *Config) defaults() {
 				a.Port = 143
 			}
 		}
-		if a.IdleRefresh == 0 {
+		if a.IdleRefresh == 0 && !a.idleRefreshSet {
 			a.IdleRefresh = DefaultIdleRefresh
 		}
 		a.TLSCAFile = c.abs(a.TLSCAFile)
@@ -267,9 +269,9 @@ func (v *validator) account(a *Account, path string) {
 			v.add(a.pos, path, "tls_ca_file", "", "%v", unwrapPathError(err))
 		}
 	}
-	if a.IdleRefresh < 0 || a.IdleRefresh > MaxIdleRefresh {
-		v.add(a.pos, path, "idle_refresh", "servers may drop an IDLE after 30 minutes (RFC 2177); the default is 10m",
-			"must be between 0 and 29m, got %v", a.IdleRefresh)
+	if a.IdleRefresh < MinIdleRefresh || a.IdleRefresh > MaxIdleRefresh {
+		v.add(a.pos, path, "idle_refresh", "each refresh is DONE, NOOP, IDLE; servers may drop an IDLE after 30 minutes (RFC 2177); the default is 10m",
+			"must be between 1m and 29m, got %v", a.IdleRefresh)
 	}
 
 	// Exactly one credential source.
@@ -294,8 +296,17 @@ func (v *validator) account(a *Account, path string) {
 	if a.PasswordFile != "" {
 		v.passwordFile(a.pos, path, "password_file", a.PasswordFile)
 	}
-	if a.PasswordEnv != "" && !validEnvName(a.PasswordEnv) {
-		v.add(a.pos, path, "password_env", "the name of an environment variable, not its value", "%q is not a variable name", a.PasswordEnv)
+	if a.PasswordEnv != "" {
+		if !validEnvName(a.PasswordEnv) {
+			v.add(a.pos, path, "password_env", "the name of an environment variable, not its value", "%q is not a variable name", a.PasswordEnv)
+		} else if val, ok := os.LookupEnv(a.PasswordEnv); !ok || strings.TrimSpace(val) == "" {
+			state := "not set"
+			if ok {
+				state = "empty"
+			}
+			v.add(a.pos, path, "password_env", "export it where mailwarden runs (under systemd: Environment= or EnvironmentFile=)",
+				"environment variable %s is %s", a.PasswordEnv, state)
+		}
 	}
 	if o := a.OAuth2; o != nil {
 		op := path + ".oauth2"
@@ -317,19 +328,42 @@ func (v *validator) account(a *Account, path string) {
 	}
 }
 
-// passwordFile checks that a secret file exists and is private.
+// passwordFile checks that a secret file exists, is private, can be read
+// and holds a secret, as Account.Secret will need at every connect. The
+// secret read here is dropped at once and never part of a message.
 func (v *validator) passwordFile(pos map[string]Pos, path, key, file string) {
 	fi, err := os.Stat(file)
 	if err != nil {
-		v.add(pos, path, key, "", "%v", unwrapPathError(err))
+		hint := ""
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			hint = "create it, mode 0600, with the secret on one line"
+		case errors.Is(err, fs.ErrPermission):
+			hint = "the user mailwarden runs as must be able to read it"
+		}
+		v.add(pos, path, key, hint, "%v", unwrapPathError(err))
 		return
 	}
 	if fi.IsDir() {
 		v.add(pos, path, key, "", "%s is a directory", file)
 		return
 	}
+	if !fi.Mode().IsRegular() {
+		v.add(pos, path, key, "", "%s is not a regular file", file)
+		return
+	}
 	if mode := fi.Mode().Perm(); mode&0o077 != 0 {
 		v.add(pos, path, key, "chmod 600 "+file, "%s is accessible by group or others (mode %#o)", file, mode)
+		return
+	}
+	s, err := readSecretFile(file)
+	switch {
+	case errors.Is(err, fs.ErrPermission):
+		v.add(pos, path, key, "the user mailwarden runs as must be able to read it", "%v", unwrapPathError(err))
+	case err != nil:
+		v.add(pos, path, key, "", "%v", unwrapPathError(err))
+	case strings.TrimSpace(s) == "":
+		v.add(pos, path, key, "put the secret in it, on one line", "%s is empty", file)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -21,8 +20,8 @@ import (
 
 // Options configure a Registry. Nil means defaults.
 type Options struct {
-	// Version is reported in mailwarden_build_info and Status. Default:
-	// the main module's version from the build info.
+	// Version is reported in mailwarden_build_info and Status. Default
+	// "unknown".
 	Version string
 	// Now is the clock of the status times. Default time.Now.
 	Now func() time.Time
@@ -63,44 +62,12 @@ func New(opts *Options) *Registry {
 		o.Now = time.Now
 	}
 	if o.Version == "" {
-		o.Version = Version()
+		o.Version = "unknown"
 	}
 	r := &Registry{now: o.Now, version: o.Version, watchers: map[string]*WatcherStatus{}, jobs: map[string]*JobStatus{}}
 	r.started = r.now()
 	r.m = newMetrics(o.Version)
 	return r
-}
-
-// Version is the running binary's version: the main module's version and
-// VCS revision from the build info ("devel" when built from a work tree
-// without them).
-func Version() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return "unknown"
-	}
-	v := bi.Main.Version
-	if v == "" || v == "(devel)" {
-		v = "devel"
-	}
-	var rev, modified string
-	for _, s := range bi.Settings {
-		switch s.Key {
-		case "vcs.revision":
-			rev = s.Value
-		case "vcs.modified":
-			if s.Value == "true" {
-				modified = "+dirty"
-			}
-		}
-	}
-	if rev != "" && v == "devel" {
-		if len(rev) > 12 {
-			rev = rev[:12]
-		}
-		v += "-" + rev + modified
-	}
-	return v
 }
 
 // Prometheus returns the registry the metrics are on (for tests and for

@@ -30,3 +30,19 @@ func TestBackoffIsCappedJitteredAndResets(t *testing.T) {
 		}
 	}
 }
+
+// By default a watcher whose server is down tries again at least once a
+// minute, so mail is processed soon after the server is back.
+func TestDefaultBackoffCap(t *testing.T) {
+	b := New(Options{}).o.Backoff
+	var last time.Duration
+	for range 30 {
+		last = b.Next()
+		if last > time.Minute {
+			t.Fatalf("delay %v exceeds a minute", last)
+		}
+	}
+	if last < 30*time.Second {
+		t.Errorf("capped delay %v, want between 30s and 1m (jittered)", last)
+	}
+}

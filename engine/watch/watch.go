@@ -89,6 +89,12 @@ type Checkpoints interface {
 // messages. A live wake-up brings a handful.
 const DefaultBatchSize = 5000
 
+// DefaultBackoffMax caps the delay between reconnect attempts: mail that
+// arrives while the server is down is processed at most about this long
+// after it is back, and one connection attempt a minute per watcher is no
+// load for a server.
+const DefaultBackoffMax = time.Minute
+
 // Options configure a Watcher. Fields without a default are required.
 type Options struct {
 	Account string
@@ -112,7 +118,8 @@ type Options struct {
 	// PollInterval is the NOOP poll period when the server lacks IDLE.
 	// Default 1m.
 	PollInterval time.Duration
-	// Backoff bounds reconnect delays. Default 1s…5m, reset after 1m up.
+	// Backoff bounds reconnect delays. Default 1s…DefaultBackoffMax,
+	// reset after 1m up.
 	Backoff Backoff
 	// Logger receives the watcher's lines. Nil discards.
 	Logger *slog.Logger
@@ -145,7 +152,7 @@ func New(o Options) *Watcher {
 		o.Backoff.Min = time.Second
 	}
 	if o.Backoff.Max <= 0 {
-		o.Backoff.Max = 5 * time.Minute
+		o.Backoff.Max = DefaultBackoffMax
 	}
 	if o.Backoff.HealthyAfter <= 0 {
 		o.Backoff.HealthyAfter = time.Minute

@@ -22,6 +22,9 @@ const mod = "github.com/mailwarden/mailwarden"
 // Beyond the table, three arrows are deliberate, each for a stated reason:
 //   - internal/diag is a stdlib-only helper (one source position type and
 //     one did-you-mean) that every layer reporting located errors uses.
+//   - internal/duration is the stdlib-only parser of "30d"-style
+//     durations, shared by the config file and rule expressions so that
+//     both accept the same units.
 //   - engine/imapconn imports actions (and its vocabulary, rules) because it
 //     implements actions.Mailbox: the consumer owns the interface (STYLE.md,
 //     `var _ actions.Mailbox = (*Session)(nil)`).
@@ -32,10 +35,10 @@ const mod = "github.com/mailwarden/mailwarden"
 var allowed = map[string][]string{
 	"rules":          {},
 	"rules/sieve":    {"rules", "internal/diag"},
-	"rules/exprrule": {"rules", "internal/diag", "github.com/expr-lang/expr"},
+	"rules/exprrule": {"rules", "internal/diag", "internal/duration", "github.com/expr-lang/expr"},
 	"rules/ruleset":  {"rules", "rules/sieve", "rules/exprrule"},
 	"actions":        {"rules"},
-	"engine/config":  {"internal/diag", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
+	"engine/config":  {"internal/diag", "internal/duration", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
 	"engine/imapconn": {"actions", "rules", "github.com/emersion/go-imap/v2",
 		"github.com/emersion/go-sasl", "github.com/emersion/go-message"},
 	"engine/message": {"rules", "github.com/emersion/go-message"},

@@ -46,12 +46,14 @@
 //	list_id == "golang-nuts.googlegroups.com"
 //	subject matches "(?i)\\binvoice\\b" && size < 5 * 1024 * 1024
 //	has_header("List-Unsubscribe") && !has_flag("\\Flagged")
-//	age > duration("720h")
+//	age > duration("30d")
 //
 // Everything else is expr's own language (https://expr-lang.org): the
 // operators ==, !=, <, in, not in, contains, startsWith, endsWith, matches,
 // and, or, not, ?:, ??; and builtins such as lower, upper, trim, split, len,
-// any, all, none, filter, map, count, duration, now, date. String comparisons
+// any, all, none, filter, map, count, duration, now, date. duration() is the
+// config file's: Go durations plus d (days) and w (weeks), "30d", "2w",
+// "1d12h" (expr's own accepts Go's units only). String comparisons
 // are case-sensitive: write lower(subject) contains "invoice", or a regex
 // with (?i). The `matches` operator uses Go's RE2 syntax (linear time, no
 // back-references); a constant pattern is compiled, and its syntax checked,
@@ -61,7 +63,12 @@
 //
 // Expressions are type-checked against the environment and must yield a
 // boolean, so a typo or a type mismatch is a load-time error, never a
-// runtime one. The expression size is capped by Options.MaxNodes (default
+// runtime one. Every part that does not depend on the message
+// (duration("30x"), int("n/a")) is evaluated at load too, and one that
+// fails is a load-time error located at that part: at run time it would
+// fail for every message. Parts that depend on the message are not tried
+// on made-up mail; such a runtime error fails only the messages it occurs
+// for, which keeps them where they are (the rule set's contract). The expression size is capped by Options.MaxNodes (default
 // 1000 AST nodes; DESIGN.md "rules run sandboxed with limits"), and expr's
 // VM caps the memory one evaluation may allocate.
 //

@@ -118,9 +118,13 @@ func Compile(spec Spec, opts *Options) (*Rule, []error) {
 	if strings.TrimSpace(spec.When) == "" {
 		fail(whenPos, "when", `write a boolean expression, e.g. 'subject contains "invoice"', or 'true' to match every message`, "missing")
 	} else {
-		prog, err := expr.Compile(spec.When, expr.Env(env{}), expr.AsBool(), expr.MaxNodes(o.MaxNodes))
+		prog, err := expr.Compile(spec.When, append(exprOptions(), expr.AsBool(), expr.MaxNodes(o.MaxNodes))...)
 		if err != nil {
 			errs = append(errs, whenError(spec, whenPos, err, o.MaxNodes))
+		} else if fe, hint := constantError(spec.When); fe != nil {
+			e := whenError(spec, whenPos, fe, o.MaxNodes)
+			e.Hint = hint
+			errs = append(errs, e)
 		} else {
 			r.program = prog
 			r.need = needs(prog.Node())

@@ -58,6 +58,30 @@ func TestCompileErrors(t *testing.T) {
 			want: []string{"config.yaml:2:13: rule \"x\": when: error parsing regexp: missing closing ): `(unclosed`"},
 		},
 		{
+			// The issue's rule, with a unit that does not exist: it would
+			// fail for every message at run time.
+			name: "bad duration literal",
+			spec: Spec{Name: "old", When: `age > duration("30x")`, Actions: []Action{{Kind: "flag", Arg: "a"}}, WhenPos: pos(2, 5), WhenInline: true},
+			want: []string{`config.yaml:2:11: rule "old": when: duration("30x") fails for every message: invalid duration "30x": unknown unit "x" (hint: durations are written like 90s, 10m, 1h30m, 7d, 2w)`},
+		},
+		{
+			name: "the innermost failing constant part is named",
+			spec: Spec{Name: "x", When: `{"a": duration("1h") + duration("2y")}.a > age`, Actions: []Action{{Kind: "flag", Arg: "a"}},
+				WhenPos: pos(2, 5), WhenInline: true},
+			want: []string{`config.yaml:2:28: rule "x": when: duration("2y") fails for every message: invalid duration "2y": unknown unit "y" (hint: durations are written like 90s, 10m, 1h30m, 7d, 2w)`},
+		},
+		{
+			name: "a constant part in a branch that is never taken is still wrong",
+			spec: Spec{Name: "x", When: `size > 0 || false && int("n/a") > size`, Actions: []Action{{Kind: "flag", Arg: "a"}},
+				WhenPos: pos(2, 5), WhenInline: true},
+			want: []string{`config.yaml:2:26: rule "x": when: int("n/a") fails for every message: invalid operation: int(n/a)`},
+		},
+		{
+			name: "constant part of a multi-line expression",
+			spec: Spec{Name: "x", When: "size > 10 &&\n  int(\"n/a\") > size", Actions: []Action{{Kind: "flag", Arg: "a"}}, WhenPos: pos(3, 12)},
+			want: []string{`config.yaml:3:12: rule "x": when: int("n/a") fails for every message: invalid operation: int(n/a) (at line 2, column 3 of the expression)`},
+		},
+		{
 			name: "assignment instead of comparison",
 			spec: Spec{Name: "x", When: `subject = "a"`, Actions: []Action{{Kind: "flag", Arg: "a"}}, WhenPos: pos(2, 5), WhenInline: true},
 			want: []string{`config.yaml:2:13: rule "x": when: unexpected token Operator("=") (hint: compare with ==)`},
@@ -166,6 +190,11 @@ Received: two`)
 		{`header("X-Missing") == "" && !has_header("X-Missing") && has_header("list-id")`, true},
 		{`headers("Received") == ["one", "two"]`, true},
 		{`age > duration("216h") && age < duration("241h")`, true},
+		// duration() takes the config file's units: d and w too.
+		{`age > duration("30d")`, false},
+		{`age > duration("9d") && age < duration("11d")`, true},
+		{`age > duration("1w") && age < duration("1.5w") && age < duration("1w3d12h")`, true},
+		{`duration("-1h") < duration("0") && duration("90m") == duration("1h30m")`, true},
 		{`internal_date.Year() == 2024 && date < internal_date`, true},
 		{`size > 1024 && size < 4096`, true},
 		{`has_flag("\\seen") && "vip" in flags && !has_flag("\\Flagged")`, true},
@@ -181,6 +210,22 @@ Received: two`)
 		if err != nil || got != tt.want {
 			t.Errorf("%s = %v, %v; want %v", tt.when, got, err, tt.want)
 		}
+	}
+}
+
+// Only the parts of an expression that do not depend on the message are
+// evaluated at compile time: a part that fails for some messages only is
+// no compile error, and at run time it fails only that message, as before.
+func TestConstantPartsOnly(t *testing.T) {
+	r, errs := Compile(Spec{Name: "t", When: `split(subject, ":")[1] == " b" && age > duration("1d")`, Actions: []Action{{Kind: "flag", Arg: "x"}}}, nil)
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	if ok, err := r.Match(msg("Subject: a: b")); !ok || err != nil {
+		t.Errorf("subject with a colon: %v, %v", ok, err)
+	}
+	if _, err := r.Match(msg("Subject: no colon")); err == nil || !strings.Contains(err.Error(), "out of range") {
+		t.Errorf("subject without a colon: want an index error, got %v", err)
 	}
 }
 

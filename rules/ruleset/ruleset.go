@@ -25,7 +25,9 @@ package ruleset
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime/debug"
@@ -215,7 +217,11 @@ func compileSieve(set string, st Step, o *Options) (rules.Rule, []error) {
 		src, err = os.ReadFile(path)
 	}
 	if err != nil {
-		return nil, []error{&Error{Pos: st.Pos, Ruleset: set, Msg: "sieve: " + err.Error()}}
+		e := &Error{Pos: st.Pos, Ruleset: set, Msg: "sieve: " + err.Error()}
+		if errors.Is(err, fs.ErrNotExist) && o.BaseDir != "" {
+			e.Hint = "a relative path is resolved against the config file's directory, " + o.BaseDir + "; copy the script along with the config"
+		}
+		return nil, []error{e}
 	}
 	script, err := sieve.Compile(display, src, o.Sieve)
 	if err != nil {

@@ -112,7 +112,7 @@ func TestCompileErrors(t *testing.T) {
 		`c.yaml:4:14: rule "a": when: unknown name subjet (hint: did you mean subject?)`,
 		`c.yaml:6:7: rule "a": name: duplicate rule name in ruleset one (first at c.yaml:3:7) (hint: rule names identify rules in logs and the journal)`,
 		`bad.sieve:2:1: unknown command "fileinot" (hint: did you mean "fileinto"?)`,
-		`c.yaml:10:14: ruleset "one": sieve: stat DIR/missing.sieve: no such file or directory`,
+		`c.yaml:10:14: ruleset "one": sieve: stat DIR/missing.sieve: no such file or directory (hint: a relative path is resolved against the config file's directory, DIR; copy the script along with the config)`,
 		`ruleset "one": step 4 is empty`,
 		`ruleset "two": no steps (hint: add rules or a sieve script)`,
 	}
