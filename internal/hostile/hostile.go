@@ -154,7 +154,9 @@ func (m Message) Bytes() []byte {
 	}
 	g := &gen{rng: rand.New(rand.NewPCG(m.seed, uint64(m.Index))), id: m.ID, index: m.Index}
 	builders[m.Kind](g)
-	return g.b.Bytes()
+	// Never nil, even when empty: a fetched empty message is not a
+	// message whose body was not fetched.
+	return append([]byte{}, g.b.Bytes()...)
 }
 
 // WriteTo writes the message to w; the huge message is streamed.
