@@ -5,11 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"regexp"
 	"runtime"
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -537,5 +540,118 @@ func TestCloseWithBusyConnections(t *testing.T) {
 	if n := runtime.NumGoroutine(); n > before+2 {
 		buf := make([]byte, 1<<20)
 		t.Errorf("%d goroutines before, %d after\n%s", before, n, buf[:runtime.Stack(buf, true)])
+	}
+}
+
+// Every command the daemon sends, cut by a Reset or a Truncate before its
+// answer: the call fails with a temporary error and the connection is
+// closed, so the caller reconnects.
+func TestEveryCommandFailsTemporarily(t *testing.T) {
+	calls := []struct {
+		on   string
+		call func(ctx context.Context, s *imapconn.Session) error
+	}{
+		{"UID FETCH", func(ctx context.Context, s *imapconn.Session) error {
+			_, err := s.FetchNew(ctx, 0, 0, false)
+			return err
+		}},
+		{"UID SEARCH", func(ctx context.Context, s *imapconn.Session) error {
+			_, err := s.FetchNew(ctx, 0, 10, false)
+			return err
+		}},
+		{"UID MOVE", func(ctx context.Context, s *imapconn.Session) error {
+			_, err := s.Move(ctx, []uint32{1}, "Archive")
+			return err
+		}},
+		{"UID COPY", func(ctx context.Context, s *imapconn.Session) error {
+			_, err := s.Copy(ctx, []uint32{1}, "Archive")
+			return err
+		}},
+		{"UID STORE", func(ctx context.Context, s *imapconn.Session) error {
+			return s.Store(ctx, []uint32{1}, actions.StoreAdd, []string{`\Deleted`})
+		}},
+		{"UID EXPUNGE", func(ctx context.Context, s *imapconn.Session) error { return s.UIDExpunge(ctx, []uint32{1}) }},
+		{"NOOP", func(ctx context.Context, s *imapconn.Session) error { return s.Noop(ctx) }},
+		{"IDLE", func(ctx context.Context, s *imapconn.Session) error {
+			idle, err := s.Idle(ctx)
+			if err == nil {
+				err = idle.Stop()
+			}
+			return err
+		}},
+		{"DONE", func(ctx context.Context, s *imapconn.Session) error {
+			idle, err := s.Idle(ctx)
+			if err != nil {
+				return fmt.Errorf("IDLE failed before DONE: %w", err)
+			}
+			return idle.Stop()
+		}},
+	}
+	for _, kind := range []faultproxy.Kind{faultproxy.Reset, faultproxy.Truncate} {
+		for _, when := range []faultproxy.Phase{faultproxy.OnCommand, faultproxy.InResponse} {
+			for _, tc := range calls {
+				t.Run(fmt.Sprintf("%v %v %s", kind, when, tc.on), func(t *testing.T) {
+					e := newEnv(t, nil)
+					e.deliver(t, 2, 100)
+					c, s := e.dial(t, 0)
+					if err := e.proxy.Next(faultproxy.Fault{Kind: kind, On: tc.on, When: when}); err != nil {
+						t.Fatal(err)
+					}
+					err := tc.call(ctxT(t, 10*time.Second), s)
+					if err == nil || !imapconn.IsTemporary(err) {
+						t.Fatalf("err = %v; want a temporary error", err)
+					}
+					if strings.Contains(err.Error(), "failed before DONE") {
+						t.Fatal(err)
+					}
+					if !waitClosed(c, 2*time.Second) {
+						t.Fatal("connection not closed")
+					}
+					if st := e.proxy.Stats(); st.ByKind(kind) != 1 || st.ByCommand(tc.on) != 1 {
+						t.Errorf("stats %+v", st.Faults)
+					}
+				})
+			}
+		}
+	}
+}
+
+// Byte- and time-triggered faults need no IMAP parsing (TLS works the
+// same): a Truncate at server byte n delivers exactly n bytes, then EOF; a
+// Reset delivers at most n, then ECONNRESET.
+func TestOpaqueTriggers(t *testing.T) {
+	e := newEnv(t, &faultproxy.Options{Opaque: true})
+	if err := e.proxy.Next(faultproxy.Fault{Kind: faultproxy.Reset, On: "NOOP"}); err == nil {
+		t.Error("an On trigger was accepted in Opaque mode")
+	}
+	read := func() ([]byte, error, time.Duration) {
+		conn, err := net.Dial("tcp", e.proxy.Addr())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		start := time.Now()
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		got, err := io.ReadAll(conn)
+		return got, err, time.Since(start)
+	}
+	e.proxy.Next(faultproxy.Fault{Kind: faultproxy.Truncate, ServerBytes: 10})
+	got, err, _ := read()
+	if err != nil || len(got) != 10 {
+		t.Errorf("truncate at byte 10 delivered %d bytes (%q), then %v; want 10, then EOF", len(got), got, err)
+	}
+	e.proxy.Next(faultproxy.Fault{Kind: faultproxy.Reset, ServerBytes: 10})
+	got, err, _ = read()
+	if !errors.Is(err, syscall.ECONNRESET) || len(got) > 10 {
+		t.Errorf("reset at byte 10: %q, %v", got, err)
+	}
+	// No trigger: the next connection, After from its start.
+	e.proxy.Next(faultproxy.Fault{Kind: faultproxy.Reset, After: 300 * time.Millisecond})
+	_, err, d := read()
+	if !errors.Is(err, syscall.ECONNRESET) || d < 300*time.Millisecond {
+		t.Errorf("reset after 300ms: %v after %v", err, d)
+	}
+	if st := e.proxy.Stats(); st.Total() != 3 || st.ByCommand("") != 3 || e.proxy.Pending() != 0 {
+		t.Errorf("stats %+v, pending %d", st, e.proxy.Pending())
 	}
 }

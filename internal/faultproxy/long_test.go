@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -208,4 +209,98 @@ func TestWatcherRecoversFromStall(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	t.Logf("recovered from the stall in %v", time.Since(start))
+}
+
+// A peer that is really gone (host down, NAT entry dropped: packets
+// vanish, nothing answers) is what TCP keepalive is for. The proxy
+// cannot fake that on loopback (its kernel answers), so this test runs
+// itself again in a fresh network namespace (root, util-linux unshare,
+// iproute2), where the proxy listens on an address that it then deletes:
+// from then on the client's packets go nowhere, silently.
+//
+//   - idle: the connection is in IDLE when the peer vanishes; keepalive
+//     (idle 30 s, then 9 probes 15 s apart) should end it after ~165 s.
+//   - write: the peer vanishes, then the client sends DONE (an IDLE
+//     refresh): with unacknowledged data Linux sends no keepalive probes
+//     and retransmits instead, giving up after tcp_retries2 (15 by
+//     default; about 924 s with the 200 ms minimum RTO). Set
+//     MAILWARDEN_FAULT_LONG=2 to include it (16 minutes).
+func TestDeadPeerLong(t *testing.T) {
+	long(t)
+	if os.Getenv("MAILWARDEN_NETNS") == "" {
+		if os.Geteuid() != 0 {
+			t.Skip("needs root for a network namespace")
+		}
+		if _, err := exec.LookPath("unshare"); err != nil {
+			t.Skip("needs unshare (util-linux)")
+		}
+		cmd := exec.Command("unshare", "-n", os.Args[0], "-test.run", "^TestDeadPeerLong$", "-test.v", "-test.timeout", "40m")
+		cmd.Env = append(os.Environ(), "MAILWARDEN_NETNS=1")
+		out, err := cmd.CombinedOutput()
+		t.Logf("in a network namespace:\n%s", out)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	ip := func(args ...string) {
+		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+			t.Fatalf("ip %v: %v %s", args, err, out)
+		}
+	}
+	ip("link", "set", "lo", "up")
+	cases := []struct {
+		name, addr string
+		write      bool
+	}{{"idle", "10.9.9.1", false}}
+	if os.Getenv("MAILWARDEN_FAULT_LONG") == "2" {
+		cases = append(cases, struct {
+			name, addr string
+			write      bool
+		}{"write", "10.9.9.2", true})
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			ip("addr", "add", tc.addr+"/32", "dev", "lo")
+			srv := newEnv(t, nil).srv
+			p, err := faultproxy.Start(srv.Addr(), &faultproxy.Options{Listen: tc.addr + ":0"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer p.Close()
+			o := options(p.Port(), 0) // imapconn's defaults
+			o.Host = tc.addr
+			c, err := imapconn.Dial(ctxT(t, 10*time.Second), o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.Close()
+			s, err := c.Select(ctxT(t, 10*time.Second), "INBOX")
+			if err != nil {
+				t.Fatal(err)
+			}
+			idle, err := s.Idle(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			ip("addr", "del", tc.addr+"/32", "dev", "lo")
+			start := time.Now()
+			done := make(chan error, 1)
+			if tc.write {
+				time.Sleep(time.Second)
+				start = time.Now()
+				go func() { done <- idle.Stop() }()
+			}
+			select {
+			case <-c.Closed():
+			case <-time.After(20 * time.Minute):
+				t.Fatal("not noticed in 20 minutes")
+			}
+			t.Logf("%s: the client noticed the vanished peer after %v", tc.name, time.Since(start).Round(100*time.Millisecond))
+			if tc.write {
+				t.Logf("Idle.Stop: %v", <-done)
+			}
+		})
+	}
 }
