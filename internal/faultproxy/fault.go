@@ -235,7 +235,9 @@ type Random struct {
 	// Kinds are the kinds drawn from, uniformly. Default Kinds.
 	Kinds []Kind
 	// StallFor is how long a random Stall lasts; 0 means until the
-	// connection is closed (the client must notice by itself).
+	// connection is closed: the client must notice by itself, which
+	// engine/watch does not do yet (TestWatcherRecoversFromStall), so a
+	// soak with forever-stalls hangs watchers until that is fixed.
 	StallFor time.Duration
 	// MaxDelay bounds a random Delay (uniform in 1 ms..MaxDelay).
 	// Default 200 ms.
