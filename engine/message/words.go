@@ -25,7 +25,7 @@ import (
 func DecodeWords(s string) string {
 	i := strings.Index(s, "=?")
 	if i < 0 {
-		return s
+		return strings.ToValidUTF8(s, "\uFFFD")
 	}
 	var out strings.Builder
 	out.Grow(len(s))

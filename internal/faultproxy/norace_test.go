@@ -1,0 +1,5 @@
+//go:build !race
+
+package faultproxy_test
+
+const raceEnabled = false
