@@ -46,7 +46,7 @@ func Cause(err error) string {
 		return CauseTLS
 	case errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.ENETUNREACH):
 		return CauseRefused
-	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
+	case errors.Is(err, ErrStalled), errors.Is(err, context.DeadlineExceeded), errors.As(err, &netErr) && netErr.Timeout():
 		return CauseTimeout
 	case errors.As(err, &imapErr) && imapErr.Type == imap.StatusResponseTypeBye:
 		return CauseClosed

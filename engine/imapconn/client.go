@@ -32,6 +32,9 @@ type Client struct {
 	updates chan struct{}
 	noIdle  bool // Options.NoIdle
 
+	activity        *activityConn // when the server last sent data
+	responseTimeout time.Duration
+
 	mu         sync.Mutex
 	sel        *Session          // the currently selected mailbox, if any
 	specialUse map[string]string // lower-case attribute → mailbox; nil until listed
@@ -53,11 +56,17 @@ func Dial(ctx context.Context, opts *Options) (*Client, error) {
 
 	dctx, cancel := context.WithTimeout(ctx, opts.dialTimeout())
 	defer cancel()
-	dialer := &net.Dialer{Timeout: opts.dialTimeout(), KeepAlive: opts.keepAlive()}
-	raw, err := dialer.DialContext(dctx, "tcp", addr)
+	dialer := &net.Dialer{Timeout: opts.dialTimeout(), Control: userTimeout(opts.responseTimeout())}
+	if ka := opts.keepAlive(); ka > 0 {
+		dialer.KeepAliveConfig = net.KeepAliveConfig{Enable: true, Idle: ka, Interval: max(ka/2, time.Second), Count: 4}
+	} else {
+		dialer.KeepAlive = -1
+	}
+	tcp, err := dialer.DialContext(dctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
+	raw := newActivityConn(tcp)
 	var tr *tracer
 	if opts.DebugWriter != nil {
 		tr = &tracer{w: opts.DebugWriter}
@@ -68,7 +77,8 @@ func Dial(ctx context.Context, opts *Options) (*Client, error) {
 		return nil, fmt.Errorf("dial %s: %w", addr, err)
 	}
 
-	cl := &Client{log: log, addr: addr, updates: make(chan struct{}, 1), noIdle: opts.NoIdle}
+	cl := &Client{log: log, addr: addr, updates: make(chan struct{}, 1), noIdle: opts.NoIdle,
+		activity: raw, responseTimeout: opts.responseTimeout()}
 	cl.c = imapclient.New(conn, &imapclient.Options{
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{Mailbox: cl.onMailbox},
 		WordDecoder:           &mime.WordDecoder{CharsetReader: charset.Reader},
@@ -258,11 +268,24 @@ func (c *Client) call(ctx context.Context, op func() error) error {
 		c.log.Debug("imap: context done during a call; closing the connection")
 		c.c.Close()
 	})
+	wd := c.watch()
 	err := op()
+	stalled := wd.stop()
 	if !stop() && err != nil {
 		return fmt.Errorf("%w (connection closed: %v)", ctx.Err(), err)
 	}
+	if stalled && err != nil {
+		return fmt.Errorf("%w after %v; connection closed (%v)", ErrStalled, c.responseTimeout, err)
+	}
 	return err
+}
+
+// watch starts the watchdog of one command in flight (liveness.go).
+func (c *Client) watch() *watchdog {
+	return startWatchdog(c.activity, c.responseTimeout, func() {
+		c.log.Warn("imap: server sent nothing while a command was in flight; closing the connection", "timeout", c.responseTimeout)
+		c.c.Close()
+	})
 }
 
 // Updates delivers a signal (never more than one pending) when the server

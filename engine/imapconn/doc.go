@@ -24,9 +24,13 @@
 //     and the Client is unusable (Closed() is closed): dial again. If ctx
 //     ends just as a call completes, the call's result stands but the
 //     connection is closed all the same.
-//   - go-imap has no read deadline between responses (notably during IDLE):
-//     a silently dead peer is noticed through TCP keepalive
-//     (Options.KeepAlive, default 30 s) or the next write.
+//   - go-imap has no read deadline between responses. While a command is
+//     in flight, a watchdog closes the connection when the server sends
+//     nothing for Options.ResponseTimeout (default 90 s; ErrStalled,
+//     temporary); a peer that vanished is noticed by TCP keepalive
+//     (Options.KeepAlive 30 s, then 4 probes: ~75 s) and, with data
+//     unacknowledged, by TCP_USER_TIMEOUT. A stall during IDLE shows at the
+//     next IDLE refresh. Measured with internal/faultproxy: liveness.go.
 //   - The unilateral-data handler runs on go-imap's reader goroutine and
 //     must never call the client: it only does a non-blocking send on the
 //     1-slot Updates() channel when the server reports EXISTS. Drain

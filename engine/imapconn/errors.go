@@ -125,7 +125,7 @@ func isTransport(err error) bool {
 	switch {
 	case errors.As(err, &netErr),
 		errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF),
-		errors.Is(err, net.ErrClosed), errors.Is(err, ErrClosed),
+		errors.Is(err, net.ErrClosed), errors.Is(err, ErrClosed), errors.Is(err, ErrStalled),
 		errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return true
 	}

@@ -168,6 +168,9 @@ func (s *Session) each(ctx context.Context, set imap.UIDSet, spec FetchSpec, fn 
 				f.Flags[i] = rules.CanonicalFlag(string(fl))
 			}
 			fnErr = fn(f)
+			// go-imap reads no more while fn works: that time is ours,
+			// not the server's silence (liveness.go).
+			s.c.activity.touch()
 		}
 		return cmd.Close()
 	})

@@ -48,10 +48,17 @@ func (s *Session) Idle(ctx context.Context) (*Idle, error) {
 		s.c.log.Debug("imap: context done during IDLE; closing the connection")
 		s.c.c.Close()
 	})
+	// The server's "+ idling" is an answer like any other: under the
+	// watchdog.
+	wd := s.c.watch()
 	cmd, err := s.c.c.Idle()
+	stalled := wd.stop()
 	if err != nil {
 		if !stop() {
 			return nil, fmt.Errorf("idle: %w (connection closed: %v)", ctx.Err(), err)
+		}
+		if stalled {
+			return nil, fmt.Errorf("idle: %w after %v; connection closed (%v)", ErrStalled, s.c.responseTimeout, err)
 		}
 		return nil, fmt.Errorf("idle: %w", err)
 	}
@@ -63,12 +70,20 @@ func (s *Session) Idle(ctx context.Context) (*Idle, error) {
 // Session.Idle is done.
 func (i *Idle) Stop() error {
 	i.once.Do(func() {
+		// DONE, then the server's answer: under the watchdog, like
+		// every command (a stalled server is noticed here).
+		wd := i.s.c.watch()
 		err := i.cmd.Close()
 		if err == nil {
 			err = i.cmd.Wait()
 		}
+		stalled := wd.stop()
 		if !i.stopCtx() {
 			i.err = fmt.Errorf("idle: %w (connection closed)", i.ctx.Err())
+			return
+		}
+		if stalled && err != nil {
+			i.err = fmt.Errorf("idle done: %w after %v; connection closed (%v)", ErrStalled, i.s.c.responseTimeout, err)
 			return
 		}
 		if err != nil {

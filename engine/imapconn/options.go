@@ -69,10 +69,16 @@ type Options struct {
 	// DialTimeout bounds the whole of Dial: TCP connect, TLS handshake,
 	// greeting and authentication. Default 30 s.
 	DialTimeout time.Duration
-	// KeepAlive is the TCP keepalive period: go-imap has no read deadline
-	// while idle, so this is how a silently dead peer is noticed.
+	// KeepAlive is the TCP keepalive idle time: go-imap has no read
+	// deadline while idle, so this is how a peer that vanished is noticed
+	// (probes every KeepAlive/2, four of them: ~2.5 × KeepAlive in all).
 	// Default 30 s; negative disables keepalive.
 	KeepAlive time.Duration
+	// ResponseTimeout is how long a command in flight may go without any
+	// data from the server before the connection is closed (ErrStalled);
+	// it also bounds unacknowledged writes (TCP_USER_TIMEOUT). Default 90 s.
+	// See liveness.go.
+	ResponseTimeout time.Duration
 	// DebugWriter, when set, receives the protocol trace, one line per
 	// line, prefixed "C: " or "S: ". LOGIN arguments and AUTHENTICATE
 	// exchanges are replaced by "<redacted>". Default: no trace.
@@ -84,9 +90,17 @@ type Options struct {
 }
 
 const (
-	defaultDialTimeout = 30 * time.Second
-	defaultKeepAlive   = 30 * time.Second
+	defaultDialTimeout     = 30 * time.Second
+	defaultKeepAlive       = 30 * time.Second
+	defaultResponseTimeout = 90 * time.Second
 )
+
+func (o *Options) responseTimeout() time.Duration {
+	if o.ResponseTimeout > 0 {
+		return o.ResponseTimeout
+	}
+	return defaultResponseTimeout
+}
 
 func (o *Options) port() int {
 	if o.Port != 0 {

@@ -657,3 +657,70 @@ func TestOpaqueTriggers(t *testing.T) {
 		t.Errorf("stats %+v, pending %d", st, e.proxy.Pending())
 	}
 }
+
+// imapconn's own watchdog (Options.ResponseTimeout) ends a command the
+// server stopped answering, without any deadline from the caller: the
+// call fails with ErrStalled, a temporary error, and the connection is
+// closed, so a watcher reconnects.
+func TestResponseTimeoutEndsAStalledCommand(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	e.deliver(t, 1, 10)
+	o := options(e.proxy.Port(), time.Second)
+	o.ResponseTimeout = time.Second
+	c, err := imapconn.Dial(ctxT(t, 10*time.Second), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := c.Select(ctxT(t, 10*time.Second), "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.proxy.Next(faultproxy.Fault{Kind: faultproxy.Stall, On: "UID MOVE", When: faultproxy.AfterCommand}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err = s.Move(context.Background(), []uint32{1}, "Archive")
+	elapsed := time.Since(start)
+	if !errors.Is(err, imapconn.ErrStalled) || !imapconn.IsTemporary(err) || imapconn.Cause(err) != imapconn.CauseTimeout {
+		t.Fatalf("Move through a stall: %v (temporary %v, cause %q); want ErrStalled", err, imapconn.IsTemporary(err), imapconn.Cause(err))
+	}
+	if elapsed < time.Second || elapsed > 3*time.Second {
+		t.Errorf("noticed after %v, want about the 1s response timeout", elapsed)
+	}
+	if !waitClosed(c, time.Second) {
+		t.Fatal("connection open after the stall was noticed")
+	}
+	t.Logf("stalled UID MOVE noticed after %v", elapsed)
+}
+
+// A stall during IDLE is noticed when the IDLE ends (the watcher's
+// refresh): DONE's answer never comes, and the watchdog ends the wait.
+func TestResponseTimeoutEndsAStalledIdle(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, nil)
+	o := options(e.proxy.Port(), time.Second)
+	o.ResponseTimeout = time.Second
+	c, err := imapconn.Dial(ctxT(t, 10*time.Second), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	s, err := c.Select(ctxT(t, 10*time.Second), "INBOX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	idle, err := s.Idle(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := e.proxy.InjectAll(faultproxy.Fault{Kind: faultproxy.Stall}); n != 1 || err != nil {
+		t.Fatalf("InjectAll: %d, %v", n, err)
+	}
+	start := time.Now()
+	err = idle.Stop()
+	if !errors.Is(err, imapconn.ErrStalled) || time.Since(start) > 3*time.Second {
+		t.Fatalf("Idle.Stop through a stall: %v after %v; want ErrStalled after about 1s", err, time.Since(start))
+	}
+}

@@ -40,7 +40,7 @@ var allowed = map[string][]string{
 	"actions":        {"rules"},
 	"engine/config":  {"internal/diag", "internal/duration", "go.yaml.in/yaml/v3", "github.com/robfig/cron/v3"},
 	"engine/imapconn": {"actions", "rules", "github.com/emersion/go-imap/v2",
-		"github.com/emersion/go-sasl", "github.com/emersion/go-message"},
+		"github.com/emersion/go-sasl", "github.com/emersion/go-message", "golang.org/x/sys"},
 	"engine/message": {"rules", "github.com/emersion/go-message"},
 	"engine/state":   {"actions", "go.etcd.io/bbolt"},
 	"engine/watch":   {"engine/imapconn", "engine/state"},
