@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -124,6 +125,26 @@ func (b *batch) record(ws []*work, op Op, target string, copied Copied) {
 	}
 }
 
+// intend records, before a COPY or MOVE of ws to target is sent, that it
+// is about to happen (Journal.Intend). Without a durable intent the
+// command is not sent: the messages fail for now and are retried.
+func (b *batch) intend(ws []*work, target string) []*work {
+	if b.e.opts.DryRun || b.e.opts.Journal == nil {
+		return ws
+	}
+	entries := make([]Entry, len(ws))
+	for i, w := range ws {
+		entries[i] = Entry{Account: b.e.opts.Account, Mailbox: b.mailbox, UIDValidity: b.uidValidity,
+			UID: w.item.Message.UID, MessageID: w.item.Message.MessageID(), InternalDate: w.item.Message.InternalDate,
+			Rule: ruleFor(w, OpCopy, target), Op: OpCopy, Target: target, Time: b.e.opts.Now()}
+	}
+	if err := b.e.opts.Journal.Intend(b.ctx, entries); err != nil {
+		fail(ws, fmt.Errorf("journal the copy to %q before sending it: %w", target, err))
+		return nil
+	}
+	return ws
+}
+
 // ruleFor finds the rule that asked for an operation, for the journal.
 func ruleFor(w *work, op Op, target string) string {
 	switch op {
@@ -206,6 +227,9 @@ func (b *batch) copy(ws []*work) {
 		if t.flags != nil && !b.setExactFlags(live, t.flags) {
 			continue
 		}
+		if live = b.intend(live, t.mailbox); len(live) == 0 {
+			continue
+		}
 		uids := uidsOf(live)
 		var dest Copied
 		err := b.run(fmt.Sprintf("UID COPY %s %q", FormatUIDs(uids), t.mailbox), func() (err error) {
@@ -240,7 +264,25 @@ func (b *batch) move(ws []*work) {
 		if len(live) == 0 {
 			continue
 		}
+		// A move cut short after its copy was made: only the removal of
+		// the original is left.
+		var copied []*work
+		live = slices.DeleteFunc(live, func(w *work) bool {
+			if w.finalCopied {
+				copied = append(copied, w)
+			}
+			return w.finalCopied
+		})
+		if len(copied) > 0 {
+			b.removeCopied(copied, t, caps)
+		}
+		if len(live) == 0 {
+			continue
+		}
 		if t.flags != nil && !b.setExactFlags(live, t.flags) {
+			continue
+		}
+		if live = b.intend(live, t.mailbox); len(live) == 0 {
 			continue
 		}
 		uids := uidsOf(live)
@@ -272,7 +314,22 @@ func (b *batch) copyDeleteExpunge(ws []*work, t target, caps Caps) {
 		fail(ws, err)
 		return
 	}
-	err = b.run(fmt.Sprintf(`UID STORE %s +FLAGS (\Deleted)`, FormatUIDs(uids)), func() error {
+	b.deleteExpunge(ws, t, caps, dest)
+}
+
+// removeCopied removes originals whose copy in t was made by an earlier
+// run that stopped before removing them: STORE \Deleted and UID EXPUNGE
+// of exactly those UIDs (RFC 4315 §2.1), never a second copy.
+func (b *batch) removeCopied(ws []*work, t target, caps Caps) {
+	b.deleteExpunge(ws, t, caps, Copied{})
+}
+
+// deleteExpunge is the second half of a move without MOVE: the copies in
+// t are made (dest says where, when known); flag the originals \Deleted
+// and expunge exactly them.
+func (b *batch) deleteExpunge(ws []*work, t target, caps Caps, dest Copied) {
+	uids := uidsOf(ws)
+	err := b.run(fmt.Sprintf(`UID STORE %s +FLAGS (\Deleted)`, FormatUIDs(uids)), func() error {
 		return b.mb.Store(b.ctx, uids, StoreAdd, []string{rules.FlagDeleted})
 	})
 	if err != nil {
@@ -324,6 +381,7 @@ func (b *batch) withCreate(t target, fn func() (Copied, error)) (Copied, error) 
 // Sieve's `fileinto :flags` (RFC 5232 §5). It groups nothing: all of ws
 // get the same set.
 func (b *batch) setExactFlags(ws []*work, flags []string) bool {
+	flags = storable(flags)
 	uids := uidsOf(ws)
 	err := b.run(fmt.Sprintf("UID STORE %s FLAGS (%s)", FormatUIDs(uids), strings.Join(flags, " ")), func() error {
 		return b.mb.Store(b.ctx, uids, StoreReplace, flags)
@@ -338,9 +396,9 @@ func (b *batch) setExactFlags(ws []*work, flags []string) bool {
 // restoreFlags puts back each message's own flags after a copy with
 // explicit flags, one STORE per distinct set.
 func (b *batch) restoreFlags(ws []*work) {
-	for _, g := range groupBy(ws, func(w *work) []string { return []string{strings.Join(w.flags, " ")} }) {
+	for _, g := range groupBy(ws, func(w *work) []string { return []string{strings.Join(storable(w.flags), " ")} }) {
 		uids := uidsOf(g.ws)
-		flags := g.ws[0].flags
+		flags := storable(g.ws[0].flags)
 		err := b.run(fmt.Sprintf("UID STORE %s FLAGS (%s)", FormatUIDs(uids), g.key), func() error {
 			return b.mb.Store(b.ctx, uids, StoreReplace, flags)
 		})
@@ -349,6 +407,18 @@ func (b *batch) restoreFlags(ws []*work) {
 		}
 	}
 }
+
+// storable drops \Recent from a flag list about to be stored: a session
+// flag the server sets, that a client can neither set nor clear (RFC 3501
+// §2.3.2; RFC 9051 removed it). Dovecot answers BAD to a STORE with it.
+func storable(flags []string) []string {
+	if !slices.ContainsFunc(flags, isRecent) {
+		return flags
+	}
+	return slices.DeleteFunc(slices.Clone(flags), isRecent)
+}
+
+func isRecent(f string) bool { return strings.EqualFold(f, rules.FlagRecent) }
 
 func findTarget(ts []target, key string) target {
 	for _, t := range ts {

@@ -133,7 +133,11 @@ type work struct {
 	add, rem []string // in-place changes still to apply
 	copies   []target // deliveries that keep the original
 	final    *target  // the delivery that removes the original, if any
-	err      error
+	// finalCopied: the journal says final's copy was made already (a run
+	// cut short after the copy of a move); only the original's removal is
+	// left.
+	finalCopied bool
+	err         error
 }
 
 type target struct {
@@ -277,6 +281,9 @@ func (e *Executor) skipJournaled(ctx context.Context, mailbox string, uidValidit
 		for _, t := range w.copies {
 			keys = append(keys, entry(w, OpCopy, t.mailbox))
 		}
+		if w.final != nil {
+			keys = append(keys, entry(w, OpCopy, w.final.mailbox))
+		}
 	}
 	if len(keys) == 0 {
 		return nil
@@ -302,6 +309,9 @@ func (e *Executor) skipJournaled(ctx context.Context, mailbox string, uidValidit
 		w.add = slices.DeleteFunc(slices.Clone(w.add), func(f string) bool { return done(entry(w, OpFlag, f)) })
 		w.rem = slices.DeleteFunc(slices.Clone(w.rem), func(f string) bool { return done(entry(w, OpUnflag, f)) })
 		w.copies = slices.DeleteFunc(w.copies, func(t target) bool { return done(entry(w, OpCopy, t.mailbox)) })
+		if w.final != nil && done(entry(w, OpCopy, w.final.mailbox)) {
+			w.finalCopied = true
+		}
 	}
 	return nil
 }
@@ -318,9 +328,11 @@ func ruleNames(trace []rules.Step) string {
 	return strings.Join(names, ",")
 }
 
-// sameFlags reports whether a and b hold the same flags, ignoring order
-// and case (IMAP flags are case-insensitive, RFC 9051 §2.3.2).
+// sameFlags reports whether a and b hold the same flags, ignoring order,
+// case (IMAP flags are case-insensitive, RFC 9051 §2.3.2) and \Recent,
+// which no client sets.
 func sameFlags(a, b []string) bool {
+	a, b = storable(a), storable(b)
 	if len(a) != len(b) {
 		return false
 	}

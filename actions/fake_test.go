@@ -158,7 +158,10 @@ func (f *fakeServer) SpecialUse(_ context.Context, attr string) (string, error) 
 }
 
 // memJournal is an in-memory Journal.
-type memJournal struct{ entries []Entry }
+type memJournal struct {
+	entries []Entry
+	intents map[string]Entry // pending copies
+}
 
 func (j *memJournal) Applied(_ context.Context, keys []string) (map[string]string, error) {
 	out := map[string]string{}
@@ -174,5 +177,18 @@ func (j *memJournal) Applied(_ context.Context, keys []string) (map[string]strin
 
 func (j *memJournal) Record(_ context.Context, entries []Entry) error {
 	j.entries = append(j.entries, entries...)
+	for _, e := range entries {
+		delete(j.intents, e.IntentKey())
+	}
+	return nil
+}
+
+func (j *memJournal) Intend(_ context.Context, entries []Entry) error {
+	if j.intents == nil {
+		j.intents = map[string]Entry{}
+	}
+	for _, e := range entries {
+		j.intents[e.IntentKey()] = e
+	}
 	return nil
 }

@@ -121,6 +121,7 @@ func (e *Engine) Run(ctx context.Context) error {
 				Handle: p.Handle, StartAll: wc.Start == config.StartAll,
 				IdleRefresh: a.IdleRefresh, PollInterval: wc.PollInterval, Backoff: e.o.Backoff,
 				Logger: e.log, Ready: ready, Report: e.o.Registry.Watcher(a.Name, wc.Mailbox),
+				Recover: e.recoverer(a.Name, wc.Mailbox),
 			})
 			keep[[2]string{a.Name, wc.Mailbox}] = true
 			units = append(units, &unit{account: a, watch: wc, w: w, log: log.With("mailbox", wc.Mailbox)})
@@ -165,6 +166,17 @@ func (e *Engine) Run(ctx context.Context) error {
 	mu.Lock()
 	defer mu.Unlock()
 	return errors.Join(errs...)
+}
+
+// recoverer returns the watcher's hook that settles copies a crash left
+// uncertain (recover.go); none in dry run, which changes nothing.
+func (e *Engine) recoverer(account, mailbox string) func(context.Context, *imapconn.Client) error {
+	if e.o.DryRun {
+		return nil
+	}
+	return func(ctx context.Context, c *imapconn.Client) error {
+		return recoverCopies(ctx, c, e.store, account, mailbox, e.log)
+	}
 }
 
 // supervise runs a watcher until ctx is done or it fails permanently,

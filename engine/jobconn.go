@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/mailwarden/mailwarden/actions"
@@ -16,6 +17,10 @@ import (
 type jobConn struct {
 	c       *imapconn.Client
 	account string
+	// intents, when set, are settled before a mailbox is selected
+	// (recover.go); nil in dry run.
+	intents CopyIntents
+	log     *slog.Logger
 }
 
 var _ jobs.Conn = (*jobConn)(nil)
@@ -26,6 +31,11 @@ func (j *jobConn) Select(ctx context.Context, mailbox string) (jobs.Mailbox, err
 	name, err := actions.Resolve(ctx, j.c, mailbox)
 	if err != nil {
 		return nil, err
+	}
+	if j.intents != nil {
+		if err := recoverCopies(ctx, j.c, j.intents, j.account, name, j.log); err != nil {
+			return nil, err
+		}
 	}
 	sess, err := j.c.Select(ctx, name)
 	if err != nil {

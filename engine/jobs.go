@@ -81,7 +81,11 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 			if err != nil {
 				return nil, err
 			}
-			return &jobConn{c: c, account: account}, nil
+			jc := &jobConn{c: c, account: account, log: log}
+			if opts.Store != nil && !opts.DryRun {
+				jc.intents = opts.Store
+			}
+			return jc, nil
 		},
 		Executor: executor,
 		Processor: func(account, mailbox string, rs jobs.Ruleset) jobs.Processor {

@@ -10,6 +10,9 @@ const (
 	FlagFlagged  = `\Flagged`
 	FlagDeleted  = `\Deleted`
 	FlagDraft    = `\Draft`
+	// FlagRecent is RFC 3501's session flag: set by the server, never by a
+	// client (RFC 9051 removed it).
+	FlagRecent = `\Recent`
 
 	Trash   = `\Trash`
 	Archive = `\Archive`
@@ -20,7 +23,7 @@ const (
 	Flagged = `\Flagged`
 )
 
-var systemFlags = []string{FlagSeen, FlagAnswered, FlagFlagged, FlagDeleted, FlagDraft}
+var systemFlags = []string{FlagSeen, FlagAnswered, FlagFlagged, FlagDeleted, FlagDraft, FlagRecent}
 
 // CanonicalFlag returns flag with a system flag in its canonical case
 // (`\seen` → `\Seen`). Keywords are returned unchanged: IMAP compares them

@@ -45,6 +45,9 @@ var (
 	bucketApplied     = []byte("applied")
 	bucketPlaced      = []byte("placed")
 	bucketUndone      = []byte("undone")
+	// bucketIntents holds the copies about to be made (actions.Journal
+	// Intend): IntentKey → entry, until Record settles them.
+	bucketIntents = []byte("intents")
 )
 
 // FileName is the name of the state file inside state_dir.
@@ -106,7 +109,7 @@ func Open(dir string, opts *Options) (*Store, error) {
 		return nil, fmt.Errorf("open state %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketCheckpoints, bucketJournal, bucketApplied, bucketPlaced, bucketUndone} {
+		for _, b := range [][]byte{bucketCheckpoints, bucketJournal, bucketApplied, bucketPlaced, bucketUndone, bucketIntents} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -264,6 +267,78 @@ func (s *Store) Record(_ context.Context, entries []actions.Entry) error {
 				return err
 			}
 			if err := a.Put([]byte(entries[i].Key()), k[:]); err != nil {
+				return err
+			}
+			if op := entries[i].Op; op == actions.OpCopy || op == actions.OpMove {
+				if err := tx.Bucket(bucketIntents).Delete([]byte(entries[i].IntentKey())); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}
+
+// Intend implements actions.Journal: the copies or moves of entries are
+// about to be sent. Record settles them; PendingCopies lists those a crash
+// left unsettled.
+func (s *Store) Intend(_ context.Context, entries []actions.Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	return s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIntents)
+		for i := range entries {
+			v, err := json.Marshal(&entries[i])
+			if err != nil {
+				return err
+			}
+			if err := b.Put([]byte(entries[i].IntentKey()), v); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// PendingCopies lists the intents of account's mailbox that no Record
+// settled: copies or moves that may or may not have happened.
+func (s *Store) PendingCopies(account, mailbox string) ([]actions.Entry, error) {
+	var out []actions.Entry
+	prefix := []byte(account + "\x00" + mailbox + "\x00")
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIntents)
+		if b == nil {
+			return nil
+		}
+		c := b.Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			var e actions.Entry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return fmt.Errorf("intent %q: %w", k, err)
+			}
+			out = append(out, e)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// SettleCopies settles pending intents after the engine looked in their
+// destinations: the copies found are recorded as made (journal entries,
+// so a retry does not copy again), the others dropped (the copy is made
+// again).
+func (s *Store) SettleCopies(found, missing []actions.Entry) error {
+	if err := s.Record(context.Background(), found); err != nil {
+		return err
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return s.update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketIntents)
+		for i := range missing {
+			if err := b.Delete([]byte(missing[i].IntentKey())); err != nil {
 				return err
 			}
 		}

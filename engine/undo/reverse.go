@@ -349,3 +349,7 @@ func (recordOnly) Applied(context.Context, []string) (map[string]string, error) 
 func (r recordOnly) Record(ctx context.Context, entries []actions.Entry) error {
 	return r.s.Record(ctx, entries)
 }
+
+func (r recordOnly) Intend(ctx context.Context, entries []actions.Entry) error {
+	return r.s.Intend(ctx, entries)
+}

@@ -128,6 +128,11 @@ type Options struct {
 	Ready func()
 	// Report, if non-nil, is told every change of state and checkpoint.
 	Report Reporter
+	// Recover, if non-nil, runs on each new connection before the mailbox
+	// is selected: the engine settles what a crash left uncertain (copies
+	// that may or may not have been made). An error drops the connection
+	// and is retried like any other.
+	Recover func(ctx context.Context, c *imapconn.Client) error
 }
 
 // Watcher watches one mailbox of one account.
@@ -205,6 +210,11 @@ func (w *Watcher) session(ctx context.Context) error {
 		return fmt.Errorf("connect: %w", err)
 	}
 	defer c.Close()
+	if w.o.Recover != nil {
+		if err := w.o.Recover(ctx, c); err != nil {
+			return err
+		}
+	}
 	sess, err := c.Select(ctx, w.o.Mailbox)
 	if err != nil {
 		return fmt.Errorf("select %q: %w", w.o.Mailbox, err)
