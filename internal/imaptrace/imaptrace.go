@@ -37,6 +37,7 @@ type Proxy struct {
 
 	mu       sync.Mutex
 	counts   map[string]int
+	times    map[string]time.Duration
 	open     int
 	accepted int
 	idle     int
@@ -56,7 +57,7 @@ func Start(upstream string) (*Proxy, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{upstream: upstream, ln: ln, counts: map[string]int{}, changed: make(chan struct{}), conns: map[net.Conn]struct{}{}}
+	p := &Proxy{upstream: upstream, ln: ln, counts: map[string]int{}, times: map[string]time.Duration{}, changed: make(chan struct{}), conns: map[net.Conn]struct{}{}}
 	p.wg.Add(1)
 	go p.accept()
 	return p, nil
@@ -74,6 +75,10 @@ type Stats struct {
 	// "SELECT", "UID FETCH", "UID MOVE", "EXPUNGE", "IDLE", and "DONE"
 	// for the line that ends an IDLE.
 	Commands map[string]int
+	// Time is, per command name, the sum over its commands of the time
+	// from the command line passing the proxy to the server's tagged
+	// completion passing it: the server's time plus loopback latency.
+	Time map[string]time.Duration
 	// Accepted connections in total; Open now.
 	Accepted, Open int
 	// Idle is the number of connections in IDLE now; MaxIdle the most at
@@ -91,7 +96,11 @@ func (p *Proxy) Stats() Stats {
 	for k, v := range p.counts {
 		c[k] = v
 	}
-	return Stats{Commands: c, Accepted: p.accepted, Open: p.open, Idle: p.idle, MaxIdle: p.maxIdle, BytesUp: p.bytesUp, BytesDown: p.bytesDn}
+	t := make(map[string]time.Duration, len(p.times))
+	for k, v := range p.times {
+		t[k] = v
+	}
+	return Stats{Commands: c, Time: t, Accepted: p.accepted, Open: p.open, Idle: p.idle, MaxIdle: p.maxIdle, BytesUp: p.bytesUp, BytesDown: p.bytesDn}
 }
 
 // Reset zeroes the command and byte counts (connections stay).
@@ -99,6 +108,7 @@ func (p *Proxy) Reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.counts = map[string]int{}
+	p.times = map[string]time.Duration{}
 	p.bytesUp, p.bytesDn, p.accepted, p.maxIdle = 0, 0, p.open, p.idle
 }
 
@@ -184,7 +194,7 @@ func (p *Proxy) serve(client net.Conn) {
 	p.open++
 	p.mu.Unlock()
 
-	st := &connState{p: p}
+	st := &connState{p: p, pending: map[string]pending{}}
 	done := make(chan struct{}, 2)
 	go func() {
 		p.pipe(server, client, &lineParser{line: st.clientLine}, &p.bytesUp)
@@ -240,6 +250,13 @@ type connState struct {
 	p       *Proxy
 	idleReq bool // client sent IDLE, no continuation yet
 	idle    bool
+	pending map[string]pending // by tag; guarded by p.mu
+}
+
+// pending is a command waiting for its tagged completion.
+type pending struct {
+	name  string
+	start time.Time
 }
 
 // clientLine sees each client line that starts a command (not literal
@@ -256,6 +273,10 @@ func (s *connState) clientLine(line []byte, first bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.counts[name]++
+	if name != "DONE" {
+		tag, _, _ := bytes.Cut(line, []byte(" "))
+		s.pending[string(tag)] = pending{name: name, start: time.Now()}
+	}
 	switch name {
 	case "IDLE":
 		s.idleReq = true
@@ -271,12 +292,20 @@ func (s *connState) clientLine(line []byte, first bool) {
 
 // serverLine sees each server response line start.
 func (s *connState) serverLine(line []byte, first bool) {
-	if !first || len(line) == 0 || line[0] != '+' {
+	if !first || len(line) == 0 || line[0] == '*' {
 		return
 	}
 	p := s.p
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if line[0] != '+' {
+		tag, _, _ := bytes.Cut(line, []byte(" "))
+		if c, ok := s.pending[string(tag)]; ok {
+			delete(s.pending, string(tag))
+			p.times[c.name] += time.Since(c.start)
+		}
+		return
+	}
 	if s.idleReq && !s.idle {
 		s.idleReq = false
 		s.idle = true

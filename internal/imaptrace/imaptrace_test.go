@@ -110,6 +110,11 @@ func TestProxyDovecot(t *testing.T) {
 	if got != want {
 		t.Errorf("commands %s, want %s", got, want)
 	}
+	for name := range st.Commands {
+		if name != "DONE" && st.Time[name] <= 0 {
+			t.Errorf("no time recorded for %s: %v", name, st.Time)
+		}
+	}
 	if st.MaxIdle != 1 || st.Idle != 0 || st.Open != 0 || st.Accepted != 1 || st.BytesDown < int64(2*len(body)) {
 		t.Errorf("stats %+v", st)
 	}
