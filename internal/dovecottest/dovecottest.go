@@ -416,6 +416,18 @@ func (s *Server) RunDoveadm(args ...string) (string, error) {
 	return s.doveadm(nil, args...)
 }
 
+// SaveMessage is Save for callers without a testing.TB.
+func (s *Server) SaveMessage(username, mailbox string, raw []byte) error {
+	if _, err := s.doveadm(raw, "save", "-u", username, "-m", mailbox); err != nil {
+		return fmt.Errorf("doveadm save: %w", err)
+	}
+	return nil
+}
+
+// MasterPID is the process id of the Dovecot master (the parent of its
+// login and imap processes).
+func (s *Server) MasterPID() int { return s.cmd.Process.Pid }
+
 // Home is username's home directory; Dovecot creates it (and the maildir
 // under it, Maildir with LAYOUT=fs: INBOX in Maildir/cur, other mailboxes
 // in Maildir/<name>) on the user's first login, owned by MailOwnerIDs.
