@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"sort"
 	"strings"
@@ -67,18 +68,17 @@ type RunResult struct {
 
 // Report is the outcome of Run.
 type Report struct {
-	N             int
-	Bytes         int64
-	Malformed     int
-	Expect        *corpus.Expectation
-	Runs          []RunResult // timed rounds
-	Traced        []RunResult // traced runs
-	GenTime       time.Duration
-	LoadTime      time.Duration
-	LoadBefore    string
-	LoadAfter     string
-	Tools         []string
-	ApplyCommands map[string]int
+	N          int
+	Bytes      int64
+	Malformed  int
+	Expect     *corpus.Expectation
+	Runs       []RunResult // timed rounds
+	Traced     []RunResult // traced runs
+	GenTime    time.Duration
+	LoadTime   time.Duration
+	LoadBefore string
+	LoadAfter  string
+	Tools      []string
 }
 
 // Run generates the corpus, loads it into a private Dovecot, runs the
@@ -140,7 +140,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	rep.LoadTime = time.Since(start)
 	fmt.Fprintf(out, "loaded into Dovecot (Maildir files + doveadm force-resync) in %v; each run gets a fresh copy\n", rep.LoadTime.Round(time.Millisecond))
 	msgs = nil // the bytes are on disk now; keep the heap small for the in-process floor
-	runtime.GC()
+	debug.FreeOSMemory()
 
 	work, err := os.MkdirTemp("", "mailwarden-bulkbench-")
 	if err != nil {
@@ -344,6 +344,9 @@ func (r *Report) Print(w io.Writer) {
 		fmt.Fprintf(w, "\nprotocol trace (one extra run per tool through imaptrace; server time = command to tagged reply):\n")
 		for _, t := range r.Traced {
 			fmt.Fprintf(w, "  %s: wall %s, %d connection(s), %.1f MiB up, %.1f MiB down\n", t.Tool, fmtDur(t.Wall), t.Trace.Accepted, float64(t.Trace.BytesUp)/(1<<20), float64(t.Trace.BytesDown)/(1<<20))
+			if t.Note != "" {
+				fmt.Fprintf(w, "    (%s)\n", t.Note)
+			}
 			var names []string
 			var total time.Duration
 			for n := range t.Trace.Commands {

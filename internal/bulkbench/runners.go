@@ -29,16 +29,38 @@ type ProcResult struct {
 	Stderr    string
 }
 
-// runProc runs cmd, timing it from start to exit.
+// runProc runs cmd, timing it from start to exit. The peak RSS is read
+// from /proc/PID/status (VmHWM) every 50 ms while it runs: the rusage of
+// a child forked by Go counts the parent's pages from before exec.
 func runProc(ctx context.Context, cmd *exec.Cmd) (*ProcResult, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	start := time.Now()
-	err := cmd.Run()
+	if err := cmd.Start(); err != nil {
+		return nil, err
+	}
+	done := make(chan struct{})
+	hwm := make(chan int64, 1)
+	go func() {
+		var peak int64
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			peak = max(peak, vmHWM(cmd.Process.Pid))
+			select {
+			case <-done:
+				hwm <- peak
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	err := cmd.Wait()
 	res := &ProcResult{Wall: time.Since(start), Stdout: stdout.String(), Stderr: stderr.String()}
+	close(done)
+	res.MaxRSSKiB = <-hwm
 	if cmd.ProcessState != nil {
 		res.User, res.Sys = cmd.ProcessState.UserTime(), cmd.ProcessState.SystemTime()
-		res.MaxRSSKiB = maxRSS(cmd.ProcessState)
 	}
 	if err != nil {
 		return res, fmt.Errorf("%s: %w\nstderr: %s", filepath.Base(cmd.Path), err, tail(res.Stderr, 2000))

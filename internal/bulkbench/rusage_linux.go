@@ -1,14 +1,27 @@
 package bulkbench
 
 import (
+	"fmt"
 	"os"
-	"syscall"
+	"strconv"
+	"strings"
 )
 
-// maxRSS is the peak resident set size of an exited process, in KiB.
-func maxRSS(ps *os.ProcessState) int64 {
-	if ru, ok := ps.SysUsage().(*syscall.Rusage); ok {
-		return ru.Maxrss
+// vmHWM is the peak resident set size of a running process, in KiB (0 when
+// it cannot be read, e.g. after the process exited).
+func vmHWM(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			f := strings.Fields(v)
+			if len(f) > 0 {
+				n, _ := strconv.ParseInt(f[0], 10, 64)
+				return n
+			}
+		}
 	}
 	return 0
 }

@@ -226,7 +226,9 @@ type serviceConf struct {
 // Dovecot's "high-performance" layout: login and imap processes are
 // reused (service_count = 0) and each serves up to n clients
 // (client_limit), so n idle connections cost a handful of processes
-// instead of n.
+// instead of n. An imap process needs ~300 KB of address space per
+// client: its vsz_limit (default 256 MB, out of memory at ~750 clients)
+// grows with n.
 func services(o *Options) serviceConf {
 	if o.Connections <= 0 {
 		return serviceConf{userIP: 1000, imap: "  process_limit = 1024\n"}
@@ -235,7 +237,7 @@ func services(o *Options) serviceConf {
 	return serviceConf{
 		userIP: max(1000, n+10),
 		login:  fmt.Sprintf("  service_count = 0\n  client_limit = %d\n  process_min_avail = 1\n  process_limit = 4\n", n+16),
-		imap:   fmt.Sprintf("  service_count = 0\n  client_limit = %d\n  process_limit = 4\n", n+16),
+		imap:   fmt.Sprintf("  service_count = 0\n  client_limit = %d\n  process_limit = 4\n  vsz_limit = %dM\n", n+16, max(256, n)),
 	}
 }
 

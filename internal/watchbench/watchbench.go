@@ -162,7 +162,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 		}
 		if err := d.waitIdle(ctx, o, proxy, n); err != nil {
 			d.stop()
-			return nil, fmt.Errorf("%d watchers, %s: %w", n, what, err)
+			return nil, fmt.Errorf("%d watchers, %s: %w\nDovecot's complaints:\n%s", n, what, err, serverErrors(srv))
 		}
 		if i == 0 {
 			res.ServerProcs, res.ServerRSSKiB = serverSide(srv)
@@ -481,6 +481,23 @@ func liveness(ctx context.Context, srv *dovecottest.Server, n int) (time.Duratio
 		}
 	}
 	return time.Since(start), nil
+}
+
+// serverErrors returns the last errors and warnings of Dovecot's log.
+func serverErrors(srv *dovecottest.Server) string {
+	var out []string
+	for _, l := range strings.Split(srv.Log(), "\n") {
+		if strings.Contains(l, "Error:") || strings.Contains(l, "Fatal:") || strings.Contains(l, "Warning:") || strings.Contains(l, "Panic:") {
+			out = append(out, l)
+		}
+	}
+	if len(out) > 10 {
+		out = out[len(out)-10:]
+	}
+	if len(out) == 0 {
+		return "(none)"
+	}
+	return strings.Join(out, "\n")
 }
 
 func kib(k int64) string {
