@@ -23,6 +23,9 @@ const (
 	ToolApply      = "apply"       // mailwarden apply, expr form
 	ToolApplySieve = "apply-sieve" // mailwarden apply, Sieve form
 	ToolImapfilter = "imapfilter"
+	// ToolApplyBatch is apply with --batch Options.Batch: what the
+	// per-batch commands cost.
+	ToolApplyBatch = "apply-batch"
 )
 
 // Options configure Run. Zero values take the defaults.
@@ -40,6 +43,10 @@ type Options struct {
 	Imapfilter string
 	// Sieve also times apply with the Sieve form of the rules.
 	Sieve bool
+	// Batch, when > 0, also times apply with --batch Batch (the default
+	// batch is 500 messages: one FETCH, STORE and MOVE per destination
+	// per batch), to show what batching costs.
+	Batch int
 	// Trace runs each tool once more through an imaptrace proxy, untimed
 	// by the rounds, and reports the commands each sent and the time the
 	// server took for them.
@@ -79,6 +86,7 @@ type Report struct {
 	LoadBefore string
 	LoadAfter  string
 	Tools      []string
+	Batch      int
 }
 
 // Run generates the corpus, loads it into a private Dovecot, runs the
@@ -104,9 +112,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Mailwarden == "" {
 		return nil, errors.New("bulkbench: Options.Mailwarden is required")
 	}
-	rep := &Report{N: o.N, LoadBefore: loadavg(), Tools: []string{ToolFloor, ToolApply}}
+	rep := &Report{N: o.N, LoadBefore: loadavg(), Tools: []string{ToolFloor, ToolApply}, Batch: o.Batch}
 	if o.Sieve {
 		rep.Tools = append(rep.Tools, ToolApplySieve)
+	}
+	if o.Batch > 0 {
+		rep.Tools = append(rep.Tools, ToolApplyBatch)
 	}
 	if o.Imapfilter != "" {
 		rep.Tools = append(rep.Tools, ToolImapfilter)
@@ -199,6 +210,7 @@ func runOne(ctx context.Context, env *Env, o Options, work, tool string, want *W
 		return nil, err
 	}
 	res := &RunResult{Tool: tool}
+	var stderr string // a tool's complaints, shown when its end state is wrong
 	switch tool {
 	case ToolFloor:
 		start := time.Now()
@@ -208,23 +220,29 @@ func runOne(ctx context.Context, env *Env, o Options, work, tool string, want *W
 			return nil, err
 		}
 		res.Note = fmt.Sprintf("fetched %d, flagged %d, %d moves", fr.Fetched, fr.Flagged, len(fr.Moved))
-	case ToolApply, ToolApplySieve:
+	case ToolApply, ToolApplySieve, ToolApplyBatch:
 		rs := "expr"
 		if tool == ToolApplySieve {
 			rs = "sieve"
 		}
-		pr, err := RunApply(ctx, o.Mailwarden, dir, srv, corpus.Reference, rs, o.Now)
+		var extra []string
+		if tool == ToolApplyBatch {
+			extra = []string{"--batch", fmt.Sprint(o.Batch)}
+		}
+		pr, err := RunApply(ctx, o.Mailwarden, dir, srv, corpus.Reference, rs, o.Now, extra...)
 		if err != nil {
 			return nil, err
 		}
 		res.Wall, res.CPU, res.MaxRSSKiB = pr.Wall, pr.User+pr.Sys, pr.MaxRSSKiB
 		res.Note = firstLine(pr.Stdout)
+		stderr = pr.Stderr
 	case ToolImapfilter:
 		pr, err := RunImapfilter(ctx, o.Imapfilter, dir, srv, corpus.Reference)
 		if err != nil {
 			return nil, err
 		}
 		res.Wall, res.CPU, res.MaxRSSKiB = pr.Wall, pr.User+pr.Sys, pr.MaxRSSKiB
+		stderr = pr.Stderr
 	default:
 		return nil, fmt.Errorf("unknown tool %q", tool)
 	}
@@ -238,10 +256,28 @@ func runOne(ctx context.Context, env *Env, o Options, work, tool string, want *W
 		res.Trace = &st
 	}
 	if _, err := Verify(fmt.Sprintf("%s:%d", env.Srv.Host, env.Srv.Port), user, "pass", want); err != nil {
-		return nil, fmt.Errorf("%s left a wrong end state (user %s, files in %s): %w", tool, user, dir, err)
+		return nil, fmt.Errorf("%s left a wrong end state: %w%s", tool, err, complaints(stderr))
 	}
 	os.RemoveAll(dir)
 	return res, env.RemoveUser(user)
+}
+
+// complaints returns up to five error or warning lines of a tool's
+// standard error, to show with a wrong end state.
+func complaints(stderr string) string {
+	var out []string
+	for _, l := range strings.Split(stderr, "\n") {
+		if strings.Contains(l, "level=ERROR") || strings.Contains(l, "level=WARN") || strings.Contains(strings.ToLower(l), "error") {
+			out = append(out, "  "+tail(l, 400))
+			if len(out) == 5 {
+				break
+			}
+		}
+	}
+	if len(out) == 0 {
+		return ""
+	}
+	return "\nits first complaints:\n" + strings.Join(out, "\n")
 }
 
 func firstLine(s string) string {
@@ -329,6 +365,9 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  apply/floor      = %.2f   (goal <= 1.10)\n", ratio(apply, floor))
 	if s := r.Median(ToolApplySieve); s > 0 {
 		fmt.Fprintf(w, "  apply-sieve/floor = %.2f\n", ratio(s, floor))
+	}
+	if s := r.Median(ToolApplyBatch); s > 0 {
+		fmt.Fprintf(w, "  apply-batch/floor = %.2f   (apply --batch %d)\n", ratio(s, floor), r.Batch)
 	}
 	if imf > 0 {
 		fmt.Fprintf(w, "  imapfilter/apply = %.2f   (goal >= 2.00)\n", ratio(imf, apply))

@@ -140,25 +140,25 @@ func fingerprint(internal, size int64, flags []string) string {
 // diff describes how two multisets differ ("" when equal).
 func diff(want, got map[string]int) string {
 	missing, extra := 0, 0
-	var example string
+	var examples []string
 	for fp, n := range want {
 		if d := n - got[fp]; d > 0 {
-			missing += d
-			if example == "" {
-				example = "e.g. missing " + fp
+			if missing == 0 {
+				examples = append(examples, "e.g. missing "+fp)
 			}
+			missing += d
 		}
 	}
 	for fp, n := range got {
 		if d := n - want[fp]; d > 0 {
-			extra += d
-			if example == "" || strings.HasPrefix(example, "e.g. missing") && extra == d {
-				example += "; e.g. unexpected " + fp
+			if extra == 0 {
+				examples = append(examples, "e.g. unexpected "+fp)
 			}
+			extra += d
 		}
 	}
 	if missing == 0 && extra == 0 {
 		return ""
 	}
-	return fmt.Sprintf("%d expected messages missing, %d unexpected (%s)", missing, extra, example)
+	return fmt.Sprintf("%d expected messages missing, %d unexpected (%s)", missing, extra, strings.Join(examples, "; "))
 }
