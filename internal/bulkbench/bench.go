@@ -63,8 +63,8 @@ type RunResult struct {
 	Tool  string
 	Round int
 	Wall  time.Duration
-	// CPU is user+system time of the tool's process (0 for the floor,
-	// which runs in-process).
+	// CPU is user+system time of the tool's process; for the floor, which
+	// runs in this process, this process's CPU time during the run.
 	CPU       time.Duration
 	MaxRSSKiB int64
 	// Trace is set for traced runs.
@@ -213,9 +213,11 @@ func runOne(ctx context.Context, env *Env, o Options, work, tool string, want *W
 	var stderr string // a tool's complaints, shown when its end state is wrong
 	switch tool {
 	case ToolFloor:
+		cpu0 := selfCPU()
 		start := time.Now()
 		fr, err := Floor(fmt.Sprintf("%s:%d", srv.Host, srv.Port), srv.User, srv.Pass, corpus.Reference, o.Now)
 		res.Wall = time.Since(start)
+		res.CPU = selfCPU() - cpu0
 		if err != nil {
 			return nil, err
 		}
@@ -353,9 +355,8 @@ func (r *Report) Print(w io.Writer) {
 				rss = max(rss, x.MaxRSSKiB)
 			}
 		}
-		cpu, rssText := "-", "-"
+		cpu, rssText := fmtDur(median(cpus)), "-"
 		if tool != ToolFloor {
-			cpu = fmtDur(median(cpus))
 			rssText = fmt.Sprintf("%d MiB", rss/1024)
 		}
 		fmt.Fprintf(w, "%-12s %4d %9s %9s %9s %10s %9s\n", tool, len(ts), fmtDur(slices.Min(ts)), fmtDur(median(ts)), fmtDur(slices.Max(ts)), cpu, rssText)

@@ -95,14 +95,14 @@ type Message struct {
 type Category string
 
 const (
-	Personal      Category = "personal"
-	VIPMail       Category = "vip"
-	ListMail      Category = "list"
-	NewsletterCat Category = "newsletter"
-	Invoice       Category = "invoice"
-	Transactional Category = "transactional"
-	Automated     Category = "automated"
-	Spam          Category = "spam"
+	CatPersonal      Category = "personal"
+	CatVIP           Category = "vip"
+	CatList          Category = "list"
+	CatNewsletter    Category = "newsletter"
+	CatInvoice       Category = "invoice"
+	CatTransactional Category = "transactional"
+	CatAutomated     Category = "automated"
+	CatSpam          Category = "spam"
 )
 
 // categoryWeights give the mix of a typical personal INBOX, in percent.
@@ -110,8 +110,8 @@ var categoryWeights = []struct {
 	c Category
 	w int
 }{
-	{Personal, 20}, {VIPMail, 3}, {ListMail, 31}, {NewsletterCat, 16},
-	{Invoice, 6}, {Transactional, 9}, {Automated, 7}, {Spam, 8},
+	{CatPersonal, 20}, {CatVIP, 3}, {CatList, 31}, {CatNewsletter, 16},
+	{CatInvoice, 6}, {CatTransactional, 9}, {CatAutomated, 7}, {CatSpam, 8},
 }
 
 // Meta is what the generator knows about a message: enough to compute
@@ -224,21 +224,21 @@ func (c *Corpus) Message(i int) *Message {
 	}
 	b.meta.Category = cat
 	switch cat {
-	case Personal:
+	case CatPersonal:
 		b.personal()
-	case VIPMail:
+	case CatVIP:
 		b.vip()
-	case ListMail:
+	case CatList:
 		b.list()
-	case NewsletterCat:
+	case CatNewsletter:
 		b.newsletter()
-	case Invoice:
+	case CatInvoice:
 		b.transactional(true)
-	case Transactional:
+	case CatTransactional:
 		b.transactional(false)
-	case Automated:
+	case CatAutomated:
 		b.automated()
-	case Spam:
+	case CatSpam:
 		b.spam()
 	}
 	if c.Malformed(i) {

@@ -733,7 +733,7 @@ func (b *builder) finish() *Message {
 	case age > 3*24*time.Hour:
 		seenP = 75
 	}
-	if b.meta.Category == Spam {
+	if b.meta.Category == CatSpam {
 		seenP /= 4
 	}
 	var flags []string
@@ -741,10 +741,10 @@ func (b *builder) finish() *Message {
 	if seen {
 		flags = append(flags, `\Seen`)
 	}
-	if seen && (b.meta.Category == Personal || b.meta.Category == VIPMail) && b.chance(30) {
+	if seen && (b.meta.Category == CatPersonal || b.meta.Category == CatVIP) && b.chance(30) {
 		flags = append(flags, `\Answered`)
 	}
-	if b.r.IntN(1000) < 15 || (b.meta.Category == VIPMail && b.chance(10)) {
+	if b.r.IntN(1000) < 15 || (b.meta.Category == CatVIP && b.chance(10)) {
 		flags = append(flags, `\Flagged`)
 		b.meta.Flagged = true
 	}

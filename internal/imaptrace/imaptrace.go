@@ -21,8 +21,6 @@ package imaptrace
 import (
 	"bytes"
 	"context"
-	"errors"
-	"io"
 	"net"
 	"strconv"
 	"strings"
@@ -41,6 +39,7 @@ type Proxy struct {
 	open     int
 	accepted int
 	idle     int
+	idleAt   time.Time // when idle last grew
 	maxIdle  int
 	bytesUp  int64 // client to server
 	bytesDn  int64 // server to client
@@ -113,14 +112,15 @@ func (p *Proxy) Reset() {
 }
 
 // WaitIdle waits until at least n connections are in IDLE at the same
-// time, and returns when that happened.
+// time, and returns when that happened (when the server's continuation
+// that made the count reach n passed the proxy).
 func (p *Proxy) WaitIdle(ctx context.Context, n int) (time.Time, error) {
 	for {
 		p.mu.Lock()
-		idle, ch := p.idle, p.changed
+		idle, at, ch := p.idle, p.idleAt, p.changed
 		p.mu.Unlock()
 		if idle >= n {
-			return time.Now(), nil
+			return at, nil
 		}
 		select {
 		case <-ch:
@@ -235,10 +235,7 @@ func (p *Proxy) pipe(dst, src net.Conn, lp *lineParser, bytes *int64) {
 			*bytes += int64(n)
 			p.mu.Unlock()
 		}
-		if err != nil {
-			if !errors.Is(err, io.EOF) {
-				return
-			}
+		if err != nil { // io.EOF or a closed connection: either way, done
 			return
 		}
 	}
@@ -310,6 +307,7 @@ func (s *connState) serverLine(line []byte, first bool) {
 		s.idleReq = false
 		s.idle = true
 		p.idle++
+		p.idleAt = time.Now()
 		p.maxIdle = max(p.maxIdle, p.idle)
 		p.notify()
 	}

@@ -145,7 +145,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if res.Baseline, err = base.measure(ctx, o, proxy, 1, out); err != nil {
+	if res.Baseline, err = base.measure(ctx, o, proxy); err != nil {
 		return nil, fmt.Errorf("one watcher: %w", err)
 	}
 	fmt.Fprintf(out, "1 watcher: idle after %v, RSS %s\n", res.Baseline.TimeToIdle.Round(time.Millisecond), kib(res.Baseline.RSSKiB))
@@ -156,14 +156,16 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	for i, s := range []*Sample{&res.Cold, &res.Warm} {
 		what := []string{"first start", "restart"}[i]
-		d, err := full.start(proxy)
-		if err != nil {
+		d := full
+		if err := d.start(); err != nil {
 			return nil, err
 		}
-		if err := d.waitIdle(ctx, o, proxy, n); err != nil {
+		idleAt, err := d.waitIdle(ctx, o, proxy, n)
+		if err != nil {
 			d.stop()
 			return nil, fmt.Errorf("%d watchers, %s: %w\nDovecot's complaints:\n%s", n, what, err, serverErrors(srv))
 		}
+		s.TimeToIdle = idleAt.Sub(d.started)
 		if i == 0 {
 			res.ServerProcs, res.ServerRSSKiB = serverSide(srv)
 			if res.Liveness, err = liveness(ctx, srv, n); err != nil {
@@ -171,7 +173,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 				return nil, err
 			}
 			// The liveness check woke three watchers; let them idle again.
-			if err := d.waitIdle(ctx, o, proxy, n); err != nil {
+			if _, err := d.waitIdle(ctx, o, proxy, n); err != nil {
 				d.stop()
 				return nil, err
 			}
@@ -252,6 +254,8 @@ type daemon struct {
 	exited        chan struct{}
 }
 
+// newDaemon writes the config of n watchers (users w1..wn, connecting
+// through proxy) into dir.
 func newDaemon(o Options, dir string, proxy *imaptrace.Proxy, n int) (*daemon, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -271,10 +275,10 @@ func newDaemon(o Options, dir string, proxy *imaptrace.Proxy, n int) (*daemon, e
 
 // start runs `mailwarden run -c CFG` with gctrace on, logging to
 // dir/run.log.
-func (d *daemon) start(proxy *imaptrace.Proxy) (*daemon, error) {
+func (d *daemon) start() error {
 	log, err := os.OpenFile(filepath.Join(d.dir, "run.log"), os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o644)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	d.log = log
 	d.cmd = exec.Command(d.bin, "run", "-c", d.cfg)
@@ -285,23 +289,25 @@ func (d *daemon) start(proxy *imaptrace.Proxy) (*daemon, error) {
 	d.started = time.Now()
 	if err := d.cmd.Start(); err != nil {
 		log.Close()
-		return nil, err
+		return err
 	}
 	go func() { d.cmd.Wait(); close(d.exited) }()
-	return d, nil
+	return nil
 }
 
-// measure starts the daemon, waits for n idle, samples and stops it.
-func (d *daemon) measure(ctx context.Context, o Options, proxy *imaptrace.Proxy, n int, out io.Writer) (Sample, error) {
+// measure starts the daemon, waits until its watchers idle, samples and
+// stops it.
+func (d *daemon) measure(ctx context.Context, o Options, proxy *imaptrace.Proxy) (Sample, error) {
 	var s Sample
-	if _, err := d.start(proxy); err != nil {
+	if err := d.start(); err != nil {
 		return s, err
 	}
-	if err := d.waitIdle(ctx, o, proxy, n); err != nil {
+	idleAt, err := d.waitIdle(ctx, o, proxy, d.n)
+	if err != nil {
 		d.stop()
 		return s, err
 	}
-	s.TimeToIdle = time.Since(d.started)
+	s.TimeToIdle = idleAt.Sub(d.started)
 	if err := d.sample(ctx, o, &s); err != nil {
 		d.stop()
 		return s, err
@@ -312,8 +318,9 @@ func (d *daemon) measure(ctx context.Context, o Options, proxy *imaptrace.Proxy,
 }
 
 // waitIdle waits until n connections are in IDLE (the proxy counts all
-// connections; only this daemon's are open), or the daemon exits.
-func (d *daemon) waitIdle(ctx context.Context, o Options, proxy *imaptrace.Proxy, n int) error {
+// connections; only this daemon's are open), or the daemon exits, and
+// returns when the nth went idle.
+func (d *daemon) waitIdle(ctx context.Context, o Options, proxy *imaptrace.Proxy, n int) (time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
 	go func() {
@@ -323,24 +330,22 @@ func (d *daemon) waitIdle(ctx context.Context, o Options, proxy *imaptrace.Proxy
 		case <-ctx.Done():
 		}
 	}()
-	if _, err := proxy.WaitIdle(ctx, n); err != nil {
+	at, err := proxy.WaitIdle(ctx, n)
+	if err != nil {
 		st := proxy.Stats()
 		select {
 		case <-d.exited:
-			return fmt.Errorf("mailwarden exited before all watchers idled (%d of %d):\n%s", st.Idle, n, d.logTail())
+			return at, fmt.Errorf("mailwarden exited before all watchers idled (%d of %d):\n%s", st.Idle, n, d.logTail())
 		default:
 		}
-		return fmt.Errorf("%d of %d watchers idle after %v (%d connections): %w\n%s", st.Idle, n, o.Timeout, st.Open, err, d.logTail())
+		return at, fmt.Errorf("%d of %d watchers idle after %v (%d connections): %w\n%s", st.Idle, n, o.Timeout, st.Open, err, d.logTail())
 	}
-	return nil
+	return at, nil
 }
 
 // sample waits o.Settle and takes o.Samples readings of /proc/PID/status.
 func (d *daemon) sample(ctx context.Context, o Options, s *Sample) error {
 	s.Watchers = d.n
-	if s.TimeToIdle == 0 {
-		s.TimeToIdle = time.Since(d.started)
-	}
 	select {
 	case <-time.After(o.Settle):
 	case <-ctx.Done():

@@ -69,7 +69,7 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rounds := fs.Int("rounds", 5, "timed rounds (each runs every tool once on a fresh mailbox)")
 	imf := fs.String("imapfilter", "auto", `imapfilter binary: "auto" (from PATH, left out when missing), "none", or a path`)
 	sieve := fs.Bool("sieve", false, "also time `mailwarden apply` with the Sieve form of the rules")
-	batch := fs.Int("batch", 0, "also time `mailwarden apply --batch N` (0: not)")
+	batch := fs.Int("batch", 0, "also time `mailwarden apply --batch N` (0: not; the engine caps batches at 1000)")
 	trace := fs.Bool("trace", true, "after the rounds, run each tool once more through a counting IMAP proxy and print its commands")
 	mw := fs.String("mailwarden", "", "mailwarden binary (default: build ./cmd/mailwarden)")
 	if err := fs.Parse(args); err != nil {
