@@ -26,6 +26,9 @@ const (
 	// ToolApplyBatch is apply with --batch Options.Batch: what the
 	// per-batch commands cost.
 	ToolApplyBatch = "apply-batch"
+	// ToolFloorHeader is the floor fetching BODY.PEEK[HEADER] (whole
+	// headers, as mailwarden does) instead of HEADER.FIELDS.
+	ToolFloorHeader = "floor-hdr"
 )
 
 // Options configure Run. Zero values take the defaults.
@@ -43,6 +46,8 @@ type Options struct {
 	Imapfilter string
 	// Sieve also times apply with the Sieve form of the rules.
 	Sieve bool
+	// FloorHeader also times the floor with whole headers.
+	FloorHeader bool
 	// Batch, when > 0, also times apply with --batch Batch (the default
 	// batch is 500 messages: one FETCH, STORE and MOVE per destination
 	// per batch), to show what batching costs.
@@ -113,6 +118,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, errors.New("bulkbench: Options.Mailwarden is required")
 	}
 	rep := &Report{N: o.N, LoadBefore: loadavg(), Tools: []string{ToolFloor, ToolApply}, Batch: o.Batch}
+	if o.FloorHeader {
+		rep.Tools = append(rep.Tools, ToolFloorHeader)
+	}
 	if o.Sieve {
 		rep.Tools = append(rep.Tools, ToolApplySieve)
 	}
@@ -212,10 +220,10 @@ func runOne(ctx context.Context, env *Env, o Options, work, tool string, want *W
 	res := &RunResult{Tool: tool}
 	var stderr string // a tool's complaints, shown when its end state is wrong
 	switch tool {
-	case ToolFloor:
+	case ToolFloor, ToolFloorHeader:
 		cpu0 := selfCPU()
 		start := time.Now()
-		fr, err := Floor(fmt.Sprintf("%s:%d", srv.Host, srv.Port), srv.User, srv.Pass, corpus.Reference, o.Now)
+		fr, err := Floor(fmt.Sprintf("%s:%d", srv.Host, srv.Port), srv.User, srv.Pass, corpus.Reference, o.Now, tool == ToolFloorHeader)
 		res.Wall = time.Since(start)
 		res.CPU = selfCPU() - cpu0
 		if err != nil {
@@ -356,7 +364,7 @@ func (r *Report) Print(w io.Writer) {
 			}
 		}
 		cpu, rssText := fmtDur(median(cpus)), "-"
-		if tool != ToolFloor {
+		if tool != ToolFloor && tool != ToolFloorHeader {
 			rssText = fmt.Sprintf("%d MiB", rss/1024)
 		}
 		fmt.Fprintf(w, "%-12s %4d %9s %9s %9s %10s %9s\n", tool, len(ts), fmtDur(slices.Min(ts)), fmtDur(median(ts)), fmtDur(slices.Max(ts)), cpu, rssText)
@@ -366,6 +374,9 @@ func (r *Report) Print(w io.Writer) {
 	fmt.Fprintf(w, "  apply/floor      = %.2f   (goal <= 1.10)\n", ratio(apply, floor))
 	if s := r.Median(ToolApplySieve); s > 0 {
 		fmt.Fprintf(w, "  apply-sieve/floor = %.2f\n", ratio(s, floor))
+	}
+	if s := r.Median(ToolFloorHeader); s > 0 {
+		fmt.Fprintf(w, "  floor-hdr/floor  = %.2f   (the floor fetching whole headers)\n", ratio(s, floor))
 	}
 	if s := r.Median(ToolApplyBatch); s > 0 {
 		fmt.Fprintf(w, "  apply-batch/floor = %.2f   (apply --batch %d)\n", ratio(s, floor), r.Batch)

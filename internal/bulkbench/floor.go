@@ -29,7 +29,10 @@ type FloorResult struct {
 // journal, no checkpoint, no parsing beyond the fields. Its time is the
 // server's floor for the rule set; a tool's time over the floor's is the
 // tool's own overhead.
-func Floor(addr, user, pass string, rs corpus.RuleSet, now time.Time) (*FloorResult, error) {
+//
+// With wholeHeader it fetches BODY.PEEK[HEADER] instead of the fields, as
+// mailwarden does, to compare what the two cost the server.
+func Floor(addr, user, pass string, rs corpus.RuleSet, now time.Time, wholeHeader bool) (*FloorResult, error) {
 	c, err := imapclient.DialInsecure(addr, nil)
 	if err != nil {
 		return nil, err
@@ -45,6 +48,9 @@ func Floor(addr, user, pass string, rs corpus.RuleSet, now time.Time) (*FloorRes
 		return nil, fmt.Errorf("the server has no MOVE: the floor is defined with it")
 	}
 	section := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, HeaderFields: rs.Fields(), Peek: true}
+	if wholeHeader {
+		section.HeaderFields = nil
+	}
 	var all imap.UIDSet
 	all.AddRange(1, 0) // 1:*
 	msgs, err := c.Fetch(all, &imap.FetchOptions{UID: true, Flags: true, InternalDate: true, BodySection: []*imap.FetchItemBodySection{section}}).Collect()

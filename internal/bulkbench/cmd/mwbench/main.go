@@ -1,7 +1,7 @@
 // Command mwbench runs mailwarden's bulk benchmarks of issue 8 against a
 // private Dovecot (internal/dovecottest) and prints the figures:
 //
-//	go run ./internal/bulkbench/cmd/mwbench apply    [-n 10000] [-rounds 5] [-seed 1] [-imapfilter auto|none|PATH] [-sieve] [-batch N] [-trace=true]
+//	go run ./internal/bulkbench/cmd/mwbench apply    [-n 10000] [-rounds 5] [-seed 1] [-imapfilter auto|none|PATH] [-sieve] [-batch N] [-floor-header] [-trace=true]
 //	go run ./internal/bulkbench/cmd/mwbench watchers [-watchers 100] [-settle 3s]
 //
 // `make bench-apply` and `make bench-watchers` run them with the defaults.
@@ -69,13 +69,14 @@ func cmdApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	rounds := fs.Int("rounds", 5, "timed rounds (each runs every tool once on a fresh mailbox)")
 	imf := fs.String("imapfilter", "auto", `imapfilter binary: "auto" (from PATH, left out when missing), "none", or a path`)
 	sieve := fs.Bool("sieve", false, "also time `mailwarden apply` with the Sieve form of the rules")
+	floorHdr := fs.Bool("floor-header", false, "also time the floor fetching BODY.PEEK[HEADER] (whole headers, as mailwarden does)")
 	batch := fs.Int("batch", 0, "also time `mailwarden apply --batch N` (0: not; the engine caps batches at 1000)")
 	trace := fs.Bool("trace", true, "after the rounds, run each tool once more through a counting IMAP proxy and print its commands")
 	mw := fs.String("mailwarden", "", "mailwarden binary (default: build ./cmd/mailwarden)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	o := bulkbench.Options{N: *n, Seed: *seed, Rounds: *rounds, Sieve: *sieve, Batch: *batch, Trace: *trace, Out: stdout}
+	o := bulkbench.Options{N: *n, Seed: *seed, Rounds: *rounds, Sieve: *sieve, FloorHeader: *floorHdr, Batch: *batch, Trace: *trace, Out: stdout}
 	switch *imf {
 	case "none":
 	case "auto":
