@@ -27,6 +27,10 @@
 //   - apply-sieve (-sieve): the same with the Sieve form.
 //   - imapfilter (when installed; `make bench-deps`): imapfilter 2.8 with
 //     the Lua form, one server-side UID SEARCH per condition.
+//   - diagnostics: floor-hdr (-floor-header) is the floor fetching whole
+//     headers (BODY.PEEK[HEADER], what mailwarden fetches) instead of
+//     HEADER.FIELDS; apply-batch (-batch N) is apply --batch N (the engine
+//     caps a batch at 1000 messages).
 //
 // Times are wall clock from process start to exit (for the floor: from
 // dial to LOGOUT's reply). After every run the user's mailboxes are read

@@ -347,6 +347,12 @@ func spawn(start func() error) error {
 	return <-errc
 }
 
+// StartChild starts cmd from the same never-exiting OS thread Dovecot is
+// started from, so that a parent-death signal set in cmd.SysProcAttr
+// (Pdeathsig) fires when this process dies and not when the Go runtime
+// retires the thread that happened to fork the child.
+func StartChild(cmd *exec.Cmd) error { return spawn(cmd.Start) }
+
 var spawner struct {
 	once sync.Once
 	jobs chan func()

@@ -284,10 +284,11 @@ func (d *daemon) start() error {
 	d.cmd = exec.Command(d.bin, "run", "-c", d.cfg)
 	d.cmd.Env = append(os.Environ(), "MW_BENCH_PASS="+dovecottest.Password, "GODEBUG=gctrace=1")
 	d.cmd.Stdout, d.cmd.Stderr = log, log
+	// The daemon dies with the benchmark (Pdeathsig), however it ends.
 	d.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGTERM}
 	d.exited = make(chan struct{})
 	d.started = time.Now()
-	if err := d.cmd.Start(); err != nil {
+	if err := dovecottest.StartChild(d.cmd); err != nil {
 		log.Close()
 		return err
 	}
