@@ -48,3 +48,25 @@ faults-long:
 
 clean:
 	rm -rf bin
+
+# Benchmarks of issue 8 (see internal/bulkbench and internal/watchbench):
+# a private Dovecot on 127.0.0.1, minutes each, never part of `make test`.
+#   make bench-apply                  10k-message corpus, 5 rounds: floor, apply, imapfilter (if installed)
+#   make bench-watchers WATCHERS=1000 RSS per idle watcher and time to all-idle
+#   make bench-deps                   installs imapfilter (Debian package) for bench-apply
+.PHONY: bench-apply bench-watchers bench-deps
+BENCH_N ?= 10000
+BENCH_ROUNDS ?= 5
+BENCH_FLAGS ?=
+WATCHERS ?= 100
+
+bench-apply:
+	$(GO) run ./internal/bulkbench/cmd/mwbench apply -n $(BENCH_N) -rounds $(BENCH_ROUNDS) $(BENCH_FLAGS)
+
+bench-watchers:
+	$(GO) run ./internal/bulkbench/cmd/mwbench watchers -watchers $(WATCHERS) $(BENCH_FLAGS)
+
+bench-deps: test-deps
+	@if command -v imapfilter >/dev/null 2>&1; then echo "bench-deps: imapfilter present: $$(imapfilter -V 2>&1 | head -1)"; else \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends imapfilter; fi

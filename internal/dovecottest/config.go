@@ -65,14 +65,15 @@ func (s *Server) writeConfig(o *Options, cert *memimap.Cert) error {
 	if _, err := os.Stat("/usr/share/dovecot/dh.pem"); err == nil {
 		dh = "ssl_dh = </usr/share/dovecot/dh.pem"
 	}
+	svc := services(o)
 	conf := fmt.Sprintf(confTemplate,
 		s.Dir, s.Port, // header
 		s.Dir, s.Dir, s.Port, s.Dir, s.Dir, s.Dir, // paths, instance
 		loginUser, internalUser, internalGroup, uid, uid, gid, gid,
 		Password, Password, uid, gid, s.Dir, // passdb, userdb
 		etc, etc, dh, // ssl
-		o.FSync, o.Quota,
-		chroot, s.Port, s.TLSPort, chroot)
+		o.FSync, o.Quota, svc.userIP,
+		chroot+svc.login, s.Port, s.TLSPort, svc.imap, chroot)
 	if !root {
 		conf += rootlessServices
 	}
@@ -163,7 +164,7 @@ plugin {
 
 protocol imap {
   mail_plugins = $mail_plugins imap_quota
-  mail_max_userip_connections = 1000
+  mail_max_userip_connections = %d
   imap_idle_notify_interval = 2 mins
 }
 
@@ -179,8 +180,7 @@ service imap-login {
   }
 }
 service imap {
-  process_limit = 1024
-}
+%s}
 service pop3-login {
   inet_listener pop3 {
     port = 0
@@ -212,6 +212,34 @@ service auth-worker {
 service doveadm {
 %s}
 `
+
+// serviceConf is the part of the config that Options.Connections sizes.
+type serviceConf struct {
+	userIP int    // mail_max_userip_connections
+	login  string // lines inside service imap-login
+	imap   string // lines inside service imap
+}
+
+// services sizes the imap and imap-login services. By default every
+// connection gets its own imap process (Dovecot's default, service_count
+// = 1) and at most 1024 of them run. With Options.Connections = n,
+// Dovecot's "high-performance" layout: login and imap processes are
+// reused (service_count = 0) and each serves up to n clients
+// (client_limit), so n idle connections cost a handful of processes
+// instead of n. An imap process needs ~300 KB of address space per
+// client: its vsz_limit (default 256 MB, out of memory at ~750 clients)
+// grows with n.
+func services(o *Options) serviceConf {
+	if o.Connections <= 0 {
+		return serviceConf{userIP: 1000, imap: "  process_limit = 1024\n"}
+	}
+	n := o.Connections
+	return serviceConf{
+		userIP: max(1000, n+10),
+		login:  fmt.Sprintf("  service_count = 0\n  client_limit = %d\n  process_min_avail = 1\n  process_limit = 4\n", n+16),
+		imap:   fmt.Sprintf("  service_count = 0\n  client_limit = %d\n  process_limit = 4\n  vsz_limit = %dM\n", n+16, max(256, n)),
+	}
+}
 
 const rootlessServices = `
 service pop3-login {

@@ -95,6 +95,12 @@ type Options struct {
 	FSync string
 	// ExtraConf is appended verbatim to dovecot.conf.
 	ExtraConf string
+	// Connections, when > 0, sizes the instance for that many concurrent
+	// connections (e.g. 1000 IDLE watchers): login and imap processes
+	// serve many clients each (service_count = 0, client_limit raised) and
+	// mail_max_userip_connections is at least Connections+10. Default 0:
+	// one imap process per connection, at most 1024.
+	Connections int
 }
 
 // Server is a running private Dovecot.
@@ -386,6 +392,12 @@ func spawn(start func() error) error {
 	return <-errc
 }
 
+// StartChild starts cmd from the same never-exiting OS thread Dovecot is
+// started from, so that a parent-death signal set in cmd.SysProcAttr
+// (Pdeathsig) fires when this process dies and not when the Go runtime
+// retires the thread that happened to fork the child.
+func StartChild(cmd *exec.Cmd) error { return spawn(cmd.Start) }
+
 var spawner struct {
 	once sync.Once
 	jobs chan func()
@@ -446,6 +458,48 @@ func (s *Server) Save(tb testing.TB, username, mailbox string, raw []byte) {
 	if _, err := s.doveadm(raw, "save", "-u", username, "-m", mailbox); err != nil {
 		tb.Fatalf("dovecottest: doveadm save: %v", err)
 	}
+}
+
+// RunDoveadm is Doveadm for callers without a testing.TB (benchmark
+// programs): it returns doveadm's standard output, or an error with its
+// standard error.
+func (s *Server) RunDoveadm(args ...string) (string, error) {
+	return s.doveadm(nil, args...)
+}
+
+// SaveMessage is Save for callers without a testing.TB.
+func (s *Server) SaveMessage(username, mailbox string, raw []byte) error {
+	if _, err := s.doveadm(raw, "save", "-u", username, "-m", mailbox); err != nil {
+		return fmt.Errorf("doveadm save: %w", err)
+	}
+	return nil
+}
+
+// MasterPID is the process id of the Dovecot master (the parent of its
+// login and imap processes).
+func (s *Server) MasterPID() int { return s.cmd.Process.Pid }
+
+// Home is username's home directory; Dovecot creates it (and the maildir
+// under it, Maildir with LAYOUT=fs: INBOX in Maildir/cur, other mailboxes
+// in Maildir/<name>) on the user's first login, owned by MailOwnerIDs.
+func (s *Server) Home(username string) string {
+	return filepath.Join(s.Dir, "home", username)
+}
+
+// MailOwnerIDs returns the uid and gid that own the maildirs: the
+// MailOwner user as root, else the current user.
+func (s *Server) MailOwnerIDs() (uid, gid int, err error) {
+	name := MailOwner
+	if os.Geteuid() != 0 {
+		return os.Geteuid(), os.Getegid(), nil
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return 0, 0, err
+	}
+	uid, _ = strconv.Atoi(u.Uid)
+	gid, _ = strconv.Atoi(u.Gid)
+	return uid, gid, nil
 }
 
 func (s *Server) doveadm(stdin []byte, args ...string) (string, error) {

@@ -117,3 +117,74 @@ func TestShared(t *testing.T) {
 		t.Fatalf("wrong password: %q", line)
 	}
 }
+
+// TestConnections: with Options.Connections, many logged-in connections
+// share a few imap processes instead of one process each.
+func TestConnections(t *testing.T) {
+	const n = 40
+	s := Start(t, &Options{Connections: n})
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for i := range n {
+		c, err := net.Dial("tcp", s.Addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		br := bufio.NewReader(c)
+		br.ReadString('\n')
+		fmt.Fprintf(c, "a LOGIN user%d %s\r\nb SELECT INBOX\r\n", i+1, Password)
+		for {
+			line, err := br.ReadString('\n')
+			if err != nil {
+				t.Fatalf("connection %d: %v", i, err)
+			}
+			if strings.HasPrefix(line, "a NO") || strings.HasPrefix(line, "b NO") {
+				t.Fatalf("connection %d: %q", i, line)
+			}
+			if strings.HasPrefix(line, "b OK") {
+				break
+			}
+		}
+	}
+	procs := childrenNamed(t, s.cmd.Process.Pid, "imap")
+	if procs == 0 || procs > 4 {
+		t.Fatalf("%d imap processes serve %d connections; want 1..4", procs, n)
+	}
+	t.Logf("%d connections served by %d imap process(es)", n, procs)
+}
+
+// childrenNamed counts the processes whose parent is ppid and whose
+// command name (comm) is name.
+func childrenNamed(t *testing.T, ppid int, name string) int {
+	t.Helper()
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	n := 0
+	for _, e := range ents {
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...
+		st := string(b)
+		open, close := strings.IndexByte(st, '('), strings.LastIndexByte(st, ')')
+		if open < 0 || close < open {
+			continue
+		}
+		var state string
+		var parent int
+		fmt.Sscan(st[close+1:], &state, &parent)
+		if parent == ppid && st[open+1:close] == name {
+			n++
+		}
+	}
+	return n
+}
