@@ -87,7 +87,7 @@ func (m *jobMailbox) Fetch(ctx context.Context, uids []uint32, want jobs.Want, f
 		boxes = sm
 	}
 	_, uidValidity := m.Selected()
-	return m.FetchEach(ctx, uids, imapconn.FetchSpec{Whole: want.Body}, func(f imapconn.Fetched) error {
+	return m.FetchEach(ctx, uids, imapconn.FetchSpec{Whole: want.Body, Fields: want.Fields}, func(f imapconn.Fetched) error {
 		return fn(parseOne(m.account, m.mailbox, uidValidity, f, boxes))
 	})
 }

@@ -99,7 +99,8 @@ func (p *Pipeline) Handle(ctx context.Context, sess *imapconn.Session, uids []ui
 	}
 	_, uidValidity := sess.Selected()
 	events := make([]Event, 0, len(uids))
-	err := sess.FetchEach(ctx, uids, imapconn.FetchSpec{Whole: p.Rules.NeedsBody()}, func(f imapconn.Fetched) error {
+	spec := imapconn.FetchSpec{Whole: p.Rules.NeedsBody(), Fields: rules.FetchFields(p.Rules)}
+	err := sess.FetchEach(ctx, uids, spec, func(f imapconn.Fetched) error {
 		m := parseOne(p.Account, p.Mailbox, uidValidity, f, boxes)
 		ev := p.Decide(ctx, m)
 		ev.Message = m.Slim()

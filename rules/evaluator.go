@@ -3,6 +3,8 @@ package rules
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 )
 
 // Evaluator decides what happens to a message. Implementations are safe for
@@ -39,4 +41,45 @@ type PanicError struct {
 
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("rule %s panicked: %v", e.Rule, e.Value)
+}
+
+// HeaderFielder is implemented by a Rule or Evaluator that can tell, at
+// load, which header fields it reads, so that callers fetch only those
+// (BODY.PEEK[HEADER.FIELDS (...)], RFC 9051 §6.4.5) instead of the whole
+// header. all reports that it may read any field (or cannot tell); a
+// rule that does not implement it is taken to read any.
+type HeaderFielder interface {
+	HeaderFields() (names []string, all bool)
+}
+
+// HeaderFields returns the header fields ev reads (see HeaderFielder).
+func HeaderFields(ev any) (names []string, all bool) {
+	hf, ok := ev.(HeaderFielder)
+	if !ok {
+		return nil, true
+	}
+	return hf.HeaderFields()
+}
+
+// FetchFields is what to fetch of each message's header for the rules or
+// filters in evs: the fields they read plus those that acting on a message
+// and reporting it need (see Message.Slim); nil, meaning the whole header,
+// when any of them may read any field.
+func FetchFields(evs ...any) []string {
+	out := slices.Clone(slimFields)
+	for _, ev := range evs {
+		if ev == nil {
+			continue
+		}
+		names, all := HeaderFields(ev)
+		if all {
+			return nil
+		}
+		for _, n := range names {
+			if !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(n, o) }) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }

@@ -27,9 +27,31 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/pprof"
 )
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+func main() { os.Exit(profiled(func() int { return run(os.Args[1:], os.Stdout, os.Stderr) })) }
+
+// profiled runs fn, writing a CPU profile to $MAILWARDEN_CPUPROFILE when
+// it is set (go tool pprof reads it): for finding where a slow run spends
+// its time, as the benchmarks of the README's Performance section did.
+func profiled(fn func() int) int {
+	path := os.Getenv("MAILWARDEN_CPUPROFILE")
+	if path == "" {
+		return fn()
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mailwarden: MAILWARDEN_CPUPROFILE:", err)
+		return fn()
+	}
+	defer f.Close()
+	defer pprof.StopCPUProfile()
+	return fn()
+}
 
 // Exit codes.
 const (

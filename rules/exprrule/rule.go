@@ -70,7 +70,11 @@ type Rule struct {
 	name    string
 	program *vm.Program
 	need    need
-	actions []compiledAction
+	// fields are the header fields the expression reads (allFields: it
+	// may read any, e.g. header(x) with a computed name).
+	fields    []string
+	allFields bool
+	actions   []compiledAction
 	stop    bool
 	now     func() time.Time
 	pool    sync.Pool // *state
@@ -128,6 +132,7 @@ func Compile(spec Spec, opts *Options) (*Rule, []error) {
 		} else {
 			r.program = prog
 			r.need = needs(prog.Node())
+		r.fields, r.allFields = headerFields(prog.Node(), r.need)
 		}
 	}
 
@@ -299,6 +304,76 @@ func (v *needVisitor) Visit(node *ast.Node) {
 		v.n |= envNames[id.Value]
 	}
 }
+
+// needFields maps the variables that read a header to its field.
+var needFields = []struct {
+	n     need
+	field string
+}{
+	{needSubject, "Subject"}, {needFrom, "From"}, {needTo, "To"}, {needCc, "Cc"}, {needReplyTo, "Reply-To"},
+	{needListID, "List-Id"}, {needMessageID, "Message-ID"}, {needDate, "Date"},
+}
+
+// headerFields returns the header fields an expression reads: those behind
+// the variables it uses, and the constant names it passes to header(),
+// headers() and has_header(). A name computed at run time means any field.
+func headerFields(node ast.Node, n need) (fields []string, all bool) {
+	for _, nf := range needFields {
+		if n&nf.n != 0 {
+			fields = append(fields, nf.field)
+		}
+	}
+	v := &fieldVisitor{}
+	ast.Walk(&node, v)
+	if v.idents > v.calls {
+		v.all = true
+	}
+	for _, f := range v.fields {
+		if !slices.ContainsFunc(fields, func(g string) bool { return strings.EqualFold(f, g) }) {
+			fields = append(fields, f)
+		}
+	}
+	return fields, v.all
+}
+
+type fieldVisitor struct {
+	fields []string
+	all    bool
+	// idents counts uses of the header functions, calls the calls among
+	// them: a use that is not a call (a function passed on) reads any
+	// field.
+	idents, calls int
+}
+
+func isHeaderFunc(name string) bool {
+	return name == "header" || name == "headers" || name == "has_header"
+}
+
+func (v *fieldVisitor) Visit(node *ast.Node) {
+	switch n := (*node).(type) {
+	case *ast.CallNode:
+		id, ok := n.Callee.(*ast.IdentifierNode)
+		if !ok || !isHeaderFunc(id.Value) {
+			return
+		}
+		v.calls++
+		if len(n.Arguments) == 1 {
+			if s, ok := n.Arguments[0].(*ast.StringNode); ok {
+				v.fields = append(v.fields, s.Value)
+				return
+			}
+		}
+		v.all = true
+	case *ast.IdentifierNode:
+		if isHeaderFunc(n.Value) {
+			v.idents++
+		}
+	}
+}
+
+// HeaderFields reports the header fields the rule's expression reads
+// (rules.HeaderFielder).
+func (r *Rule) HeaderFields() ([]string, bool) { return r.fields, r.allFields }
 
 // Name returns the rule's name.
 func (r *Rule) Name() string { return r.name }

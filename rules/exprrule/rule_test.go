@@ -386,3 +386,28 @@ func TestWhenCols(t *testing.T) {
 		t.Errorf("errors = %v\nwant %s", errs, want)
 	}
 }
+
+func TestHeaderFields(t *testing.T) {
+	for _, tc := range []struct {
+		when string
+		want string
+		all  bool
+	}{
+		{`subject contains "x"`, "Subject", false},
+		{`from.address == "a@b" && size > 10`, "From", false},
+		{`header("X-Spam-Flag") == "YES" || has_header("List-Unsubscribe")`, "X-Spam-Flag List-Unsubscribe", false},
+		{`list_id == "x" && message_id != "" && len(headers("Received")) > 3`, "List-Id Message-ID Received", false},
+		{`age > duration("1h") && has_flag("\\Seen")`, "", false},
+		{`any(["X-A", "X-B"], header(#) != "")`, "", true},
+		{`len(map(["X-A"], header)) > 0`, "", true},
+	} {
+		r, errs := Compile(Spec{Name: "r", When: tc.when, Actions: []Action{{Kind: "flag", Arg: "x"}}}, nil)
+		if len(errs) > 0 {
+			t.Fatalf("%s: %v", tc.when, errs)
+		}
+		names, all := r.HeaderFields()
+		if strings.Join(names, " ") != tc.want || all != tc.all {
+			t.Errorf("%s: fields %q all %v; want %q %v", tc.when, names, all, tc.want, tc.all)
+		}
+	}
+}

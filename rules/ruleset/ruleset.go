@@ -31,6 +31,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 
 	"github.com/mailwarden/mailwarden/rules"
@@ -242,6 +243,26 @@ func (s *Set) Name() string { return s.name }
 
 // NeedsBody reports whether any step reads the message body.
 func (s *Set) NeedsBody() bool { return s.needsBody }
+
+// HeaderFields reports the header fields the set's steps read
+// (rules.HeaderFielder): the union of theirs, or all when any step may
+// read any field (a Sieve script, for now: its tests name fields that
+// variables can build).
+func (s *Set) HeaderFields() ([]string, bool) {
+	var out []string
+	for _, r := range s.steps {
+		names, all := rules.HeaderFields(r)
+		if all {
+			return nil, true
+		}
+		for _, n := range names {
+			if !slices.ContainsFunc(out, func(o string) bool { return strings.EqualFold(n, o) }) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out, false
+}
 
 // SieveTargets lists the mailboxes the set's Sieve steps file into by
 // constant names (sieve.Script.Targets), in step order.

@@ -49,7 +49,7 @@ func (a *Archive) runAccount(ctx context.Context, r *run) error {
 	}
 	r.log.Debug("archive candidates", "mailbox", a.Mailbox, "found", len(uids), "cutoff", cutoff)
 	var items []actions.Item
-	return r.scan(ctx, mb, a.Mailbox, uids, Want{}, false, func(m *rules.Message) error {
+	return r.scan(ctx, mb, a.Mailbox, uids, Want{Fields: rules.FetchFields(a.When)}, false, func(m *rules.Message) error {
 		if r.sum.Capped || !ag.old(m, cutoff) || !r.matchFilter(a.When, m) {
 			return nil
 		}

@@ -45,7 +45,7 @@ func (e *Expire) runAccount(ctx context.Context, r *run) error {
 		return err
 	}
 	var old []*rules.Message
-	return r.scan(ctx, mb, e.Mailbox, uids, Want{}, false, func(m *rules.Message) error {
+	return r.scan(ctx, mb, e.Mailbox, uids, Want{Fields: rules.FetchFields(e.When)}, false, func(m *rules.Message) error {
 		if r.sum.Capped || !ag.old(m, cutoff) || !r.matchFilter(e.When, m) {
 			return nil
 		}

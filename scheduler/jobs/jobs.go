@@ -65,6 +65,10 @@ type Want struct {
 	// Body fetches whole messages (a rule reads the body); otherwise
 	// only the header.
 	Body bool
+	// Fields, when not nil, are the header fields to fetch
+	// (rules.FetchFields): what the rules read and acting needs. Nil
+	// fetches the whole header.
+	Fields []string
 	// Mailboxes lists the account's mailboxes before the fetch, so that
 	// rules deciding on the streamed messages can ask about them (Sieve's
 	// mailboxexists) while the connection is busy fetching.

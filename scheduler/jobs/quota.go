@@ -114,7 +114,7 @@ func (q *Quota) prune(ctx context.Context, r *run, mb Mailbox, p PruneSpec, now 
 	// Oldest first needs the internal dates of all candidates: fetch
 	// headers batch by batch, keep only what ordering and removal need.
 	var cands []*rules.Message
-	err = r.scan(ctx, mb, p.Mailbox, uids, Want{}, false, func(m *rules.Message) error {
+	err = r.scan(ctx, mb, p.Mailbox, uids, Want{Fields: rules.FetchFields()}, false, func(m *rules.Message) error {
 		if p.OlderThan <= 0 || ag.old(m, cutoff) {
 			cands = append(cands, m.Slim())
 		}

@@ -82,7 +82,7 @@ func (s *Sweep) runAccount(ctx context.Context, r *run) error {
 	// A batch never holds more messages than the cap still allows, so
 	// however many of them the rules act on, the cap holds.
 	var outs []Outcome
-	return r.scan(ctx, mb, s.Mailbox, uids, Want{Body: s.Rules.NeedsBody(), Mailboxes: s.Rules.NeedsMailboxes()}, true, func(m *rules.Message) error {
+	return r.scan(ctx, mb, s.Mailbox, uids, Want{Body: s.Rules.NeedsBody(), Fields: rules.FetchFields(s.Rules), Mailboxes: s.Rules.NeedsMailboxes()}, true, func(m *rules.Message) error {
 		outs = append(outs, proc.Decide(ctx, m))
 		return nil
 	}, func() (bool, error) {
