@@ -75,9 +75,9 @@ type Rule struct {
 	fields    []string
 	allFields bool
 	actions   []compiledAction
-	stop    bool
-	now     func() time.Time
-	pool    sync.Pool // *state
+	stop      bool
+	now       func() time.Time
+	pool      sync.Pool // *state
 }
 
 type compiledAction struct {
@@ -132,7 +132,7 @@ func Compile(spec Spec, opts *Options) (*Rule, []error) {
 		} else {
 			r.program = prog
 			r.need = needs(prog.Node())
-		r.fields, r.allFields = headerFields(prog.Node(), r.need)
+			r.fields, r.allFields = headerFields(prog.Node(), r.need)
 		}
 	}
 
