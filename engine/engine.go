@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mailwarden/mailwarden/actions"
@@ -94,6 +95,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 	var units []*unit
 	keep := map[[2]string]bool{}
+	startup := &startupTracker{log: e.log, start: time.Now()}
 	for i := range e.cfg.Accounts {
 		a := &e.cfg.Accounts[i]
 		log := e.log.With("account", a.Name)
@@ -111,10 +113,13 @@ func (e *Engine) Run(ctx context.Context) error {
 				Rules: set, Exec: exec, Placements: placements, Logger: e.log, Observe: e.o.Observe,
 				Registry: e.o.Registry,
 			}
-			var ready func()
-			if e.o.Ready != nil {
-				acct, mbox := a.Name, wc.Mailbox
-				ready = func() { e.o.Ready(acct, mbox) }
+			acct, mbox := a.Name, wc.Mailbox
+			var once sync.Once
+			ready := func() {
+				once.Do(startup.caughtUp)
+				if e.o.Ready != nil {
+					e.o.Ready(acct, mbox)
+				}
 			}
 			w := watch.New(watch.Options{
 				Account: a.Name, Mailbox: wc.Mailbox, Dial: dial, State: checkpoints,
@@ -131,6 +136,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		return errors.New("nothing to watch: no account has a watch entry")
 	}
 	e.o.Registry.Forget(keep)
+	startup.total.Store(int64(len(units)))
 	e.log.Info("mailwarden running", "watchers", len(units), "state", e.store.Path(), "dry_run", e.o.DryRun)
 
 	var (
@@ -166,6 +172,25 @@ func (e *Engine) Run(ctx context.Context) error {
 	mu.Lock()
 	defer mu.Unlock()
 	return errors.Join(errs...)
+}
+
+// startupTracker notices when every watcher has caught up once.
+type startupTracker struct {
+	log   *slog.Logger
+	start time.Time
+	total atomic.Int64
+	done  atomic.Int64
+}
+
+// caughtUp counts one watcher's first catch-up. When the last one is in,
+// it says so at info, and returns to the OS the memory the catch-up burst
+// (connecting, fetching, parsing) used: an idle daemon's RSS then shows what
+// it holds (a few tens of KiB per watcher), not its startup peak.
+func (s *startupTracker) caughtUp() {
+	if n := s.done.Add(1); n == s.total.Load() {
+		s.log.Info("every watcher has caught up and waits for mail", "watchers", n, "took", time.Since(s.start).Round(time.Millisecond))
+		go debug.FreeOSMemory()
+	}
 }
 
 // recoverer returns the watcher's hook that settles copies a crash left

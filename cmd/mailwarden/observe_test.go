@@ -243,7 +243,7 @@ func TestDaemonMetricsStatusJobsAndReadiness(t *testing.T) {
 		`mailwarden_actions_total{account="acct",action="flag",rule="old-newsletters"}`:       "1",
 		`mailwarden_messages_evaluated_total{account="acct",mailbox="INBOX",outcome="error"}`: "absent",
 		`mailwarden_watcher_state{account="acct",mailbox="INBOX",state="idle"}`:               "1",
-		`mailwarden_watcher_state{account="acct",mailbox="INBOX",state="retrying"}`:           "0",
+		`mailwarden_watcher_state{account="acct",mailbox="INBOX",state="retrying"}`:           "absent",
 		`mailwarden_watcher_reconnects_total{account="acct",cause="closed",mailbox="INBOX"}`:  "absent",
 		`mailwarden_evaluation_duration_seconds_count`:                                        "4",
 	} {

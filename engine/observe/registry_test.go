@@ -53,8 +53,8 @@ func TestReadinessFollowsWatcherStates(t *testing.T) {
 	if got := testutil.ToFloat64(r.m.state.WithLabelValues("acct", "Lists", "retrying")); got != 1 {
 		t.Errorf("state{retrying} = %v, want 1", got)
 	}
-	if got := testutil.ToFloat64(r.m.state.WithLabelValues("acct", "Lists", "polling")); got != 0 {
-		t.Errorf("state{polling} = %v, want 0 after leaving it", got)
+	if n := testutil.CollectAndCount(r.m.state); n != 2 {
+		t.Errorf("%d state series, want 2: one per watcher, its current state", n)
 	}
 	if got := testutil.ToFloat64(r.m.reconnects.WithLabelValues("acct", "Lists", imapconn.CauseOther)); got != 1 {
 		t.Errorf("reconnects{other} = %v, want 1", got)
