@@ -19,7 +19,7 @@ func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 func TestCheckExampleConfig(t *testing.T) {
 	code, out, errw := runCmd(t, "check", "-c", "../../examples/mailwarden.yaml")
-	if code != exitOK || !strings.Contains(out, "ok: 1 account(s), 1 watched mailbox(es), 1 rule set(s)") {
+	if code != exitOK || !strings.Contains(out, "ok: 1 account(s), 1 watched mailbox(es), 2 rule set(s)") {
 		t.Fatalf("exit %d\nstdout: %s\nstderr: %s", code, out, errw)
 	}
 }
