@@ -81,7 +81,8 @@ func splitHeader(raw []byte) (hdr, body []byte, hasBody bool) {
 }
 
 // parseFields parses a header section leniently: lines without a colon
-// are skipped, continuation lines are unfolded.
+// are skipped, continuation lines are unfolded as engine/message does
+// (the white-space character that marks a fold becomes a space).
 func parseFields(hdr []byte, dec *mime.WordDecoder) []rules.Field {
 	var fields []rules.Field
 	for _, line := range strings.Split(string(hdr), "\n") {
@@ -91,7 +92,7 @@ func parseFields(hdr []byte, dec *mime.WordDecoder) []rules.Field {
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if len(fields) > 0 {
-				fields[len(fields)-1].Raw += line
+				fields[len(fields)-1].Raw += " " + line[1:]
 			}
 			continue
 		}
