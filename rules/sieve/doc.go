@@ -135,6 +135,11 @@
 //     infinity and equal to each other, except that an empty value sorts
 //     before a non-empty key. address :count counts addresses even when
 //     the part (:detail) is missing.
+//   - :index counts across the whole header list (RFC 5260 §6): name by
+//     name in list order, for each name part by part (:mime :anychild),
+//     then field by field; `header :index 2 ["From","To"]` is the To
+//     field of a message with one From. The value options of :mime read
+//     the selected field.
 //   - date: without :index only the first field of the name is used;
 //     iso8601 writes UTC as "Z"; the date of a Received field is the text
 //     after its last ";".
@@ -154,6 +159,9 @@
 //     kept); Pigeonhole files into "".
 //   - date :index/:last select the Nth field (RFC 5260 §6); Pigeonhole
 //     2.3.19 ignores :index in the date test.
+//   - header :count with :index counts the selected field (1 when it
+//     exists); Pigeonhole 2.3.19 counts 1 only when a field after it
+//     exists.
 //   - multipart/digest parts without headers are message/rfc822 (RFC 2046
 //     §5.1.5) for every test; Pigeonhole's :anychild does not look inside
 //     them and body :text counts them as empty text/plain parts.
