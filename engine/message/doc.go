@@ -32,5 +32,7 @@
 //     date leaves Message.Date zero.
 //
 // The returned Message owns a [mime.WordDecoder] that knows every charset,
-// so display names in address fields decode too.
+// so display names in address fields decode too, and a CharsetReader
+// (go-message's, the same function) that Sieve's body, mime and
+// extracttext convert MIME body parts with.
 package message

@@ -40,6 +40,8 @@ func Parse(raw []byte, meta Meta) *rules.Message {
 		Size:         meta.Size,
 		InternalDate: meta.InternalDate,
 		WordDecoder:  WordDecoder,
+		// Bodies decode with the same charsets as header words.
+		CharsetReader: charset.Reader,
 	}
 	if m.Size == 0 {
 		m.Size = int64(len(raw))

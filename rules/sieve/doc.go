@@ -179,7 +179,9 @@
 //   - :matches does full wildcard matching; Pigeonhole 2.3.19 misses
 //     matches where "?" follows a "*" segment ("a*b?c" on "abxc-abyc").
 //   - Regular expressions work on UTF-8 characters; Pigeonhole's POSIX
-//     regex works on bytes.
+//     regex works on bytes. Likewise "?" captures a whole multi-byte
+//     character and extracttext :first cuts at a character boundary,
+//     where Pigeonhole 2.3.19 leaves half a character (invalid UTF-8).
 //   - set "v" "${v}" keeps the value; Pigeonhole 2.3.19 empties it.
 //   - special-use (RFC 8579) and the imapsieve environment items are
 //     implemented; Pigeonhole's sieve-test does not know them.
@@ -194,10 +196,12 @@
 // Other differences, not visible in the corpus: regular expressions are
 // RE2 — POSIX ERE syntax with leftmost-longest semantics where the
 // expression is ERE, RE2 syntax (e.g. \d) otherwise; back-references are
-// not supported. Charsets in MIME bodies are converted with the standard
-// library only (UTF-8, US-ASCII, ISO-8859-1/-15, Windows-1252; others pass
-// through with invalid UTF-8 replaced by "?"); header words are decoded by
-// the message's WordDecoder. The duplicate test records ids only after a
+// not supported. Charsets in MIME bodies are converted by the message's
+// rules.Message.CharsetReader (engine/message sets go-message's, the one
+// its header words decode with: KOI8-R, Shift_JIS, GB2312, …); without
+// one only UTF-8, US-ASCII, ISO-8859-1/-15 and Windows-1252 convert, and
+// other charsets pass through with invalid UTF-8 replaced by "?". Header
+// words of MIME parts are decoded by the message's WordDecoder. The duplicate test records ids only after a
 // successful execution and treats an id tested twice in one execution as
 // a duplicate the second time. The environment items say "mailwarden",
 // location "MS", phase "post".

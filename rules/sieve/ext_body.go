@@ -75,7 +75,7 @@ func (t *bodyTest) eval(r *run) (bool, error) {
 	if t.transform == btRaw {
 		// An empty body has no value to match (as in Pigeonhole).
 		if len(body) > 0 {
-			values = []string{toUTF8(body, "utf-8")}
+			values = []string{toUTF8(body, "utf-8", nil)}
 		}
 		return t.m.matchValues(r, values)
 	}
@@ -88,7 +88,7 @@ func (t *bodyTest) eval(r *run) (bool, error) {
 			if p.typ != "text" {
 				continue
 			}
-			s := p.text()
+			s := p.text(r.m.CharsetReader)
 			if p.sub == "html" {
 				s = htmlToText(s)
 			}
@@ -109,13 +109,13 @@ func (t *bodyTest) eval(r *run) (bool, error) {
 		case p.typ == "multipart":
 			// RFC 5173 §5.2: a matching multipart contributes its
 			// prologue (Pigeonhole leaves the epilogue out).
-			values = append(values, toUTF8(p.prologue, "utf-8"))
+			values = append(values, toUTF8(p.prologue, "utf-8", nil))
 		case p.typ == "message" && p.sub == "rfc822" && len(p.children) == 1:
 			// …and a message/rfc822 part the header of the message.
 			hdr, _, _ := splitHeader(p.decoded())
-			values = append(values, toUTF8(hdr, "utf-8"))
+			values = append(values, toUTF8(hdr, "utf-8", nil))
 		default:
-			values = append(values, p.text())
+			values = append(values, p.text(r.m.CharsetReader))
 		}
 	}
 	return t.m.matchValues(r, values)

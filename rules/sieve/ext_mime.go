@@ -363,13 +363,14 @@ func (e *extracttextCmd) exec(r *run) error {
 	// A multipart whose boundary never occurs is read as text, as in
 	// Pigeonhole.
 	if p != nil && (p.typ != "multipart" || len(p.children) == 0) && !(p.typ == "message" && p.sub == "rfc822") {
-		v = p.text()
+		v = p.text(r.m.CharsetReader)
 		if p.typ == "text" && p.sub == "html" {
 			v = htmlToText(v)
 		}
 	}
 	if e.first >= 0 && len(v) > e.first {
-		// :first counts octets, cut at a character boundary (as Pigeonhole).
+		// :first counts octets (as Pigeonhole), cut at a character
+		// boundary (Pigeonhole keeps half a character).
 		v = truncateUTF8(v, e.first)
 	}
 	return r.setVarName(e.name, applyModifiers(v, e.mods))

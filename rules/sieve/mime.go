@@ -265,19 +265,40 @@ func (p *mimePart) decoded() []byte {
 	return p.body
 }
 
-// text returns the decoded body converted to UTF-8.
-func (p *mimePart) text() string {
-	return toUTF8(p.decoded(), p.params["charset"])
+// text returns the decoded body converted to UTF-8 with read, the
+// message's CharsetReader (see toUTF8).
+func (p *mimePart) text(read charsetReader) string {
+	return toUTF8(p.decoded(), p.params["charset"], read)
 }
 
-// toUTF8 converts b from charset. Only the standard library's knowledge
-// is used: UTF-8/US-ASCII, ISO-8859-1, ISO-8859-15 and Windows-1252 are
-// converted; other charsets are passed through with invalid UTF-8
-// replaced by "?".
-func toUTF8(b []byte, charset string) string {
-	switch strings.ToLower(strings.Trim(charset, `" `)) {
+// charsetReader is rules.Message.CharsetReader.
+type charsetReader = func(charset string, input io.Reader) (io.Reader, error)
+
+// toUTF8 converts b from charset to UTF-8. read (rules.Message's
+// CharsetReader; in the daemon go-message's, which knows every charset
+// Pigeonhole's iconv does in practice: KOI8-R, Shift_JIS, GB2312, …)
+// converts everything but UTF-8 and US-ASCII. Without it, or for a
+// charset it does not know, only the standard library's knowledge is
+// used: ISO-8859-1, ISO-8859-15 and Windows-1252 are converted; other
+// charsets are passed through with invalid UTF-8 replaced by "?".
+func toUTF8(b []byte, charset string, read charsetReader) string {
+	cs := strings.ToLower(strings.Trim(charset, `" `))
+	switch cs {
+	case "", "utf-8", "utf8", "us-ascii", "ascii":
+		if utf8.Valid(b) {
+			return string(b)
+		}
+		return strings.ToValidUTF8(string(b), "?")
+	}
+	if read != nil {
+		if rd, err := read(cs, bytes.NewReader(b)); err == nil {
+			if out, err := io.ReadAll(rd); err == nil {
+				return strings.ToValidUTF8(string(out), "?")
+			}
+		}
+	}
+	switch cs {
 	case "iso-8859-1", "latin1", "iso_8859-1", "l1", "iso-8859-15", "windows-1252", "cp1252":
-		cs := strings.ToLower(charset)
 		var sb strings.Builder
 		for _, c := range b {
 			switch {
