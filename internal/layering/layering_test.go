@@ -18,8 +18,10 @@ const mod = "github.com/mailwarden/mailwarden"
 // cmd/... (only cmd/mailwarden is a main package, and nothing imports it).
 // internal/diag is a stdlib-only helper any layer may use.
 var allowed = map[string][]string{
-	"rules":          {},
-	"rules/sieve":    {"rules", "internal/diag"},
+	"rules": {},
+	// rules/sieve's i;unicode-casemap (RFC 5051) needs Unicode
+	// decomposition (NFKD), which the standard library lacks.
+	"rules/sieve":    {"rules", "internal/diag", "golang.org/x/text/unicode/norm"},
 	"rules/exprrule": {"rules", "internal/diag", "github.com/expr-lang/expr"},
 	"rules/ruleset":  {"rules", "rules/sieve", "rules/exprrule"},
 	"actions":        {"rules"},

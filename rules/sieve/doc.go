@@ -58,6 +58,7 @@
 //	imap4flags                    RFC 5232            ext_imap4flags.go
 //	variables, encoded-character  RFC 5229, 5228      ext_variables.go, str.go
 //	relational, comparator-i;ascii-numeric  RFC 5231, 4790  ext_relational.go, match.go
+//	comparator-i;unicode-casemap  RFC 5051            cmp_unicode_casemap.go
 //	regex                         draft-ietf-sieve-regex-01  ext_regex.go, match.go
 //	body                          RFC 5173            ext_body.go
 //	date, index                   RFC 5260            ext_date.go, core.go
@@ -185,6 +186,11 @@
 //   - set "v" "${v}" keeps the value; Pigeonhole 2.3.19 empties it.
 //   - special-use (RFC 8579) and the imapsieve environment items are
 //     implemented; Pigeonhole's sieve-test does not know them.
+//   - i;unicode-casemap (RFC 5051) is implemented and, as in Pigeonhole
+//     2.4 and the scripts Proton and Fastmail export, needs no require;
+//     Pigeonhole 2.3.19 does not know it. Equality and ordering compare
+//     the RFC's canonical forms; :contains and :matches match whole
+//     characters of the value (see cmp_unicode_casemap.go).
 //   - Nested foreverypart loops run (the inner loop visits the
 //     descendants of the outer part); Pigeonhole 2.3.19 aborts them with
 //     "program crossed loop boundary".
