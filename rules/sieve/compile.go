@@ -3,6 +3,7 @@ package sieve
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -91,13 +92,14 @@ func Compile(name string, src []byte, opts *Options) (*Script, error) {
 }
 
 // CompileFile reads and compiles the script at path; the script's name is
-// path as given.
+// path as given. Unless opts sets IncludePersonal, include :personal
+// reads the script's own directory (see WithScriptDir).
 func CompileFile(path string, opts *Options) (*Script, error) {
 	src, err := readScript(path, opts.limits().maxScriptSize)
 	if err != nil {
 		return nil, ErrorList{{File: path, Msg: err.Error()}}
 	}
-	return Compile(path, src, opts)
+	return Compile(path, src, opts.WithScriptDir(filepath.Dir(path)))
 }
 
 func readScript(path string, max int) ([]byte, error) {
@@ -125,7 +127,7 @@ func compileScript(name string, src []byte, opts *Options, inc *includeState) (*
 	lim := opts.limits()
 	var errs ErrorList
 	if len(src) > lim.maxScriptSize {
-		errs = append(errs, &Error{File: name, Line: 1, Col: 1, Msg: fmt.Sprintf("script is %d bytes, more than the limit of %d", len(src), lim.maxScriptSize), Hint: "raise Options.MaxScriptSize"})
+		errs = append(errs, &Error{File: name, Line: 1, Col: 1, Msg: fmt.Sprintf("script is %d bytes, more than the limit of %d", len(src), lim.maxScriptSize), Hint: "split it into scripts that include each other (RFC 6609)"})
 		return nil, errs
 	}
 	nodes := parse(name, string(src), lim.maxNesting, &errs)

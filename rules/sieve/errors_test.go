@@ -1,7 +1,10 @@
 package sieve
 
 import (
+	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -29,7 +32,8 @@ func TestCompileErrors(t *testing.T) {
 		{"header :is \"a\" \"b\";", `f.sieve:1:1: "header" is a test, not a command (hint: tests go inside if/elsif, e.g. if header … { … })`},
 		{"require \"variables\";\nset \"1a\" \"x\";", `f.sieve:2:5: invalid variable name "1a" (hint: variable names are letters, digits and _, not starting with a digit)`},
 		{"require \"regex\";\nif header :regex \"s\" \"(\" { keep; }", `f.sieve:2:22: invalid regular expression "(": error parsing regexp: missing closing ): ` + "`(`" + ` (hint: regular expressions are RE2 (POSIX ERE syntax works))`},
-		{"require \"include\";\ninclude \"x\";", `f.sieve:2:9: include :personal is not configured (hint: set Options.IncludePersonal)`},
+		{"require \"include\";\ninclude \"x\";", `f.sieve:2:9: include :personal has no directory to read "x" from (hint: set sieve.personal_dir in the config (mailwarden test: --sieve-personal-dir), or add :optional)`},
+		{"require \"include\";\ninclude :global \"x\";", `f.sieve:2:17: include :global has no directory to read "x" from (hint: set sieve.global_dir in the config (mailwarden test: --sieve-global-dir), or add :optional)`},
 		{"require \"date\";\nif date \"date\" \"yaer\" \"2024\" { keep; }", `f.sieve:2:16: unknown date part "yaer" (hint: did you mean "year"?)`},
 	}
 	for _, tt := range tests {
@@ -77,5 +81,43 @@ func TestCompileFile(t *testing.T) {
 	}
 	if _, err := CompileFile("testdata/none.sieve", nil); err == nil || !strings.HasPrefix(err.Error(), "testdata/none.sieve: open") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// Where include finds scripts (RFC 6609 §3.1, §3.2).
+func TestIncludeLocations(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("lists.sieve", "require \"fileinto\";\nfileinto \"Lists\";\n")
+	main := write("main.sieve", "require [\"include\"];\ninclude \"lists\";\ninclude :optional :global \"site\";\ninclude :optional \"missing\";\n")
+
+	// A script read from a file includes its siblings; :optional skips a
+	// script that is missing, or a location that is not configured.
+	s, err := CompileFile(main, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Execute(context.Background(), testMsg())
+	if got := strings.Join(normalize(res, err), " | "); got != `fileinto "Lists"` {
+		t.Errorf("CompileFile: %s", got)
+	}
+
+	// A configured personal directory wins over the script's own.
+	other := t.TempDir()
+	if _, err := CompileFile(main, &Options{IncludePersonal: other}); err == nil ||
+		!strings.Contains(err.Error(), `main.sieve:2:9: include "lists": open `+filepath.Join(other, "lists.sieve")+`: no such file or directory (hint: add :optional to skip it when it is missing, or set sieve.personal_dir in the config (mailwarden test: --sieve-personal-dir))`) {
+		t.Errorf("personal dir from Options: %v", err)
+	}
+
+	// From bytes there is no script directory: only :optional compiles.
+	if _, err := Compile("f.sieve", []byte("require \"include\";\ninclude :optional \"lists\";"), nil); err != nil {
+		t.Errorf("optional without a directory: %v", err)
 	}
 }

@@ -46,7 +46,7 @@ func (r *run) mimeTree() (*mimeTree, error) {
 	budget := r.root.lim.maxParts
 	t.root = parsePart(raw, nil, "text", "plain", r.m.WordDecoder, &budget, 0)
 	if budget < 0 {
-		return nil, r.errorf("the message has more than %d MIME parts (Options.MaxMIMEParts)", r.root.lim.maxParts)
+		return nil, r.errorf("the message has more than %d MIME parts, the most a test reads", r.root.lim.maxParts)
 	}
 	var walk func(p *mimePart)
 	walk = func(p *mimePart) {

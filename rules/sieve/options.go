@@ -71,9 +71,11 @@ type Options struct {
 
 	// IncludePersonal and IncludeGlobal are the directories that
 	// include :personal (the default location) and include :global resolve
-	// script names in (RFC 6609 §3.1). A script name gets ".sieve"
-	// appended when it has no extension. Empty: include of that location
-	// is a compile error.
+	// script names in (RFC 6609 §3.1); the config's sieve.personal_dir and
+	// sieve.global_dir. A script name gets ".sieve" appended when it has no
+	// extension. Empty: include of that location is a compile error
+	// (skipped with :optional), except that a script compiled from a file
+	// includes its personal scripts from its own directory (WithScriptDir).
 	IncludePersonal string
 	IncludeGlobal   string
 
@@ -111,6 +113,23 @@ type Options struct {
 	// Now returns the current time for currentdate (RFC 5260 §5). Nil
 	// means time.Now.
 	Now func() time.Time
+}
+
+// WithScriptDir returns the options for a script read from a file in
+// dir: o itself when it names a personal include directory, else a copy
+// whose IncludePersonal is dir, so that a script and the scripts it
+// includes can sit side by side, as in Pigeonhole's personal script
+// storage.
+func (o *Options) WithScriptDir(dir string) *Options {
+	if o != nil && o.IncludePersonal != "" {
+		return o
+	}
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	c.IncludePersonal = dir
+	return &c
 }
 
 // limits is Options with the defaults filled in.
