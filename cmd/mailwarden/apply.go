@@ -81,7 +81,7 @@ func cmdApply(args []string, stdout, stderr io.Writer) int {
 	}
 	if store != nil {
 		defer store.Close()
-		rt, errs := engine.Compile(l.cfg, compileWithState(store))
+		rt, errs := engine.Compile(l.cfg, compileWithState(l.cfg, store))
 		if len(errs) > 0 {
 			printErrors(stderr, errs)
 			return exitFail

@@ -28,7 +28,7 @@ func loadAll(path string, copts *engine.CompileOptions) (*loaded, []error) {
 	if cfg == nil {
 		return nil, errs
 	}
-	rt, cerrs := engine.Compile(cfg, copts)
+	rt, cerrs := engine.Compile(cfg, withSieveDirs(cfg, copts))
 	errs = append(errs, cerrs...)
 	if len(errs) > 0 {
 		return nil, errs
@@ -36,11 +36,33 @@ func loadAll(path string, copts *engine.CompileOptions) (*loaded, []error) {
 	return &loaded{cfg: cfg, rt: rt}, nil
 }
 
-// compileWithState is how commands that change mail compile: Sieve's
+// compileWithState is how commands that change mail compile cfg: Sieve's
 // duplicate test (RFC 7352) remembers messages in the state file, so "seen
 // before" survives restarts.
-func compileWithState(store *state.Store) *engine.CompileOptions {
-	return &engine.CompileOptions{Sieve: &sieve.Options{Duplicates: store.Duplicates()}}
+func compileWithState(cfg *config.Config, store *state.Store) *engine.CompileOptions {
+	return withSieveDirs(cfg, &engine.CompileOptions{Sieve: &sieve.Options{Duplicates: store.Duplicates()}})
+}
+
+// withSieveDirs returns copts with the directories Sieve's include reads
+// (the config's sieve.personal_dir and sieve.global_dir) filled in where
+// copts leaves them empty. copts is not modified.
+func withSieveDirs(cfg *config.Config, copts *engine.CompileOptions) *engine.CompileOptions {
+	var c engine.CompileOptions
+	if copts != nil {
+		c = *copts
+	}
+	var so sieve.Options
+	if c.Sieve != nil {
+		so = *c.Sieve
+	}
+	if so.IncludePersonal == "" {
+		so.IncludePersonal = cfg.Sieve.PersonalDir
+	}
+	if so.IncludeGlobal == "" {
+		so.IncludeGlobal = cfg.Sieve.GlobalDir
+	}
+	c.Sieve = &so
+	return &c
 }
 
 // parseConfig reads and validates the config file. The Config may be

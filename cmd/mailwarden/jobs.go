@@ -150,7 +150,7 @@ func jobsRun(args []string, stdout, stderr io.Writer) int {
 	if store != nil {
 		defer store.Close()
 		// Re-compile with the duplicate store, as `run` does.
-		rt, errs := engine.Compile(l.cfg, compileWithState(store))
+		rt, errs := engine.Compile(l.cfg, compileWithState(l.cfg, store))
 		if len(errs) > 0 {
 			printErrors(stderr, errs)
 			return exitFail

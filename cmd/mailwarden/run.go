@@ -84,7 +84,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 // backed by the state file) and builds its scheduler, whose jobs connect
 // with dial.
 func compileForRun(cfg *config.Config, store *state.Store, dial imapconn.Dialer, dryRun bool, log *slog.Logger) (*engine.Runtime, *scheduler.Scheduler, []error) {
-	rt, errs := engine.Compile(cfg, compileWithState(store))
+	rt, errs := engine.Compile(cfg, compileWithState(cfg, store))
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
