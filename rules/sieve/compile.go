@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -76,10 +77,53 @@ type compiler struct {
 	sawCmd    bool // a non-require command was seen
 	globals   map[string]bool
 	pendingIf *ifCmd // the if command elsif/else attach to
+	once      map[string]*onceError
+}
+
+// onceError is an error reported once per script, with the lines of the
+// later occurrences.
+type onceError struct {
+	err   *Error
+	lines []int
 }
 
 func (c *compiler) errorf(p position, hint, format string, args ...any) {
 	*c.errs = append(*c.errs, &Error{File: c.file, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+// errorOnce reports the error called key once per script, at its first
+// occurrence; later ones add their line to it ("; also at lines 7, 12"),
+// so a script that uses an unknown command twenty times gets one error.
+func (c *compiler) errorOnce(key string, p position, hint, format string, args ...any) {
+	if o := c.once[key]; o != nil {
+		last := o.err.Line
+		if len(o.lines) > 0 {
+			last = o.lines[len(o.lines)-1]
+		}
+		if p.Line != last {
+			o.lines = append(o.lines, p.Line)
+		}
+		return
+	}
+	c.errorf(p, hint, format, args...)
+	if c.once == nil {
+		c.once = map[string]*onceError{}
+	}
+	c.once[key] = &onceError{err: (*c.errs)[len(*c.errs)-1]}
+}
+
+// finishOnce writes the later occurrences into the once-reported errors.
+func (c *compiler) finishOnce() {
+	for _, o := range c.once {
+		if len(o.lines) == 0 {
+			continue
+		}
+		ls := make([]string, len(o.lines))
+		for i, l := range o.lines {
+			ls[i] = strconv.Itoa(l)
+		}
+		o.err.Msg += fmt.Sprintf("; also at line%s %s", plural(len(ls)), strings.Join(ls, ", "))
+	}
 }
 
 func (c *compiler) has(ext string) bool { return c.exts[ext] }
@@ -134,6 +178,7 @@ func compileScript(name string, src []byte, opts *Options, inc *includeState) (*
 	s := &Script{name: name, opts: opts, lim: lim, exts: map[string]bool{}}
 	c := &compiler{file: name, errs: &errs, exts: s.exts, opts: opts, lim: lim, script: s, inc: inc}
 	s.cmds = c.block(nodes)
+	c.finishOnce()
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool {
 			if errs[i].Line != errs[j].Line {
@@ -171,7 +216,7 @@ func (c *compiler) command(n *node, prev *node) command {
 		c.sawCmd = true
 	}
 	if hint, ok := unsupported[n.name]; ok {
-		c.errorf(n.pos, hint, "%s is not supported", n.raw)
+		c.errorOnce("command "+n.name, n.pos, hint, "%s is not supported", n.raw)
 		return nil
 	}
 	def, ok := commands[n.name]
@@ -180,11 +225,11 @@ func (c *compiler) command(n *node, prev *node) command {
 			c.errorf(n.pos, "tests go inside if/elsif, e.g. if "+n.name+" … { … }", "%q is a test, not a command", n.raw)
 			return nil
 		}
-		c.errorf(n.pos, c.didYouMean(n.name, commandNames()), "unknown command %q", n.raw)
+		c.errorOnce("command "+n.name, n.pos, c.unknownHint(n.name, commandNames()), "unknown command %q", n.raw)
 		return nil
 	}
 	if def.ext != "" && !c.has(def.ext) {
-		c.errorf(n.pos, fmt.Sprintf("add `require %q;` at the top of the script", def.ext), "%s requires `require %q;`", n.name, def.ext)
+		c.errorOnce("command "+n.name, n.pos, fmt.Sprintf("add `require %q;` at the top of the script", def.ext), "%s requires `require %q;`", n.name, def.ext)
 		return nil
 	}
 	if n.name == "elsif" || n.name == "else" {
@@ -196,6 +241,15 @@ func (c *compiler) command(n *node, prev *node) command {
 		c.pendingIf = nil
 	}
 	return def.compile(c, n)
+}
+
+// unknownHint is the hint for an unknown command or test: the
+// extension it comes from when mailwarden knows one, else a likely typo.
+func (c *compiler) unknownHint(name string, candidates []string) string {
+	if ext := unavailableFor(name); ext != "" {
+		return fmt.Sprintf("%s belongs to the %q extension, which mailwarden does not implement", name, ext)
+	}
+	return c.didYouMean(name, candidates)
 }
 
 func (c *compiler) didYouMean(name string, candidates []string) string {
@@ -246,8 +300,8 @@ func (c *compiler) require(n *node) {
 			}
 			continue
 		}
-		if hint, ok := unsupported[e]; ok {
-			c.errorf(a.spos[i], hint, "extension %q is not supported", e)
+		if _, ok := unavailable[e]; ok {
+			// Known, not implemented: fine until the script uses it.
 			continue
 		}
 		c.errorf(a.spos[i], c.didYouMean(e, Extensions()), "unknown extension %q", e)
@@ -574,7 +628,7 @@ var usages = map[string]string{
 // test compiles a test node.
 func (c *compiler) test(n *node) test {
 	if hint, ok := unsupported[n.name]; ok {
-		c.errorf(n.pos, hint, "%s is not supported", n.raw)
+		c.errorOnce("test "+n.name, n.pos, hint, "%s is not supported", n.raw)
 		return nil
 	}
 	def, ok := tests[n.name]
@@ -583,11 +637,11 @@ func (c *compiler) test(n *node) test {
 			c.errorf(n.pos, "", "%q is a command, not a test", n.raw)
 			return nil
 		}
-		c.errorf(n.pos, c.didYouMean(n.name, testNames()), "unknown test %q", n.raw)
+		c.errorOnce("test "+n.name, n.pos, c.unknownHint(n.name, testNames()), "unknown test %q", n.raw)
 		return nil
 	}
 	if def.ext != "" && !c.has(def.ext) {
-		c.errorf(n.pos, fmt.Sprintf("add `require %q;` at the top of the script", def.ext), "%s requires `require %q;`", n.name, def.ext)
+		c.errorOnce("test "+n.name, n.pos, fmt.Sprintf("add `require %q;` at the top of the script", def.ext), "%s requires `require %q;`", n.name, def.ext)
 		return nil
 	}
 	if n.hasBlock {

@@ -9,8 +9,14 @@
 // time: syntax (RFC 5228 §8), `require`, argument shapes, tagged
 // arguments, comparators, match types, constant regular expressions,
 // include targets. An unknown command, test, tag or extension is a compile
-// error. Every error is collected (an [ErrorList], one "file:line:col:
-// message (hint: …)" per line) so a user sees all of them at once.
+// error; an unknown or unsupported command or test is reported once per
+// script, at its first use, with the lines of the others. `require`
+// accepts the extensions mailwarden knows but does not implement
+// (unavailable.go: envelope, vacation, reject, enotify, editheader,
+// vnd.dovecot.*, …): scripts often require more than they use, and only
+// a use is an error (RFC 5228 §3.2 would fail the script). Every error is
+// collected (an [ErrorList], one "file:line:col: message (hint: …)" per
+// line) so a user sees all of them at once.
 //
 // A Script is immutable and safe for concurrent use. [Script.Execute]
 // runs it against a [rules.Message] and returns the raw Sieve [Result]
@@ -42,9 +48,10 @@
 // was and is returned, so the caller keeps the message; Execute still
 // returns the actions taken before the error followed by the implicit keep.
 //
-// envelope, redirect, reject, ereject, vacation, notify/enotify and
-// editheader are compile errors with a hint: they need an SMTP transport
-// or a mutable message, and mail handled here is already delivered.
+// Using envelope, redirect, reject, ereject, vacation, notify/enotify or
+// editheader is a compile error with a hint (requiring them is not): they
+// need an SMTP transport or a mutable message, and mail handled here is
+// already delivered.
 //
 // # Supported extensions
 //
@@ -149,8 +156,8 @@
 // Deliberate deviations (each listed in the differential test's allow-list
 // with its reason):
 //
-//   - envelope, redirect, reject, vacation: compile errors (see above);
-//     Pigeonhole runs them.
+//   - envelope, redirect, reject, vacation: compile errors where used
+//     (see above); Pigeonhole runs them.
 //   - Unknown date parts, invalid :zone values and header names that
 //     cannot be field names ("subject:") are compile errors with a hint;
 //     Pigeonhole accepts them and the test never matches.

@@ -23,7 +23,9 @@ func TestCompileErrors(t *testing.T) {
 		{"keep\ndiscard;", `f.sieve:2:1: expected ";" after "keep", found identifier "discard" (hint: end the command with ";")`},
 		{"keep;\nrequire \"fileinto\";", `f.sieve:2:1: require must come before other commands (hint: move every require to the top of the script)`},
 		{"redirect \"a@b.example\";", `f.sieve:1:1: redirect is not supported (hint: redirect needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785))`},
-		{"require \"vacation\";", `f.sieve:1:9: extension "vacation" is not supported (hint: vacation needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785))`},
+		{"require \"vacation\";\nvacation \"away\";", `f.sieve:2:1: vacation is not supported (hint: vacation needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785))`},
+		{"require \"vnd.dovecot.debug\";\ndebug_log \"x\";", `f.sieve:2:1: unknown command "debug_log" (hint: debug_log belongs to the "vnd.dovecot.debug" extension, which mailwarden does not implement)`},
+		{"if jmapquery \"{}\" { keep; }", `f.sieve:1:4: unknown test "jmapquery" (hint: jmapquery belongs to the "vnd.cyrus.jmapquery" extension, which mailwarden does not implement)`},
 		{"if address \"subject\" \"x\" { keep; }", `f.sieve:1:12: header "subject" is not allowed in the address test (hint: the address test reads address headers such as from, to, cc, sender, reply-to; use header for others)`},
 		{"if size 10 { keep; }", `f.sieve:1:4: size needs :over or :under (hint: usage: size :over|:under <number>)`},
 		{"if header :comparator \"i;asci-casemap\" \"a\" \"b\" { keep; }", `f.sieve:1:23: unknown comparator "i;asci-casemap" (hint: did you mean "i;ascii-casemap"?)`},
@@ -119,5 +121,54 @@ func TestIncludeLocations(t *testing.T) {
 	// From bytes there is no script directory: only :optional compiles.
 	if _, err := Compile("f.sieve", []byte("require \"include\";\ninclude :optional \"lists\";"), nil); err != nil {
 		t.Errorf("optional without a directory: %v", err)
+	}
+}
+
+// A require that names an extension mailwarden knows but does not
+// implement is fine until the script uses it; an unknown name is still an
+// error (it is most likely a typo).
+func TestRequireUnusedExtensions(t *testing.T) {
+	src := `require ["fileinto", "vacation", "envelope", "reject", "enotify", "editheader",
+         "vacation-seconds", "imapflags", "vnd.dovecot.debug", "vnd.proton.expire", "mboxmetadata"];
+if header :contains "subject" "invoice" { fileinto "Finance"; }`
+	s, err := Compile("f.sieve", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Execute(context.Background(), testMsg())
+	if got := strings.Join(normalize(res, err), " | "); got != `fileinto "Finance"` {
+		t.Errorf("got %s", got)
+	}
+	if _, err := Compile("f.sieve", []byte(`require "fileinot";`), nil); err == nil ||
+		err.Error() != `f.sieve:1:9: unknown extension "fileinot" (hint: did you mean "fileinto"?)` {
+		t.Errorf("typo: %v", err)
+	}
+	// A test of an unimplemented extension is false under ihave, and its
+	// block is not compiled (RFC 5463 §4).
+	if _, err := Compile("f.sieve", []byte("require [\"ihave\", \"vacation\"];\nif ihave \"vacation\" { vacation \"away\"; }"), nil); err != nil {
+		t.Errorf("ihave: %v", err)
+	}
+}
+
+// An unknown or unsupported command (or test) is reported once per
+// script, at its first use, with the lines of the others.
+func TestUnknownCommandOnce(t *testing.T) {
+	src := "require [\"vacation\"];\n" +
+		"if header :is \"x-a\" \"1\" { vacation \"a\"; }\n" +
+		"if header :is \"x-b\" \"1\" { vacation \"b\"; }\n" +
+		"if envelope :is \"from\" \"x\" { vacation \"c\"; vacation \"d\"; }\n" +
+		"if envelope :is \"to\" \"x\" { fileinto \"X\"; }\n" +
+		"fileinto \"Y\";\n"
+	_, err := Compile("f.sieve", []byte(src), nil)
+	if err == nil {
+		t.Fatal("compiled")
+	}
+	want := []string{
+		`f.sieve:2:27: vacation is not supported; also at lines 3, 4 (hint: vacation needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785))`,
+		`f.sieve:4:4: envelope is not supported; also at line 5 (hint: the envelope is gone once mail is delivered; mailwarden sees messages already in a mailbox (RFC 6785 §3.7); test headers such as Delivered-To or Return-Path instead)`,
+		"f.sieve:5:28: fileinto requires `require \"fileinto\";`; also at line 6 (hint: add `require \"fileinto\";` at the top of the script)",
+	}
+	if got := err.Error(); got != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }

@@ -239,13 +239,12 @@ func init() {
 	unsupported["reject"] = "reject needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785 §3.7)"
 	unsupported["ereject"] = unsupported["reject"]
 	unsupported["vacation"] = "vacation needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785)"
-	unsupported["vacation-seconds"] = unsupported["vacation"]
 	unsupported["envelope"] = "the envelope is gone once mail is delivered; mailwarden sees messages already in a mailbox (RFC 6785 §3.7); test headers such as Delivered-To or Return-Path instead"
-	unsupported["enotify"] = "notify needs a transport, which mailwarden does not have yet"
-	unsupported["notify"] = unsupported["enotify"]
-	unsupported["editheader"] = "IMAP messages are immutable: editing headers would need APPEND of a new message, which mailwarden does not do"
-	unsupported["addheader"] = unsupported["editheader"]
-	unsupported["deleteheader"] = unsupported["editheader"]
+	unsupported["notify"] = "notify needs a transport, which mailwarden does not have yet"
+	unsupported["addheader"] = "IMAP messages are immutable: editing headers would need APPEND of a new message, which mailwarden does not do"
+	unsupported["deleteheader"] = unsupported["addheader"]
+	// The extensions that define them are accepted by require
+	// (unavailable.go): only a use is an error.
 }
 
 // compileIf compiles "if" (RFC 5228 §3.1). The chain of elsif/else that
