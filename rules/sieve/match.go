@@ -62,6 +62,35 @@ type matcher struct {
 	regs     []*regexp.Regexp
 	captures bool // set match variables (RFC 5229 §3.2)
 	script   *Script
+	// flagKeys: each key is a space-separated list of flags, matched one
+	// by one (hasflag, RFC 5232 §4: `hasflag :is "b A"`).
+	flagKeys bool
+}
+
+// splitFlagKeys makes each key of m a list of flags (see flagKeys);
+// :count keys stay numbers.
+func (c *compiler) splitFlagKeys(m *matcher) {
+	if m.kind == mCount {
+		return
+	}
+	m.flagKeys = true
+	if m.consts == nil {
+		return
+	}
+	m.consts = splitFields(m.consts)
+	m.folded, m.globs, m.uglobs, m.regs = m.keyForms(m.consts, func(_ int, k string) *regexp.Regexp {
+		re, _ := compileRegex(k, m.cmp.folds(), c.lim.maxRegex) // reported for the whole key already
+		return re
+	})
+}
+
+// splitFields splits every string at white space.
+func splitFields(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		out = append(out, strings.Fields(s)...)
+	}
+	return out
 }
 
 // matcher compiles the comparator and match type of n from p, with keys.
@@ -182,6 +211,9 @@ func (m *matcher) prepare(r *run) (prepared, error) {
 		return prepared{m: m, keys: m.consts, folded: m.folded, globs: m.globs, uglobs: m.uglobs, regs: m.regs}, nil
 	}
 	p := prepared{m: m, keys: r.expandAll(m.keys, nil)}
+	if m.flagKeys {
+		p.keys = splitFields(p.keys)
+	}
 	p.folded, p.globs, p.uglobs, p.regs = m.keyForms(p.keys, func(_ int, k string) *regexp.Regexp {
 		// An expression that only becomes invalid at run time (built
 		// from variables) matches nothing, as in Pigeonhole.
