@@ -140,9 +140,10 @@
 //     value; at the top level foreverypart visits the message itself
 //     first.
 //   - i;ascii-numeric: strings without leading digits are positive
-//     infinity and equal to each other, except that an empty value sorts
-//     before a non-empty key. address :count counts addresses even when
-//     the part (:detail) is missing.
+//     infinity and equal to each other; :is matches an empty value only
+//     with an empty key, whatever the comparator (Pigeonhole's :is checks
+//     that first). address :count counts addresses even when the part
+//     (:detail) is missing.
 //   - :index counts across the whole header list (RFC 5260 §6): name by
 //     name in list order, for each name part by part (:mime :anychild),
 //     then field by field; `header :index 2 ["From","To"]` is the To

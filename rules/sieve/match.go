@@ -227,6 +227,18 @@ func (m *matcher) prepare(r *run) (prepared, error) {
 // success for :matches and :regex.
 func (p *prepared) test(r *run, value string) bool {
 	m := p.m
+	if m.kind == mIs && value == "" {
+		// An empty value is only ever the empty key, whatever the
+		// comparator says: Pigeonhole's :is does this before asking the
+		// comparator, so "" :is "abc" is false under i;ascii-numeric
+		// although both are positive infinity.
+		for _, k := range p.keys {
+			if k == "" {
+				return true
+			}
+		}
+		return false
+	}
 	if m.cmp == cmpUnicode && m.kind != mRegex && m.kind != mValue {
 		return p.testUnicode(r, value)
 	}
@@ -392,12 +404,8 @@ func numericCompare(a, b string) int {
 	da, db := leadingDigits(a), leadingDigits(b)
 	switch {
 	case da == "" && db == "":
-		// Both are positive infinity. Pigeonhole still orders an empty
-		// value before a non-empty key (but not the other way round); we
-		// match its observed behaviour so results agree.
-		if a == "" && b != "" {
-			return -1
-		}
+		// Both are positive infinity, equal (RFC 4790 §9.1.1); an empty
+		// value differs from a non-empty key only under :is (prepared.test).
 		return 0
 	case da == "":
 		return 1
