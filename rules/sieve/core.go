@@ -489,6 +489,9 @@ func parseAddresses(value string) []string {
 	if a, ok := simpleAddress(value); ok {
 		return []string{a}
 	}
+	if strings.IndexByte(value, '(') >= 0 {
+		value = stripComments(value)
+	}
 	var p mail.AddressParser
 	list, err := p.ParseList(value)
 	if err != nil {
@@ -518,6 +521,58 @@ func parseAddresses(value string) []string {
 		out = append(out, a.Address)
 	}
 	return out
+}
+
+// stripComments removes the comments of an address list (RFC 5322 §3.2.2
+// CFWS), which may stand anywhere between tokens, even inside an
+// addr-spec ("tss(no spam)@fi.iki"), and which net/mail does not skip
+// there. A comment becomes nothing, and so does white space left next to
+// "@", "." or an angle bracket; elsewhere it becomes a space. Quoted
+// strings are kept; an unclosed comment runs to the end.
+func stripComments(v string) string {
+	var b strings.Builder
+	depth, quoted := 0, false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '\\' && (quoted || depth > 0) && i+1 < len(v):
+			if depth == 0 {
+				b.WriteByte(c)
+				b.WriteByte(v[i+1])
+			}
+			i++
+		case quoted:
+			if c == '"' {
+				quoted = false
+			}
+			b.WriteByte(c)
+		case c == '(':
+			if depth == 0 {
+				b.WriteByte(' ')
+			}
+			depth++
+		case c == ')' && depth > 0:
+			depth--
+		case depth > 0:
+		case c == '"':
+			quoted = true
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	s := b.String()
+	for _, sep := range []string{"@", ".", "<", ">"} {
+		for strings.Contains(s, " "+sep) {
+			s = strings.ReplaceAll(s, " "+sep, sep)
+		}
+		if sep != "<" {
+			for strings.Contains(s, sep+" ") {
+				s = strings.ReplaceAll(s, sep+" ", sep)
+			}
+		}
+	}
+	return s
 }
 
 // lenientAddress reads what Pigeonhole's lenient parser accepts and

@@ -58,3 +58,34 @@ func TestIndexAcrossMIMEParts(t *testing.T) {
 		}
 	}
 }
+
+// Comments are no part of an address, even inside the addr-spec (RFC 5322
+// §3.2.2), as Pigeonhole reads them (its test-address.svtest).
+func TestAddressComments(t *testing.T) {
+	const msg = "From: Stephan Bosch <stephan(the author)@example.com>\r\n" +
+		"To: Nico <nico@nl.example.com>, Harry Becker <harry@de.example.com>\r\n" +
+		"Cc: Timo <tss(no spam)@fi.iki>\r\n\r\nbody\r\n"
+	tests := []struct{ test, want string }{
+		{`address :is "cc" "tss@fi.iki"`, `fileinto "yes"`},
+		{`address :localpart :is "from" "stephan"`, `fileinto "yes"`},
+		{`address :contains :all "from" "author"`, "keep"},
+		{`address :contains :all ["to", "from"] ["Bosch", "Becker"]`, "keep"},
+	}
+	for _, tt := range tests {
+		src := "require \"fileinto\";\nif " + tt.test + " { fileinto \"yes\"; }"
+		if got := outcome(t, src, msg); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.test, got, tt.want)
+		}
+	}
+	for in, want := range map[string]string{
+		"Timo <tss(no spam)@fi.iki>":        "Timo<tss@fi.iki>",
+		"a@b.example (comment (nested))":    "a@b.example  ",
+		`"Q (not a comment)" <q@x.example>`: `"Q (not a comment)"<q@x.example>`,
+		"x@y.example (unclosed":             "x@y.example  ",
+		`E <e(c\)omment)@x.example>`:        `E<e@x.example>`,
+	} {
+		if got := stripComments(in); got != want {
+			t.Errorf("stripComments(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
