@@ -203,24 +203,26 @@ func (t *addressTest) evalMIME(r *run) (bool, error) {
 	return t.evalFields(r, headers(parts))
 }
 
+// With :anychild each name must exist in some part, not necessarily the
+// same one (as in Pigeonhole).
 func (t *existsTest) evalMIME(r *run, names []string) (bool, error) {
 	parts, err := t.mime.parts(r)
 	if err != nil {
 		return false, err
 	}
-	for _, part := range parts {
-		all := true
-		for _, n := range names {
-			if _, ok := fieldValue(part.header, n); !ok {
-				all = false
+	for _, n := range names {
+		found := false
+		for _, part := range parts {
+			if _, ok := fieldValue(part.header, n); ok {
+				found = true
 				break
 			}
 		}
-		if all {
-			return true, nil
+		if !found {
+			return false, nil
 		}
 	}
-	return false, nil
+	return true, nil
 }
 
 // ---- foreverypart / break (RFC 5703 §3) ----

@@ -89,3 +89,21 @@ func TestAddressComments(t *testing.T) {
 		}
 	}
 }
+
+// exists :mime :anychild wants each name in some part, not every name in
+// one part (Pigeonhole's mime/exists.svtest).
+func TestExistsMIMEAnychild(t *testing.T) {
+	const msg = "From: a@example.org\r\nX-Outer: 1\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\nX-Inner: 1\r\n\r\nx\r\n--b--\r\n"
+	tests := []struct{ test, want string }{
+		{`exists :mime :anychild ["X-Outer", "X-Inner"]`, `fileinto "yes"`},
+		{`exists :mime :anychild ["X-Outer", "X-Nonsense"]`, "keep"},
+		{`exists :mime ["X-Outer", "X-Inner"]`, "keep"},
+	}
+	for _, tt := range tests {
+		src := "require [\"fileinto\", \"mime\"];\nif " + tt.test + " { fileinto \"yes\"; }"
+		if got := outcome(t, src, msg); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.test, got, tt.want)
+		}
+	}
+}
