@@ -131,8 +131,9 @@
 //   - A regular expression that becomes invalid at run time (built from
 //     variables) matches nothing; the body test sets no match variables.
 //   - body :raw of an empty body has no value; body :text converts
-//     text/html to text; :content "multipart" tests the prologue,
-//     "message/rfc822" the encapsulated header.
+//     text/html to text; :content "multipart" tests the prologue and,
+//     unless it is empty, the epilogue, "message/rfc822" the encapsulated
+//     header.
 //   - :mime tests see no value for an absent header (no text/plain
 //     default); :param gives the parameters present, or one empty value
 //     when none is; :type, :subtype, :contenttype and :param read

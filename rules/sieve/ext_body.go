@@ -108,8 +108,12 @@ func (t *bodyTest) eval(r *run) (bool, error) {
 		switch {
 		case p.typ == "multipart":
 			// RFC 5173 §5.2: a matching multipart contributes its
-			// prologue (Pigeonhole leaves the epilogue out).
+			// prologue and its epilogue as separate values; like
+			// Pigeonhole, an empty epilogue is no value.
 			values = append(values, toUTF8(p.prologue, "utf-8", nil))
+			if len(p.epilogue) > 0 {
+				values = append(values, toUTF8(p.epilogue, "utf-8", nil))
+			}
 		case p.typ == "message" && p.sub == "rfc822" && len(p.children) == 1:
 			// …and a message/rfc822 part the header of the message.
 			hdr, _, _ := splitHeader(p.decoded())

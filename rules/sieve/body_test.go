@@ -1,0 +1,31 @@
+package sieve
+
+import "testing"
+
+const nestedMsg = "From: a@example.org\r\nContent-Type: multipart/mixed; boundary=outer\r\n\r\n" +
+	"Outer prologue.\r\n" +
+	"--outer\r\nContent-Type: multipart/alternative; boundary=inner\r\n\r\n" +
+	"Inner prologue.\r\n" +
+	"--inner\r\nContent-Type: text/plain\r\n\r\nHello in plain text\r\n" +
+	"--inner\r\nContent-Type: application/xhtml+xml\r\n\r\n<html><body>Hello in XHTML</body></html>\r\n" +
+	"--inner--\r\n\r\nInner epilogue.\r\n" +
+	"--outer\r\nContent-Type: text/html\r\nContent-Transfer-Encoding: x-unknown\r\n\r\n<p>Hidden</p>\r\n" +
+	"--outer--\r\n"
+
+// RFC 5173 §5.2: a multipart contributes its prologue and, unless empty,
+// its epilogue, as separate values (as Pigeonhole: its body/content.svtest).
+func TestBodyMultipartEpilogue(t *testing.T) {
+	tests := []struct{ test, want string }{
+		{`body :content "multipart" :contains "Inner epilogue"`, `fileinto "yes"`},
+		{`body :content "multipart" :contains "Outer prologue"`, `fileinto "yes"`},
+		// outer prologue, inner prologue, inner epilogue; the outer
+		// epilogue is empty.
+		{`body :content "multipart" :count "eq" :comparator "i;ascii-numeric" "3"`, `fileinto "yes"`},
+	}
+	for _, tt := range tests {
+		src := "require [\"fileinto\", \"body\", \"relational\", \"comparator-i;ascii-numeric\"];\nif " + tt.test + " { fileinto \"yes\"; }"
+		if got := outcome(t, src, nestedMsg); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.test, got, tt.want)
+		}
+	}
+}
