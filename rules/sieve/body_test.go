@@ -29,3 +29,22 @@ func TestBodyMultipartEpilogue(t *testing.T) {
 		}
 	}
 }
+
+// body :text reads XHTML as text, and a part with an unknown
+// Content-Transfer-Encoding has no content (RFC 2045 §6.4; as Pigeonhole,
+// its body/text.svtest).
+func TestBodyTextXHTMLAndUnknownEncoding(t *testing.T) {
+	tests := []struct{ test, want string }{
+		{`body :text :contains "Hello in XHTML"`, `fileinto "yes"`},
+		{`body :text :contains "<body>"`, "keep"},
+		{`body :text :contains "Hidden"`, "keep"},
+		{`body :content "text/html" :contains "Hidden"`, "keep"},
+		{`body :raw :contains "Hidden"`, `fileinto "yes"`},
+	}
+	for _, tt := range tests {
+		src := "require [\"fileinto\", \"body\"];\nif " + tt.test + " { fileinto \"yes\"; }"
+		if got := outcome(t, src, nestedMsg); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.test, got, tt.want)
+		}
+	}
+}

@@ -131,7 +131,9 @@
 //   - A regular expression that becomes invalid at run time (built from
 //     variables) matches nothing; the body test sets no match variables.
 //   - body :raw of an empty body has no value; body :text converts
-//     text/html to text; :content "multipart" tests the prologue and,
+//     text/html and application/xhtml+xml to text and skips other
+//     non-text parts; a part whose Content-Transfer-Encoding is not one
+//     of RFC 2045's has no content; :content "multipart" tests the prologue and,
 //     unless it is empty, the epilogue, "message/rfc822" the encapsulated
 //     header.
 //   - :mime tests see no value for an absent header (no text/plain

@@ -85,11 +85,13 @@ func (t *bodyTest) eval(r *run) (bool, error) {
 	}
 	for _, p := range tree.all {
 		if t.transform == btText {
-			if p.typ != "text" {
+			// Text parts as they are, HTML and XHTML as their text,
+			// no other part (as Pigeonhole).
+			if p.typ != "text" && !p.isHTML() {
 				continue
 			}
 			s := p.text(r.m.CharsetReader)
-			if p.sub == "html" {
+			if p.isHTML() {
 				s = htmlToText(s)
 			}
 			values = append(values, s)

@@ -366,7 +366,7 @@ func (e *extracttextCmd) exec(r *run) error {
 	// Pigeonhole.
 	if p != nil && (p.typ != "multipart" || len(p.children) == 0) && !(p.typ == "message" && p.sub == "rfc822") {
 		v = p.text(r.m.CharsetReader)
-		if p.typ == "text" && p.sub == "html" {
+		if p.isHTML() {
 			v = htmlToText(v)
 		}
 	}

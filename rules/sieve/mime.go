@@ -240,10 +240,20 @@ func trimCRLF(b []byte) []byte {
 	return b
 }
 
-// decoded returns the body without its Content-Transfer-Encoding.
+// isHTML reports whether the part is HTML or XHTML, which body :text and
+// extracttext read as text.
+func (p *mimePart) isHTML() bool {
+	return p.typ == "text" && p.sub == "html" || p.typ == "application" && p.sub == "xhtml+xml"
+}
+
+// decoded returns the body without its Content-Transfer-Encoding. A part
+// with an encoding that is none of RFC 2045's has no content (RFC 2045
+// §6.4: it cannot be interpreted; Pigeonhole too reads it as empty).
 func (p *mimePart) decoded() []byte {
 	cte, _ := fieldValue(p.header, "Content-Transfer-Encoding")
 	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "", "7bit", "8bit", "binary":
+		return p.body
 	case "base64":
 		clean := make([]byte, 0, len(p.body))
 		for _, c := range p.body {
@@ -262,7 +272,7 @@ func (p *mimePart) decoded() []byte {
 		}
 		return out
 	}
-	return p.body
+	return nil
 }
 
 // text returns the decoded body converted to UTF-8 with read, the
