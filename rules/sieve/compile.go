@@ -78,6 +78,7 @@ type compiler struct {
 	globals   map[string]bool
 	pendingIf *ifCmd // the if command elsif/else attach to
 	once      map[string]*onceError
+	depth     int // nesting of the block being compiled (1: top level)
 }
 
 // onceError is an error reported once per script, with the lines of the
@@ -193,6 +194,8 @@ func compileScript(name string, src []byte, opts *Options, inc *includeState) (*
 }
 
 func (c *compiler) block(nodes []*node) []command {
+	c.depth++
+	defer func() { c.depth-- }()
 	out := make([]command, 0, len(nodes))
 	var prev *node
 	for _, n := range nodes {
@@ -214,6 +217,14 @@ func (c *compiler) command(n *node, prev *node) command {
 	}
 	if n.name != "elsif" && n.name != "else" {
 		c.sawCmd = true
+	}
+	if dc := c.dialectCommand(n.name); dc != nil {
+		c.pendingIf = nil
+		if d := c.compileDialect(n, &dc.Signature, true, c.depth > 1); d != nil {
+			d.cmd = dc
+			return d
+		}
+		return nil
 	}
 	if hint, ok := unsupported[n.name]; ok {
 		c.errorOnce("command "+n.name, n.pos, hint, "%s is not supported", n.raw)
@@ -302,6 +313,10 @@ func (c *compiler) require(n *node) {
 		}
 		if _, ok := unavailable[e]; ok {
 			// Known, not implemented: fine until the script uses it.
+			continue
+		}
+		if c.opts != nil && c.opts.Dialect != nil && e == c.opts.Dialect.Extension {
+			c.exts[e] = true
 			continue
 		}
 		c.errorf(a.spos[i], c.didYouMean(e, Extensions()), "unknown extension %q", e)
@@ -627,6 +642,13 @@ var usages = map[string]string{
 
 // test compiles a test node.
 func (c *compiler) test(n *node) test {
+	if dt := c.dialectTest(n.name); dt != nil {
+		if d := c.compileDialect(n, &dt.Signature, false, false); d != nil {
+			d.test = dt
+			return d
+		}
+		return nil
+	}
 	if hint, ok := unsupported[n.name]; ok {
 		c.errorOnce("test "+n.name, n.pos, hint, "%s is not supported", n.raw)
 		return nil

@@ -113,6 +113,10 @@ type Options struct {
 	// Now returns the current time for currentdate (RFC 5260 §5). Nil
 	// means time.Now.
 	Now func() time.Time
+
+	// Dialect adds the commands and tests of one more extension (see
+	// Dialect); for test tools only. Nil in the product.
+	Dialect *Dialect
 }
 
 // WithScriptDir returns the options for a script read from a file in
