@@ -206,6 +206,13 @@
 //     descendants of the outer part); Pigeonhole 2.3.19 aborts them with
 //     "program crossed loop boundary".
 //
+// Pigeonhole's own test format runs here too: internal/sievetestsuite
+// implements its vnd.dovecot.testsuite extension through a [Dialect] (a
+// per-compilation set of extra commands and tests, for test tools only;
+// the product never sets one), and TestSvtest runs every .svtest file
+// under testdata/svtest, or under $SIEVE_SVTEST_DIR (Pigeonhole's tests
+// directory, for instance).
+//
 // Besides the corpus, random_test.go compares both on generated scripts
 // (SIEVE_RANDOM=<seed> go test -run TestRandom): tests under every
 // comparator and match type, action and flag sequences, and variables.
