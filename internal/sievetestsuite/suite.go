@@ -516,6 +516,13 @@ func (s *suite) configReload(c *sieve.Call) error {
 		case "sieve_spamtest_max_value":
 			f, _ := strconv.ParseFloat(v, 64)
 			s.opts.SpamtestMax = f
+		case "sieve_max_cpu_time":
+			// Pigeonhole limits CPU time; mailwarden the wall clock.
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				d = time.Duration(n) * time.Second
+			}
+			s.opts.MaxRunTime = d
 		}
 	}
 	return nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/mailwarden/mailwarden/rules"
 )
@@ -283,10 +284,11 @@ func (c *Call) ResetResult() {
 // and `return` end s only; its runtime error is returned.
 func (c *Call) Run(s *Script) error {
 	r := c.r
-	savedS, savedRoot, savedVars, savedGlobals, savedMatch, savedLine := r.s, r.root, r.vars, r.globals, r.matchVars, r.line
+	savedS, savedRoot, savedVars, savedGlobals, savedMatch, savedLine, savedDeadline := r.s, r.root, r.vars, r.globals, r.matchVars, r.line, r.deadline
 	r.s, r.root, r.vars, r.globals, r.matchVars = s, s, nil, nil, nil
+	r.deadline = time.Now().Add(s.lim.maxRunTime)
 	err := r.block(s.cmds)
-	r.s, r.root, r.vars, r.globals, r.matchVars, r.line = savedS, savedRoot, savedVars, savedGlobals, savedMatch, savedLine
+	r.s, r.root, r.vars, r.globals, r.matchVars, r.line, r.deadline = savedS, savedRoot, savedVars, savedGlobals, savedMatch, savedLine, savedDeadline
 	if errors.Is(err, errStop) || errors.Is(err, errReturn) {
 		return nil
 	}

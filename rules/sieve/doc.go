@@ -96,7 +96,9 @@
 //     would be recovered and returned as *rules.PanicError.
 //   - Evaluation always ends: no construct loops (foreverypart iterates a
 //     bounded part list), wildcard matching is O(n·m), regular expressions
-//     are RE2 (no backtracking), and every resource has a limit.
+//     are RE2 (no backtracking), every resource has a limit, and an
+//     execution that still runs past MaxRunTime ends with a runtime
+//     error.
 //   - A Plan never has Remove without a Delivery.
 //   - Nothing is expunged: discard is a move to \Trash.
 //
@@ -107,7 +109,9 @@
 // message; more is a runtime error), MaxVariableSize (4096 bytes, longer
 // values are truncated at a character boundary as RFC 5229 §6 allows),
 // MaxVariables (512), MaxIncludeDepth (8), MaxRegexSize (4096 bytes),
-// MaxMIMEParts (1000 parts per message). foreverypart runs at most 1000
+// MaxMIMEParts (1000 parts per message), MaxRunTime (30 s of wall-clock
+// time per execution, checked every 16 commands; Pigeonhole's
+// sieve_max_cpu_time is 30 s of CPU). foreverypart runs at most 1000
 // iterations in total. Exceeding a limit is a compile error (size,
 // nesting, include depth, constant regex) or a runtime error (the message
 // is kept), except the variable size, which truncates.

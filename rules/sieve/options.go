@@ -8,16 +8,17 @@ import (
 
 // Default limits used when an Options field is zero.
 const (
-	DefaultMaxScriptSize    = 1 << 20 // 1 MiB of source per script file
-	DefaultMaxNesting       = 32      // nested blocks / tests
-	DefaultMaxActions       = 64      // actions per message
-	DefaultMaxVariableSize  = 4096    // bytes per variable value (RFC 5229 §6 minimum is 1000)
-	DefaultMaxVariables     = 512     // distinct variables per execution
-	DefaultMaxIncludeDepth  = 8       // nested include levels (RFC 6609 §3.2)
-	DefaultMaxRegexSize     = 4096    // bytes of one regular expression after expansion
-	DefaultMaxMatchValues   = 10000   // values compared by one test
-	DefaultMaxMIMEParts     = 1000    // MIME parts examined per message
-	DefaultMaxLoopIters     = 1000    // foreverypart iterations in total
+	DefaultMaxScriptSize    = 1 << 20          // 1 MiB of source per script file
+	DefaultMaxNesting       = 32               // nested blocks / tests
+	DefaultMaxActions       = 64               // actions per message
+	DefaultMaxVariableSize  = 4096             // bytes per variable value (RFC 5229 §6 minimum is 1000)
+	DefaultMaxVariables     = 512              // distinct variables per execution
+	DefaultMaxIncludeDepth  = 8                // nested include levels (RFC 6609 §3.2)
+	DefaultMaxRegexSize     = 4096             // bytes of one regular expression after expansion
+	DefaultMaxMatchValues   = 10000            // values compared by one test
+	DefaultMaxMIMEParts     = 1000             // MIME parts examined per message
+	DefaultMaxLoopIters     = 1000             // foreverypart iterations in total
+	DefaultMaxRunTime       = 30 * time.Second // one execution, wall clock (Pigeonhole's sieve_max_cpu_time is 30s)
 	DefaultDuplicateTTL     = 7 * 24 * time.Hour
 	DefaultSpamtestHeader   = "X-Spam-Score"
 	DefaultSpamtestMax      = 10
@@ -68,6 +69,11 @@ type Options struct {
 	// look at; a message with more is a runtime error for those tests.
 	// Default DefaultMaxMIMEParts.
 	MaxMIMEParts int
+	// MaxRunTime bounds the wall-clock time of one execution; a script
+	// that runs longer (costly regular expressions in a loop over many
+	// MIME parts, say) ends with a runtime error and the message is
+	// kept. Default DefaultMaxRunTime.
+	MaxRunTime time.Duration
 
 	// IncludePersonal and IncludeGlobal are the directories that
 	// include :personal (the default location) and include :global resolve
@@ -140,6 +146,7 @@ func (o *Options) WithScriptDir(dir string) *Options {
 type limits struct {
 	maxScriptSize, maxNesting, maxActions, maxVarSize, maxVars int
 	maxInclude, maxRegex, maxParts                             int
+	maxRunTime                                                 time.Duration
 }
 
 func (o *Options) limits() limits {
@@ -164,6 +171,10 @@ func (o *Options) limits() limits {
 	def(&l.maxInclude, DefaultMaxIncludeDepth)
 	def(&l.maxRegex, DefaultMaxRegexSize)
 	def(&l.maxParts, DefaultMaxMIMEParts)
+	l.maxRunTime = o.MaxRunTime
+	if l.maxRunTime <= 0 {
+		l.maxRunTime = DefaultMaxRunTime
+	}
 	return l
 }
 
