@@ -48,3 +48,29 @@ func TestBodyTextXHTMLAndUnknownEncoding(t *testing.T) {
 		}
 	}
 }
+
+// A Content-Type that is not "type/subtype" leaves the part without a
+// type (only body :content "" matches it), and the :mime value options
+// give the media type as written (RFC 5173 §5.2, as Pigeonhole: its
+// body/content.svtest).
+func TestContentTypeForms(t *testing.T) {
+	const msg = "From: a@example.org\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain/stupid\r\n\r\nTwo slashes\r\n" +
+		"--b\r\nContent-Type: TEXT/Plain\r\n\r\nUpper case\r\n--b--\r\n"
+	tests := []struct{ test, want string }{
+		{`body :content "text/plain/stupid" :contains ""`, "keep"},
+		{`body :content "/" :contains ""`, "keep"},
+		{`body :content "text" :contains "Two slashes"`, "keep"},
+		{`body :content "" :contains "Two slashes"`, `fileinto "yes"`},
+		{`body :text :contains "Two slashes"`, "keep"},
+		{`body :content "text/plain" :contains "Upper case"`, `fileinto "yes"`},
+		{`header :mime :anychild :type :is :comparator "i;octet" "content-type" "TEXT"`, `fileinto "yes"`},
+		{`header :mime :anychild :contenttype :is "content-type" ""`, `fileinto "yes"`},
+	}
+	for _, tt := range tests {
+		src := "require [\"fileinto\", \"body\", \"mime\"];\nif " + tt.test + " { fileinto \"yes\"; }"
+		if got := outcome(t, src, msg); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.test, got, tt.want)
+		}
+	}
+}

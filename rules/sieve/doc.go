@@ -144,8 +144,12 @@
 //     default); :param gives the parameters present, or one empty value
 //     when none is; :type, :subtype, :contenttype and :param read
 //     Content-Type and Content-Disposition, other fields give an empty
-//     value; at the top level foreverypart visits the message itself
-//     first.
+//     value; the media type comes as written (case kept), empty when it
+//     is not "type/subtype"; at the top level foreverypart visits the
+//     message itself first.
+//   - A part whose Content-Type is not "type/subtype" (two slashes, no
+//     subtype, junk) has no type: only body :content "" matches it (an
+//     absent Content-Type is text/plain, RFC 2045 §5.2).
 //   - i;ascii-numeric: strings without leading digits are positive
 //     infinity and equal to each other; :is matches an empty value only
 //     with an empty key, whatever the comparator (Pigeonhole's :is checks

@@ -56,7 +56,9 @@ func contentMatches(p *mimePart, spec string) bool {
 		return true
 	}
 	if t, s, ok := strings.Cut(spec, "/"); ok {
-		return t == p.typ && s == p.sub
+		// A type that begins or ends with "/" or has two matches
+		// nothing (RFC 5173 §5.2).
+		return t != "" && s != "" && !strings.Contains(s, "/") && t == p.typ && s == p.sub
 	}
 	return spec == p.typ
 }

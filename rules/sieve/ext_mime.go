@@ -1,7 +1,6 @@
 package sieve
 
 import (
-	"mime"
 	"strings"
 
 	"github.com/mailwarden/mailwarden/rules"
@@ -111,16 +110,14 @@ func (o *mimeOpts) fieldValues(p *mimePart, f *rules.Field, params []string) []s
 	if o.opt == moNone {
 		return []string{v}
 	}
-	main, ps, err := mime.ParseMediaType(v)
-	if err != nil && main == "" {
-		main = strings.ToLower(strings.TrimSpace(strings.SplitN(v, ";", 2)[0]))
-	}
+	// The values are as written (Pigeonhole keeps their case); an
+	// invalid media type is an empty one.
+	main := strings.TrimSpace(strings.SplitN(v, ";", 2)[0])
+	ps := mediaParams(v)
 	if isCT {
-		if t, s, _, ok := parseContentType(v); ok {
-			main = t + "/" + s
-		} else {
-			main = p.typ + "/" + p.sub
-			ps = p.params
+		var ok bool
+		if main, ok = mediaType(v); !ok {
+			ps = nil
 		}
 	}
 	return mimeOptValues(o.opt, main, ps, params)

@@ -125,25 +125,57 @@ func fieldValue(fields []rules.Field, name string) (string, bool) {
 	return "", false
 }
 
-// parseContentType parses a Content-Type value leniently.
-func parseContentType(v string) (typ, sub string, params map[string]string, ok bool) {
-	mt, params, err := mime.ParseMediaType(v)
-	if err != nil && mt == "" {
-		// Salvage "type/subtype" before the first ";".
-		mt = strings.TrimSpace(strings.SplitN(v, ";", 2)[0])
-		params = map[string]string{}
-		for _, p := range strings.Split(v, ";")[1:] {
-			k, val, found := strings.Cut(p, "=")
-			if found {
-				params[strings.ToLower(strings.TrimSpace(k))] = strings.Trim(strings.TrimSpace(val), `"`)
-			}
+// mediaType returns the "type/subtype" of a Content-Type value as
+// written (case kept, as Pigeonhole's :mime value options give it); ok is
+// false when it is not two tokens around one slash (RFC 2045 §5.1).
+func mediaType(v string) (string, bool) {
+	mt := strings.TrimSpace(strings.SplitN(v, ";", 2)[0])
+	t, s, found := strings.Cut(mt, "/")
+	t, s = strings.TrimSpace(t), strings.TrimSpace(s)
+	if !found || !isToken(t) || !isToken(s) {
+		return "", false
+	}
+	return t + "/" + s, true
+}
+
+// isToken reports whether s is an RFC 2045 §5.1 token.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0 {
+			return false
 		}
 	}
-	t, s, found := strings.Cut(strings.ToLower(mt), "/")
-	if !found || t == "" || s == "" {
+	return true
+}
+
+// mediaParams returns the parameters of a Content-Type or
+// Content-Disposition value (names lower-cased), leniently.
+func mediaParams(v string) map[string]string {
+	if _, params, err := mime.ParseMediaType(v); err == nil || len(params) > 0 {
+		return params
+	}
+	params := map[string]string{}
+	for _, p := range strings.Split(v, ";")[1:] {
+		k, val, found := strings.Cut(p, "=")
+		if found {
+			params[strings.ToLower(strings.TrimSpace(k))] = strings.Trim(strings.TrimSpace(val), `"`)
+		}
+	}
+	return params
+}
+
+// parseContentType parses a Content-Type value leniently: type and
+// subtype lower-cased; ok is false when it has no valid media type.
+func parseContentType(v string) (typ, sub string, params map[string]string, ok bool) {
+	mt, ok := mediaType(v)
+	if !ok {
 		return "", "", nil, false
 	}
-	return t, s, params, true
+	t, s, _ := strings.Cut(strings.ToLower(mt), "/")
+	return t, s, mediaParams(v), true
 }
 
 func parsePart(raw []byte, parent *mimePart, defTyp, defSub string, dec *mime.WordDecoder, budget *int, depth int) *mimePart {
@@ -151,9 +183,11 @@ func parsePart(raw []byte, parent *mimePart, defTyp, defSub string, dec *mime.Wo
 	hdr, body, _ := splitHeader(raw)
 	p := &mimePart{header: parseFields(hdr, dec), body: body, parent: parent, typ: defTyp, sub: defSub}
 	if ct, ok := fieldValue(p.header, "Content-Type"); ok {
-		if t, s, params, ok := parseContentType(ct); ok {
-			p.typ, p.sub, p.params = t, s, params
-		}
+		// An invalid Content-Type leaves the part without a type, which
+		// only body :content "" matches, as in Pigeonhole (RFC 2045 §5.2
+		// would default it to text/plain; the default is for an absent
+		// field here).
+		p.typ, p.sub, p.params, _ = parseContentType(ct)
 	}
 	if depth > 32 {
 		return p
