@@ -118,6 +118,22 @@ func TestIncludeLocations(t *testing.T) {
 		t.Errorf("personal dir from Options: %v", err)
 	}
 
+	// RFC 6609 §3.2: a recursive include :once counts as included.
+	write("loop-a.sieve", "require [\"include\", \"fileinto\"];\nfileinto \"A\";\ninclude \"loop-b\";\n")
+	write("loop-b.sieve", "require [\"include\", \"fileinto\"];\nfileinto \"B\";\ninclude :once \"loop-a\";\n")
+	s, err = CompileFile(filepath.Join(dir, "loop-a.sieve"), nil)
+	if err != nil {
+		t.Fatalf("recursive include :once: %v", err)
+	}
+	res, err = s.Execute(context.Background(), testMsg())
+	if got := strings.Join(normalize(res, err), " | "); got != `fileinto "A" | fileinto "B"` {
+		t.Errorf("recursive include :once: %s", got)
+	}
+	write("loop-c.sieve", "require \"include\";\ninclude \"loop-c\";\n")
+	if _, err := CompileFile(filepath.Join(dir, "loop-c.sieve"), nil); err == nil || !strings.Contains(err.Error(), `recursive include of "loop-c"`) {
+		t.Errorf("recursive include without :once: %v", err)
+	}
+
 	// From bytes there is no script directory: only :optional compiles.
 	if _, err := Compile("f.sieve", []byte("require \"include\";\ninclude :optional \"lists\";"), nil); err != nil {
 		t.Errorf("optional without a directory: %v", err)

@@ -99,7 +99,12 @@ func compileInclude(c *compiler, n *node) command {
 	inc := c.inc
 	for _, s := range inc.stack {
 		if s == path {
-			c.errorf(pos, "a script must not include itself, directly or through others (RFC 6609 §3.2)", "recursive include of %q", name)
+			if cmd.once {
+				// RFC 6609 §3.2: a recursive include :once is no
+				// error; the script counts as included already.
+				return &includeCmd{line: n.pos.Line, path: path, once: true}
+			}
+			c.errorf(pos, "a script must not include itself, directly or through others (RFC 6609 §3.2); include :once would skip it", "recursive include of %q", name)
 			return nil
 		}
 	}
