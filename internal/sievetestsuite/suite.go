@@ -320,11 +320,12 @@ func (s *suite) messageTest(c *sieve.Call) (bool, error) {
 	return ok, nil
 }
 
-// boxName returns the store's spelling of a mailbox name (INBOX is
-// case-insensitive).
+// boxName returns the store's spelling of a mailbox name: INBOX is
+// case-insensitive, also as the first level of a hierarchy ("Inbox.Junk"
+// is "INBOX.Junk", as in Dovecot).
 func (s *suite) boxName(name string) string {
-	if strings.EqualFold(name, "INBOX") {
-		return "INBOX"
+	if len(name) >= 5 && strings.EqualFold(name[:5], "INBOX") && (len(name) == 5 || name[5] == '.' || name[5] == '/') {
+		return "INBOX" + name[5:]
 	}
 	return name
 }
@@ -393,6 +394,7 @@ func (s *suite) resultExecute(c *sieve.Call) (bool, error) {
 	var ds []delivery
 	index := map[string]int{}
 	ok := true
+	s.errs = nil
 	for _, a := range c.Result().Actions {
 		box := ""
 		switch a.Type {
@@ -402,7 +404,8 @@ func (s *suite) resultExecute(c *sieve.Call) (bool, error) {
 			box = s.boxName(a.Mailbox)
 			if _, exists := s.boxes[box]; !exists {
 				if !a.Create {
-					ok = false // Pigeonhole: the mailbox does not exist
+					ok = false // as Pigeonhole, with its error text
+					s.errs = append(s.errs, fmt.Sprintf("failed to store into mailbox '%s': Mailbox doesn't exist: %s", a.Mailbox, a.Mailbox))
 					continue
 				}
 				s.boxes[box] = nil

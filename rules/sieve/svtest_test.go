@@ -40,7 +40,8 @@ func TestSvtest(t *testing.T) {
 			res := sievetestsuite.RunFile(context.Background(), f)
 			if res.CompileError != nil {
 				broken++
-				t.Fatalf("does not compile:\n%v", res.CompileError)
+				lines := strings.Split(res.CompileError.Error(), "\n")
+				t.Fatalf("does not compile (%d errors), first: %s", len(lines), lines[0])
 			}
 			for _, tc := range res.Tests {
 				cases++
