@@ -218,8 +218,21 @@
 // implements its vnd.dovecot.testsuite extension through a [Dialect] (a
 // per-compilation set of extra commands and tests, for test tools only;
 // the product never sets one), and TestSvtest runs every .svtest file
-// under testdata/svtest, or under $SIEVE_SVTEST_DIR (Pigeonhole's tests
-// directory, for instance).
+// under testdata/svtest, or under $SIEVE_SVTEST_DIR. The project's own
+// files (one per extension) all pass. Pointed at Pigeonhole 2.3.19's
+// tests directory, 300 of the 465 test cases of the 108 files that
+// compile here pass; the other 39 files use what mailwarden does not
+// implement (redirect, reject, vacation, notify, editheader, envelope,
+// metadata, vnd.dovecot.*) or a header name with a colon. Of the failing
+// cases, 68 count or read compile errors, whose number and wording are
+// mailwarden's own; 44 compile or run scripts with those extensions; 27
+// reconfigure spamtest and virustest through settings that have no
+// equivalent here; 6 expect errors mailwarden deliberately does not
+// raise (an unused require, Pigeonhole's foreverypart nesting limit of
+// 4); 7 depend on the string test's i;octet default, 3 on Pigeonhole's
+// variable size limit (4000), 2 on the environment's name, 1 on UTF-8
+// addresses (all listed above); 4 are Pigeonhole's crash regressions
+// (failures/), which fail there too; 3 more are server-specific.
 //
 // Besides the corpus, random_test.go compares both on generated scripts
 // (SIEVE_RANDOM=<seed> go test -run TestRandom): tests under every
