@@ -103,9 +103,21 @@ func compileRulesets(cfg *config.Config, opts *CompileOptions) (map[string]*rule
 		}
 		defs = append(defs, def)
 	}
+	// Sieve's include reads the config's directories (sieve.personal_dir,
+	// sieve.global_dir) unless the caller names others (`test` flags).
+	var so sieve.Options
+	if opts.Sieve != nil {
+		so = *opts.Sieve
+	}
+	if so.IncludePersonal == "" {
+		so.IncludePersonal = cfg.Sieve.PersonalDir
+	}
+	if so.IncludeGlobal == "" {
+		so.IncludeGlobal = cfg.Sieve.GlobalDir
+	}
 	return ruleset.CompileAll(defs, &ruleset.Options{
 		Expr:       *exprOptions(cfg, opts),
-		Sieve:      opts.Sieve,
+		Sieve:      &so,
 		BaseDir:    cfg.Dir,
 		MaxActions: cfg.Limits.ActionsPerMessage,
 	})

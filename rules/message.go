@@ -2,6 +2,7 @@ package rules
 
 import (
 	"errors"
+	"io"
 	"mime"
 	"strings"
 	"time"
@@ -36,6 +37,14 @@ type Message struct {
 	// the engine sets one that knows every charset. Nil uses the standard
 	// library's (UTF-8, US-ASCII and ISO-8859-1 only).
 	WordDecoder *mime.WordDecoder
+
+	// CharsetReader converts text in the named charset to UTF-8, for
+	// MIME body parts (Sieve's body, mime and extracttext). It has the
+	// signature of mime.WordDecoder.CharsetReader, so the engine hands
+	// the one function that knows every charset (go-message's) to both.
+	// Nil, or a charset it does not know, leaves the standard library's
+	// knowledge: UTF-8, US-ASCII, ISO-8859-1/-15 and Windows-1252.
+	CharsetReader func(charset string, input io.Reader) (io.Reader, error)
 
 	// Mailboxes answers questions about the account's mailboxes on the
 	// server (Sieve's mailboxexists, specialuse_exists). Nil means

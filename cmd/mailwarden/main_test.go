@@ -223,3 +223,35 @@ rulesets:
 		t.Errorf("check: exit %d\n%s\nwant:\n%s", code, errw, want)
 	}
 }
+
+// include finds scripts beside the including script, in the directories
+// the config names (sieve.personal_dir, sieve.global_dir), and in those
+// given to `test`, which win.
+func TestTestCommandSieveIncludeDirs(t *testing.T) {
+	dir, global, other := t.TempDir(), t.TempDir(), t.TempDir()
+	os.WriteFile(filepath.Join(dir, "main.sieve"), []byte("require \"include\";\ninclude \"lists\";\ninclude :global \"site\";\n"), 0o600)
+	os.WriteFile(filepath.Join(dir, "lists.sieve"), []byte("require \"imap4flags\";\naddflag \"lists\";\n"), 0o600)
+	os.WriteFile(filepath.Join(global, "site.sieve"), []byte("require \"imap4flags\";\naddflag \"site\";\n"), 0o600)
+	os.WriteFile(filepath.Join(other, "site.sieve"), []byte("require \"imap4flags\";\naddflag \"other\";\n"), 0o600)
+	msg := "../../examples/messages/01-invoice.eml"
+
+	code, _, errw := runCmd(t, "test", "--sieve", filepath.Join(dir, "main.sieve"), msg)
+	if code != exitFail || !strings.Contains(errw, `main.sieve:3:17: include :global has no directory to read "site" from (hint: set sieve.global_dir in the config (mailwarden test: --sieve-global-dir), or add :optional)`) {
+		t.Errorf("no global dir: exit %d: %s", code, errw)
+	}
+	code, out, errw := runCmd(t, "test", "--sieve", filepath.Join(dir, "main.sieve"), "--sieve-global-dir", global, msg)
+	if code != exitOK || !strings.Contains(out, "flag lists site") {
+		t.Errorf("--sieve-global-dir: exit %d\n%s%s", code, out, errw)
+	}
+
+	cfg := "sieve:\n  global_dir: " + global + "\naccounts: []\nrulesets:\n  inbox:\n    - sieve: main.sieve\n"
+	os.WriteFile(filepath.Join(dir, "c.yaml"), []byte(cfg), 0o600)
+	code, out, errw = runCmd(t, "test", "-c", filepath.Join(dir, "c.yaml"), "--ruleset", "inbox", msg)
+	if code != exitOK || !strings.Contains(out, "flag lists site") {
+		t.Errorf("config sieve.global_dir: exit %d\n%s%s", code, out, errw)
+	}
+	code, out, errw = runCmd(t, "test", "-c", filepath.Join(dir, "c.yaml"), "--ruleset", "inbox", "--sieve-global-dir", other, msg)
+	if code != exitOK || !strings.Contains(out, "flag lists other") {
+		t.Errorf("--sieve-global-dir over the config: exit %d\n%s%s", code, out, errw)
+	}
+}

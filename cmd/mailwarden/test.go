@@ -80,9 +80,11 @@ func cmdTest(args []string, stdout, stderr io.Writer) int {
 	mailbox := fs.String("mailbox", "INBOX", "mailbox the messages are taken to be in")
 	flagList := fs.String("flags", "", `flags the messages are taken to have, space separated (e.g. '\Seen \Flagged')`)
 	asJSON := fs.Bool("json", false, "print one JSON object per message")
+	personalDir := fs.String("sieve-personal-dir", "", "directory of Sieve include :personal scripts (default: the config's sieve.personal_dir, else the including script's directory)")
+	globalDir := fs.String("sieve-global-dir", "", "directory of Sieve include :global scripts (default: the config's sieve.global_dir)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: mailwarden test -c FILE --ruleset NAME [--json] MSG.eml...
-       mailwarden test --sieve SCRIPT [--mailbox INBOX] [--flags '\Seen ...'] [--json] MSG.eml...
+       mailwarden test --sieve SCRIPT [--mailbox INBOX] [--flags '\Seen ...'] [--sieve-global-dir DIR] [--json] MSG.eml...
 
 Prints the plan each message would get and which rule decided it. Nothing
 talks to a server.`)
@@ -101,19 +103,21 @@ talks to a server.`)
 	var (
 		ev     rules.Evaluator
 		script *sieve.Script
+		// The include directories given here win over the config's.
+		dirs = &sieve.Options{IncludePersonal: *personalDir, IncludeGlobal: *globalDir}
 	)
 	switch {
 	case *sievePath != "" && *rulesetName != "":
 		fmt.Fprintln(stderr, "mailwarden test: use either --sieve or --ruleset, not both")
 		return exitUsage
 	case *sievePath != "":
-		script, err = sieve.CompileFile(*sievePath, nil)
+		script, err = sieve.CompileFile(*sievePath, dirs)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitFail
 		}
 	case *rulesetName != "":
-		l, errs := loadAll(*path, nil)
+		l, errs := loadAll(*path, &engine.CompileOptions{Sieve: dirs})
 		if len(errs) > 0 {
 			printErrors(stderr, errs)
 			return exitFail

@@ -72,8 +72,10 @@ type Config struct {
 	Log              Log
 	Limits           Limits
 	HTTP             HTTP
-	Accounts         []Account
-	Rulesets         []Ruleset // in file order
+	// Sieve is the optional `sieve:` section: where include finds scripts.
+	Sieve    Sieve
+	Accounts []Account
+	Rulesets []Ruleset // in file order
 	// Schedules are the scheduled jobs (`schedules:`), in file order.
 	Schedules []Schedule
 
@@ -106,6 +108,20 @@ type HTTP struct {
 type Limits struct {
 	ExprMaxNodes      int // AST nodes per expr `when`; default 1000
 	ActionsPerMessage int // actions one message's plan may hold; default 64
+
+	pos map[string]Pos
+}
+
+// Sieve is the optional `sieve:` section: the directories Sieve's include
+// (RFC 6609 §3.1) finds scripts in. Both are absolute after Validate.
+type Sieve struct {
+	// PersonalDir (`personal_dir`) holds the scripts of include :personal,
+	// the default location. Empty: the directory of the script that
+	// includes them.
+	PersonalDir string
+	// GlobalDir (`global_dir`) holds the scripts of include :global.
+	// Empty: include :global is an error (unless :optional).
+	GlobalDir string
 
 	pos map[string]Pos
 }

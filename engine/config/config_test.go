@@ -142,7 +142,7 @@ func TestErrors(t *testing.T) {
 			`mailwarden.yaml:1:1: journal_retention: invalid duration "forever": expected a number (hint: e.g. 90s, 10m, 1h30m, 7d, 2w)`,
 		}},
 		{"unknown top-level key", "jobs: []\nshedules: []\n" + base, []string{
-			`mailwarden.yaml:1:1: jobs: unknown key (hint: known keys are state_dir, journal_retention, log, limits, http, accounts, rulesets, schedules)`,
+			`mailwarden.yaml:1:1: jobs: unknown key (hint: known keys are state_dir, journal_retention, log, limits, http, sieve, accounts, rulesets, schedules)`,
 			`mailwarden.yaml:2:1: shedules: unknown key (hint: did you mean schedules?)`,
 		}},
 		{"tls none without insecure_plaintext", strings.Replace(base, "    username: me\n", "    username: me\n    tls: none\n", 1), []string{
@@ -230,6 +230,11 @@ func TestErrors(t *testing.T) {
 			`mailwarden.yaml:2:7: log.level: unknown value "verbose" (hint: one of debug, info, warn, error)`,
 			`mailwarden.yaml:1:10: limits.expr_max_nodes: must be between 1 and 100000, got 0`,
 		}},
+		{"sieve include directories", "sieve:\n  personal_dir: nope\n  global_dir: open\n  global_dri: x\n" + base, []string{
+			`mailwarden.yaml:4:3: sieve.global_dri: unknown key (hint: did you mean global_dir?)`,
+			`mailwarden.yaml:2:3: sieve.personal_dir: DIR/nope: no such file or directory (hint: the directory Sieve's include reads scripts from)`,
+			`mailwarden.yaml:3:3: sieve.global_dir: DIR/open is not a directory (hint: name the directory that holds the scripts)`,
+		}},
 		{"syntax error", "accounts:\n  - name: [\n", []string{
 			`mailwarden.yaml:2: syntax error: did not find expected node content`,
 		}},
@@ -240,7 +245,7 @@ func TestErrors(t *testing.T) {
 			`mailwarden.yaml: the file is empty (hint: see examples/mailwarden.yaml)`,
 		}},
 		{"not a mapping", "- a\n", []string{
-			`mailwarden.yaml:1:1: want a mapping of state_dir, journal_retention, log, limits, http, accounts, rulesets, schedules, got a list`,
+			`mailwarden.yaml:1:1: want a mapping of state_dir, journal_retention, log, limits, http, sieve, accounts, rulesets, schedules, got a list`,
 		}},
 	}
 	for _, tt := range tests {
@@ -300,6 +305,24 @@ func TestDefaults(t *testing.T) {
 	// Validate is idempotent.
 	if errs := c.Validate(); errs != nil || c.StateDir != "/etc/mw/state" {
 		t.Errorf("second Validate: %v %q", errs, c.StateDir)
+	}
+}
+
+func TestSieveIncludeDirs(t *testing.T) {
+	dir := writeDir(t, "sieve:\n  personal_dir: scripts\n  global_dir: /\n"+base)
+	if err := os.Mkdir(filepath.Join(dir, "scripts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(filepath.Join(dir, "mailwarden.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Sieve.PersonalDir != filepath.Join(dir, "scripts") || c.Sieve.GlobalDir != "/" {
+		t.Errorf("Sieve = %+v", c.Sieve)
+	}
+	c2, errs := Parse("x.yaml", "/etc/mw", []byte(base))
+	if errs != nil || c2.Sieve.PersonalDir != "" || c2.Sieve.GlobalDir != "" {
+		t.Errorf("without sieve: %+v %v", c2.Sieve, errs)
 	}
 }
 

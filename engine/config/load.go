@@ -218,7 +218,7 @@ func (d *decoder) list(k, v *yaml.Node, path string, fn func(i int, item *yaml.N
 	}
 }
 
-var topKeys = []string{"state_dir", "journal_retention", "log", "limits", "http", "accounts", "rulesets", "schedules"}
+var topKeys = []string{"state_dir", "journal_retention", "log", "limits", "http", "sieve", "accounts", "rulesets", "schedules"}
 
 func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 	c.pos = d.mapping(n, "", topKeys, func(key string, k, v *yaml.Node) {
@@ -251,6 +251,15 @@ func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 					c.Limits.ExprMaxNodes = d.integer(k, v, "limits."+key)
 				case "actions_per_message":
 					c.Limits.ActionsPerMessage = d.integer(k, v, "limits."+key)
+				}
+			})
+		case "sieve":
+			c.Sieve.pos = d.mapping(v, key, []string{"personal_dir", "global_dir"}, func(key string, k, v *yaml.Node) {
+				switch key {
+				case "personal_dir":
+					c.Sieve.PersonalDir = d.str(k, v, "sieve."+key)
+				case "global_dir":
+					c.Sieve.GlobalDir = d.str(k, v, "sieve."+key)
 				}
 			})
 		case "accounts":

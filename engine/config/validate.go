@@ -34,6 +34,17 @@ func (c *Config) Validate() []error {
 		v.add(c.Limits.pos, "limits", "actions_per_message", "", "must be between 1 and 10000, got %d", c.Limits.ActionsPerMessage)
 	}
 
+	for _, d := range []struct{ key, dir string }{{"personal_dir", c.Sieve.PersonalDir}, {"global_dir", c.Sieve.GlobalDir}} {
+		if d.dir == "" {
+			continue
+		}
+		if fi, err := os.Stat(d.dir); err != nil {
+			v.add(c.Sieve.pos, "sieve", d.key, "the directory Sieve's include reads scripts from", "%v", unwrapPathError(err))
+		} else if !fi.IsDir() {
+			v.add(c.Sieve.pos, "sieve", d.key, "name the directory that holds the scripts", "%s is not a directory", d.dir)
+		}
+	}
+
 	names := map[string]int{}
 	for i := range c.Accounts {
 		a := &c.Accounts[i]
@@ -135,6 +146,8 @@ func (c *Config) defaults() {
 		c.StateDir = DefaultStateDir
 	}
 	c.StateDir = c.abs(c.StateDir)
+	c.Sieve.PersonalDir = c.abs(c.Sieve.PersonalDir)
+	c.Sieve.GlobalDir = c.abs(c.Sieve.GlobalDir)
 	if c.JournalRetention == 0 {
 		c.JournalRetention = DefaultJournalRetention
 	}

@@ -8,7 +8,10 @@
 //   - The header ends at the first empty line (CRLF or bare LF); a message
 //     with no empty line is all header.
 //   - Folded lines are unfolded (RFC 5322 §2.2.3: the line break before
-//     white space is removed, the white space kept).
+//     white space is removed). The white-space character that marks the
+//     fold becomes a space, so "a CRLF TAB b" reads "a b", as in
+//     Pigeonhole (Dovecot's header parser) and mail clients; any further
+//     white space is kept. Sieve and expr rules see the same value.
 //   - A line that is not "name: value" (no colon, or a name with white space
 //     or control characters, such as an mbox "From " line) is skipped, and so
 //     are its continuation lines. Obsolete white space before the colon is
@@ -29,5 +32,7 @@
 //     date leaves Message.Date zero.
 //
 // The returned Message owns a [mime.WordDecoder] that knows every charset,
-// so display names in address fields decode too.
+// so display names in address fields decode too, and a CharsetReader
+// (go-message's, the same function) that Sieve's body, mime and
+// extracttext convert MIME body parts with.
 package message

@@ -40,6 +40,8 @@ func Parse(raw []byte, meta Meta) *rules.Message {
 		Size:         meta.Size,
 		InternalDate: meta.InternalDate,
 		WordDecoder:  WordDecoder,
+		// Bodies decode with the same charsets as header words.
+		CharsetReader: charset.Reader,
 	}
 	if m.Size == 0 {
 		m.Size = int64(len(raw))
@@ -95,11 +97,16 @@ func parseHeader(raw []byte) []rules.Field {
 			break // end of the header section (RFC 5322 §2.1)
 		}
 		if line[0] == ' ' || line[0] == '\t' {
-			// Continuation (RFC 5322 §2.2.3 unfolding: drop the line
-			// break, keep the white space).
+			// Continuation. RFC 5322 §2.2.3 unfolding drops the line
+			// break and keeps the white space; like Pigeonhole (Dovecot's
+			// header parser) and mail clients, the one white-space
+			// character that marks the fold becomes a space, so a field
+			// folded with CRLF TAB (Mailman's List-Id, Outlook) reads as
+			// written on one line. White space after it is kept.
 			if !skipping && len(fields) > 0 {
 				f := &fields[len(fields)-1]
-				f.value = append(f.value, line...)
+				f.value = append(f.value, ' ')
+				f.value = append(f.value, line[1:]...)
 			}
 			continue
 		}

@@ -1,6 +1,7 @@
 package message
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -10,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/mailwarden/mailwarden/rules"
+	"github.com/mailwarden/mailwarden/rules/exprrule"
+	"github.com/mailwarden/mailwarden/rules/sieve"
 )
 
 func fld(name, raw, value string) rules.Field {
@@ -31,7 +34,21 @@ func TestParseHeaderTable(t *testing.T) {
 		{
 			name: "LF and folding",
 			raw:  "Subject: one\n two\n\tthree\nX: y\n\nbody: not a header\n",
-			want: []rules.Field{fld("Subject", "one two\tthree", "one two\tthree"), fld("X", "y", "y")},
+			want: []rules.Field{fld("Subject", "one two three", "one two three"), fld("X", "y", "y")},
+		},
+		{
+			// Mailman's List-Id, git-send-email and Outlook fold with
+			// CRLF TAB; Pigeonhole and mail clients read a space.
+			name: "fold with TAB reads as a space",
+			raw:  "Subject: a\r\n\tb\r\nList-Id: Dev list\r\n\t<dev.lists.example.org>\r\n\r\n",
+			want: []rules.Field{fld("Subject", "a b", "a b"), fld("List-Id", "Dev list <dev.lists.example.org>", "Dev list <dev.lists.example.org>")},
+		},
+		{
+			// Only the character that marks the fold changes; white space
+			// after it, and tabs inside a line, stay (as in Pigeonhole).
+			name: "white space after the fold and inside a line kept",
+			raw:  "X-Two: a\r\n \tb\r\nX-Three: a\r\n\t\tb\r\nX-Tab: a\tb\r\nX-Trail: a \r\n b\r\n\r\n",
+			want: []rules.Field{fld("X-Two", "a \tb", "a \tb"), fld("X-Three", "a \tb", "a \tb"), fld("X-Tab", "a\tb", "a\tb"), fld("X-Trail", "a  b", "a  b")},
 		},
 		{
 			name: "no blank line is all header",
@@ -267,5 +284,44 @@ func BenchmarkParse(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		Parse(benchMsg, Meta{Mailbox: "INBOX"})
+	}
+}
+
+// TestFoldedFieldsReadAlikeInSieveAndExpr checks that a field folded with
+// CRLF TAB reads the same, with a space for the fold, in a Sieve test and
+// in an expr rule (both read the Field this package builds).
+func TestFoldedFieldsReadAlikeInSieveAndExpr(t *testing.T) {
+	raw := []byte("From: alice@example.org\r\nSubject: a\r\n\tb\r\n" +
+		"List-Id: Mailwarden development\r\n\t<dev.lists.example.org>\r\n\r\nbody\r\n")
+	m := Parse(raw, Meta{Mailbox: "INBOX"})
+
+	script, err := sieve.Compile("t.sieve", []byte(`require "fileinto";
+if allof (header :is "subject" "a b",
+          header :is "list-id" "Mailwarden development <dev.lists.example.org>") {
+  fileinto "Lists";
+}`), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := script.Execute(context.Background(), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Actions) != 1 || res.Actions[0].Type != "fileinto" || res.Actions[0].Mailbox != "Lists" {
+		t.Errorf("sieve: %+v, want one fileinto \"Lists\"", res.Actions)
+	}
+
+	for _, when := range []string{
+		`subject == "a b"`,
+		`header("List-Id") == "Mailwarden development <dev.lists.example.org>"`,
+		`list_id == "dev.lists.example.org"`,
+	} {
+		r, errs := exprrule.Compile(exprrule.Spec{Name: "t", When: when, Stop: true}, nil)
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		if ok, err := r.Match(m); !ok || err != nil {
+			t.Errorf("expr %s = %v, %v; want true", when, ok, err)
+		}
 	}
 }

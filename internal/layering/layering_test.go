@@ -33,8 +33,10 @@ const mod = "github.com/mailwarden/mailwarden"
 //   - engine/config checks schedules[].cron with the scheduler's own parser
 //     (robfig/cron/v3), so a bad expression is a located load error.
 var allowed = map[string][]string{
-	"rules":          {},
-	"rules/sieve":    {"rules", "internal/diag"},
+	"rules": {},
+	// rules/sieve's i;unicode-casemap (RFC 5051) needs Unicode
+	// decomposition (NFKD), which the standard library lacks.
+	"rules/sieve":    {"rules", "internal/diag", "golang.org/x/text/unicode/norm"},
 	"rules/exprrule": {"rules", "internal/diag", "internal/duration", "github.com/expr-lang/expr"},
 	"rules/ruleset":  {"rules", "rules/sieve", "rules/exprrule"},
 	"actions":        {"rules"},

@@ -224,7 +224,9 @@ func compileSieve(set string, st Step, o *Options) (rules.Rule, []error) {
 		}
 		return nil, []error{e}
 	}
-	script, err := sieve.Compile(display, src, o.Sieve)
+	// include :personal reads the script's own directory unless the
+	// config names one (sieve.personal_dir).
+	script, err := sieve.Compile(display, src, o.Sieve.WithScriptDir(filepath.Dir(path)))
 	if err != nil {
 		if list, ok := err.(sieve.ErrorList); ok {
 			out := make([]error, len(list))

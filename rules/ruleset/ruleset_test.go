@@ -10,6 +10,7 @@ import (
 
 	"github.com/mailwarden/mailwarden/rules"
 	"github.com/mailwarden/mailwarden/rules/exprrule"
+	"github.com/mailwarden/mailwarden/rules/sieve"
 )
 
 func rule(name, when string, stop bool, actions ...string) Step {
@@ -183,5 +184,30 @@ func TestRuntimeError(t *testing.T) {
 	}
 	if p, err := set.Evaluate(context.Background(), msg("42")); err != nil || p.Summary() != "flag a b c" {
 		t.Errorf("number subject: %s, %v", p.Summary(), err)
+	}
+}
+
+// A Sieve step includes the scripts beside it (include :personal) unless
+// the Sieve options name a personal directory (the config's
+// sieve.personal_dir), and :global ones from IncludeGlobal.
+func TestSieveIncludeDirs(t *testing.T) {
+	dir, global := t.TempDir(), t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "rules"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeSieve(t, filepath.Join(dir, "rules"), "main.sieve", "require \"include\";\ninclude \"lists\";\ninclude :global \"site\";\n")
+	writeSieve(t, filepath.Join(dir, "rules"), "lists.sieve", "require [\"fileinto\"];\nif header :contains \"subject\" \"list\" { fileinto \"Lists\"; }\n")
+	writeSieve(t, global, "site.sieve", "require [\"imap4flags\"];\naddflag \"site\";\n")
+	set, errs := Compile("inbox", []Step{{Sieve: "rules/main.sieve"}}, &Options{BaseDir: dir, Sieve: &sieve.Options{IncludeGlobal: global}})
+	if errs != nil {
+		t.Fatal(errs)
+	}
+	p, err := set.Evaluate(context.Background(), msg("a list"))
+	if err != nil || p.Summary() != `move "Lists"` {
+		t.Errorf("got %q, %v", p.Summary(), err)
+	}
+	_, errs = Compile("inbox", []Step{{Sieve: "rules/main.sieve"}}, &Options{BaseDir: dir})
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), `rules/main.sieve:3:17: include :global has no directory to read "site" from (hint: set sieve.global_dir in the config`) {
+		t.Errorf("without a global directory: %v", errs)
 	}
 }

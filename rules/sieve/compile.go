@@ -3,8 +3,10 @@ package sieve
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -75,10 +77,54 @@ type compiler struct {
 	sawCmd    bool // a non-require command was seen
 	globals   map[string]bool
 	pendingIf *ifCmd // the if command elsif/else attach to
+	once      map[string]*onceError
+	depth     int // nesting of the block being compiled (1: top level)
+}
+
+// onceError is an error reported once per script, with the lines of the
+// later occurrences.
+type onceError struct {
+	err   *Error
+	lines []int
 }
 
 func (c *compiler) errorf(p position, hint, format string, args ...any) {
 	*c.errs = append(*c.errs, &Error{File: c.file, Line: p.Line, Col: p.Col, Msg: fmt.Sprintf(format, args...), Hint: hint})
+}
+
+// errorOnce reports the error called key once per script, at its first
+// occurrence; later ones add their line to it ("; also at lines 7, 12"),
+// so a script that uses an unknown command twenty times gets one error.
+func (c *compiler) errorOnce(key string, p position, hint, format string, args ...any) {
+	if o := c.once[key]; o != nil {
+		last := o.err.Line
+		if len(o.lines) > 0 {
+			last = o.lines[len(o.lines)-1]
+		}
+		if p.Line != last {
+			o.lines = append(o.lines, p.Line)
+		}
+		return
+	}
+	c.errorf(p, hint, format, args...)
+	if c.once == nil {
+		c.once = map[string]*onceError{}
+	}
+	c.once[key] = &onceError{err: (*c.errs)[len(*c.errs)-1]}
+}
+
+// finishOnce writes the later occurrences into the once-reported errors.
+func (c *compiler) finishOnce() {
+	for _, o := range c.once {
+		if len(o.lines) == 0 {
+			continue
+		}
+		ls := make([]string, len(o.lines))
+		for i, l := range o.lines {
+			ls[i] = strconv.Itoa(l)
+		}
+		o.err.Msg += fmt.Sprintf("; also at line%s %s", plural(len(ls)), strings.Join(ls, ", "))
+	}
 }
 
 func (c *compiler) has(ext string) bool { return c.exts[ext] }
@@ -91,13 +137,14 @@ func Compile(name string, src []byte, opts *Options) (*Script, error) {
 }
 
 // CompileFile reads and compiles the script at path; the script's name is
-// path as given.
+// path as given. Unless opts sets IncludePersonal, include :personal
+// reads the script's own directory (see WithScriptDir).
 func CompileFile(path string, opts *Options) (*Script, error) {
 	src, err := readScript(path, opts.limits().maxScriptSize)
 	if err != nil {
 		return nil, ErrorList{{File: path, Msg: err.Error()}}
 	}
-	return Compile(path, src, opts)
+	return Compile(path, src, opts.WithScriptDir(filepath.Dir(path)))
 }
 
 func readScript(path string, max int) ([]byte, error) {
@@ -125,13 +172,14 @@ func compileScript(name string, src []byte, opts *Options, inc *includeState) (*
 	lim := opts.limits()
 	var errs ErrorList
 	if len(src) > lim.maxScriptSize {
-		errs = append(errs, &Error{File: name, Line: 1, Col: 1, Msg: fmt.Sprintf("script is %d bytes, more than the limit of %d", len(src), lim.maxScriptSize), Hint: "raise Options.MaxScriptSize"})
+		errs = append(errs, &Error{File: name, Line: 1, Col: 1, Msg: fmt.Sprintf("script is %d bytes, more than the limit of %d", len(src), lim.maxScriptSize), Hint: "split it into scripts that include each other (RFC 6609)"})
 		return nil, errs
 	}
 	nodes := parse(name, string(src), lim.maxNesting, &errs)
 	s := &Script{name: name, opts: opts, lim: lim, exts: map[string]bool{}}
 	c := &compiler{file: name, errs: &errs, exts: s.exts, opts: opts, lim: lim, script: s, inc: inc}
 	s.cmds = c.block(nodes)
+	c.finishOnce()
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool {
 			if errs[i].Line != errs[j].Line {
@@ -146,6 +194,8 @@ func compileScript(name string, src []byte, opts *Options, inc *includeState) (*
 }
 
 func (c *compiler) block(nodes []*node) []command {
+	c.depth++
+	defer func() { c.depth-- }()
 	out := make([]command, 0, len(nodes))
 	var prev *node
 	for _, n := range nodes {
@@ -168,8 +218,16 @@ func (c *compiler) command(n *node, prev *node) command {
 	if n.name != "elsif" && n.name != "else" {
 		c.sawCmd = true
 	}
+	if dc := c.dialectCommand(n.name); dc != nil {
+		c.pendingIf = nil
+		if d := c.compileDialect(n, &dc.Signature, true, c.depth > 1); d != nil {
+			d.cmd = dc
+			return d
+		}
+		return nil
+	}
 	if hint, ok := unsupported[n.name]; ok {
-		c.errorf(n.pos, hint, "%s is not supported", n.raw)
+		c.errorOnce("command "+n.name, n.pos, hint, "%s is not supported", n.raw)
 		return nil
 	}
 	def, ok := commands[n.name]
@@ -178,11 +236,11 @@ func (c *compiler) command(n *node, prev *node) command {
 			c.errorf(n.pos, "tests go inside if/elsif, e.g. if "+n.name+" … { … }", "%q is a test, not a command", n.raw)
 			return nil
 		}
-		c.errorf(n.pos, c.didYouMean(n.name, commandNames()), "unknown command %q", n.raw)
+		c.errorOnce("command "+n.name, n.pos, c.unknownHint(n.name, commandNames()), "unknown command %q", n.raw)
 		return nil
 	}
 	if def.ext != "" && !c.has(def.ext) {
-		c.errorf(n.pos, fmt.Sprintf("add `require %q;` at the top of the script", def.ext), "%s requires `require %q;`", n.name, def.ext)
+		c.errorOnce("command "+n.name, n.pos, fmt.Sprintf("add `require %q;` at the top of the script", def.ext), "%s requires `require %q;`", n.name, def.ext)
 		return nil
 	}
 	if n.name == "elsif" || n.name == "else" {
@@ -194,6 +252,15 @@ func (c *compiler) command(n *node, prev *node) command {
 		c.pendingIf = nil
 	}
 	return def.compile(c, n)
+}
+
+// unknownHint is the hint for an unknown command or test: the
+// extension it comes from when mailwarden knows one, else a likely typo.
+func (c *compiler) unknownHint(name string, candidates []string) string {
+	if ext := unavailableFor(name); ext != "" {
+		return fmt.Sprintf("%s belongs to the %q extension, which mailwarden does not implement", name, ext)
+	}
+	return c.didYouMean(name, candidates)
 }
 
 func (c *compiler) didYouMean(name string, candidates []string) string {
@@ -244,8 +311,12 @@ func (c *compiler) require(n *node) {
 			}
 			continue
 		}
-		if hint, ok := unsupported[e]; ok {
-			c.errorf(a.spos[i], hint, "extension %q is not supported", e)
+		if _, ok := unavailable[e]; ok {
+			// Known, not implemented: fine until the script uses it.
+			continue
+		}
+		if c.opts != nil && c.opts.Dialect != nil && e == c.opts.Dialect.Extension {
+			c.exts[e] = true
 			continue
 		}
 		c.errorf(a.spos[i], c.didYouMean(e, Extensions()), "unknown extension %q", e)
@@ -571,8 +642,15 @@ var usages = map[string]string{
 
 // test compiles a test node.
 func (c *compiler) test(n *node) test {
+	if dt := c.dialectTest(n.name); dt != nil {
+		if d := c.compileDialect(n, &dt.Signature, false, false); d != nil {
+			d.test = dt
+			return d
+		}
+		return nil
+	}
 	if hint, ok := unsupported[n.name]; ok {
-		c.errorf(n.pos, hint, "%s is not supported", n.raw)
+		c.errorOnce("test "+n.name, n.pos, hint, "%s is not supported", n.raw)
 		return nil
 	}
 	def, ok := tests[n.name]
@@ -581,11 +659,11 @@ func (c *compiler) test(n *node) test {
 			c.errorf(n.pos, "", "%q is a command, not a test", n.raw)
 			return nil
 		}
-		c.errorf(n.pos, c.didYouMean(n.name, testNames()), "unknown test %q", n.raw)
+		c.errorOnce("test "+n.name, n.pos, c.unknownHint(n.name, testNames()), "unknown test %q", n.raw)
 		return nil
 	}
 	if def.ext != "" && !c.has(def.ext) {
-		c.errorf(n.pos, fmt.Sprintf("add `require %q;` at the top of the script", def.ext), "%s requires `require %q;`", n.name, def.ext)
+		c.errorOnce("test "+n.name, n.pos, fmt.Sprintf("add `require %q;` at the top of the script", def.ext), "%s requires `require %q;`", n.name, def.ext)
 		return nil
 	}
 	if n.hasBlock {

@@ -72,25 +72,46 @@ type index struct {
 	last bool
 }
 
-// selectFields returns the fields called name, or the one :index selects.
-func (ix index) selectFields(fields []rules.Field, name string, buf []rules.Field) []rules.Field {
-	buf = buf[:0]
-	for _, f := range fields {
-		if strings.EqualFold(f.Name, name) {
-			buf = append(buf, f)
-		}
-	}
+// eachField calls fn with every field called one of names, in the order
+// :index counts them: name by name in the order of the header list, and
+// for each name header by header (hdrs holds the message header, or the
+// headers of the MIME parts a :mime test reads, in depth-first order),
+// then field by field. With :index fn sees only the field at that
+// position in the whole sequence, counted from its end with :last
+// (RFC 5260 §6 counts across the list, as Pigeonhole does:
+// `header :index 2 ["From","To"]` is the To field of a message with one
+// From). fn returns true to stop; h is the index into hdrs.
+func (ix index) eachField(names []string, hdrs [][]rules.Field, fn func(h int, f *rules.Field) bool) {
 	if ix.n == 0 {
-		return buf
+		for _, name := range names {
+			for h, fields := range hdrs {
+				for i := range fields {
+					if strings.EqualFold(fields[i].Name, name) && fn(h, &fields[i]) {
+						return
+					}
+				}
+			}
+		}
+		return
 	}
-	i := ix.n - 1
+	want := ix.n - 1
 	if ix.last {
-		i = len(buf) - ix.n
+		total := 0
+		index{}.eachField(names, hdrs, func(int, *rules.Field) bool { total++; return false })
+		want = total - ix.n
 	}
-	if i < 0 || i >= len(buf) {
-		return buf[:0]
+	if want < 0 {
+		return
 	}
-	return buf[i : i+1]
+	k := 0
+	index{}.eachField(names, hdrs, func(h int, f *rules.Field) bool {
+		if k < want {
+			k++
+			return false
+		}
+		fn(h, f)
+		return true
+	})
 }
 
 func (c *compiler) index(p *parsedArgs) index {
@@ -114,46 +135,25 @@ func (t *headerTest) eval(r *run) (bool, error) {
 	if t.mime != nil {
 		return t.evalMIME(r)
 	}
-	return t.evalFields(r, r.m.Header.Fields())
-}
-
-func (t *headerTest) evalFields(r *run, fields []rules.Field) (bool, error) {
 	p, err := t.m.prepare(r)
 	if err != nil {
 		return false, err
 	}
 	names := r.expandAll(t.names, t.consts)
-	count := 0
-	for _, name := range names {
-		if t.idx.n > 0 {
-			var buf [8]rules.Field
-			for _, f := range t.idx.selectFields(fields, name, buf[:0]) {
-				if t.m.kind == mCount {
-					count++
-				} else if p.test(r, trimValue(f.Value)) {
-					return true, nil
-				}
-			}
-			continue
+	count, matched := 0, false
+	hdrs := [1][]rules.Field{r.m.Header.Fields()}
+	t.idx.eachField(names, hdrs[:], func(_ int, f *rules.Field) bool {
+		if t.m.kind == mCount {
+			count++
+			return false
 		}
-		for i := range fields {
-			f := &fields[i]
-			if !strings.EqualFold(f.Name, name) {
-				continue
-			}
-			if t.m.kind == mCount {
-				count++
-				continue
-			}
-			if p.test(r, trimValue(f.Value)) {
-				return true, nil
-			}
-		}
-	}
+		matched = p.test(r, trimValue(f.Value))
+		return matched
+	})
 	if t.m.kind == mCount {
 		return p.testCount(count), nil
 	}
-	return false, nil
+	return matched, nil
 }
 
 // trimValue removes the surrounding white space of an unfolded value.
@@ -341,56 +341,55 @@ func (t *addressTest) eval(r *run) (bool, error) {
 	if t.mime != nil {
 		return t.evalMIME(r)
 	}
-	return t.evalFields(r, r.m.Header.Fields())
+	hdrs := [1][]rules.Field{r.m.Header.Fields()}
+	return t.evalFields(r, hdrs[:])
 }
 
-func (t *addressTest) evalFields(r *run, fields []rules.Field) (bool, error) {
+// evalFields tests the address fields of hdrs (the message header, or the
+// MIME parts' headers).
+func (t *addressTest) evalFields(r *run, hdrs [][]rules.Field) (bool, error) {
 	p, err := t.m.prepare(r)
 	if err != nil {
 		return false, err
 	}
 	names := r.expandAll(t.names, t.consts)
-	count := 0
-	var buf [8]rules.Field
-	for _, name := range names {
-		for _, f := range t.idx.selectFields(fields, name, buf[:0]) {
-			addrs := r.addresses(f.Raw)
-			if len(addrs) == 0 {
-				// Nothing parses as an address: like Pigeonhole, the whole
-				// value stands for one invalid address that only :all sees
-				// (RFC 5228 §5.1 leaves this to the implementation).
-				raw := strings.TrimSpace(f.Value)
-				if raw == "" {
-					continue
-				}
-				if t.m.kind == mCount {
-					count++
-				} else if t.part == apAll && p.test(r, raw) {
-					return true, nil
-				}
+	count, matched := 0, false
+	t.idx.eachField(names, hdrs, func(_ int, f *rules.Field) bool {
+		addrs := r.addresses(f.Raw)
+		if len(addrs) == 0 {
+			// Nothing parses as an address: like Pigeonhole, the whole
+			// value stands for one invalid address that only :all sees
+			// (RFC 5228 §5.1 leaves this to the implementation).
+			raw := strings.TrimSpace(f.Value)
+			if raw == "" {
+				return false
+			}
+			if t.m.kind == mCount {
+				count++
+				return false
+			}
+			matched = t.part == apAll && p.test(r, raw)
+			return matched
+		}
+		for _, a := range addrs {
+			if t.m.kind == mCount {
+				// :count counts addresses, whether or not they have
+				// the part (as Pigeonhole does for :detail).
+				count++
 				continue
 			}
-			for _, a := range addrs {
-				if t.m.kind == mCount {
-					// :count counts addresses, whether or not they have
-					// the part (as Pigeonhole does for :detail).
-					count++
-					continue
-				}
-				v, ok := addressPartOf(a, t.part)
-				if !ok {
-					continue
-				}
-				if p.test(r, v) {
-					return true, nil
-				}
+			v, ok := addressPartOf(a, t.part)
+			if ok && p.test(r, v) {
+				matched = true
+				return true
 			}
 		}
-	}
+		return false
+	})
 	if t.m.kind == mCount {
 		return p.testCount(count), nil
 	}
-	return false, nil
+	return matched, nil
 }
 
 // addresses returns parseAddresses(raw), cached for the execution.
@@ -490,6 +489,9 @@ func parseAddresses(value string) []string {
 	if a, ok := simpleAddress(value); ok {
 		return []string{a}
 	}
+	if strings.IndexByte(value, '(') >= 0 {
+		value = stripComments(value)
+	}
 	var p mail.AddressParser
 	list, err := p.ParseList(value)
 	if err != nil {
@@ -519,6 +521,58 @@ func parseAddresses(value string) []string {
 		out = append(out, a.Address)
 	}
 	return out
+}
+
+// stripComments removes the comments of an address list (RFC 5322 §3.2.2
+// CFWS), which may stand anywhere between tokens, even inside an
+// addr-spec ("tss(no spam)@fi.iki"), and which net/mail does not skip
+// there. A comment becomes nothing, and so does white space left next to
+// "@", "." or an angle bracket; elsewhere it becomes a space. Quoted
+// strings are kept; an unclosed comment runs to the end.
+func stripComments(v string) string {
+	var b strings.Builder
+	depth, quoted := 0, false
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case c == '\\' && (quoted || depth > 0) && i+1 < len(v):
+			if depth == 0 {
+				b.WriteByte(c)
+				b.WriteByte(v[i+1])
+			}
+			i++
+		case quoted:
+			if c == '"' {
+				quoted = false
+			}
+			b.WriteByte(c)
+		case c == '(':
+			if depth == 0 {
+				b.WriteByte(' ')
+			}
+			depth++
+		case c == ')' && depth > 0:
+			depth--
+		case depth > 0:
+		case c == '"':
+			quoted = true
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	s := b.String()
+	for _, sep := range []string{"@", ".", "<", ">"} {
+		for strings.Contains(s, " "+sep) {
+			s = strings.ReplaceAll(s, " "+sep, sep)
+		}
+		if sep != "<" {
+			for strings.Contains(s, sep+" ") {
+				s = strings.ReplaceAll(s, sep+" ", sep)
+			}
+		}
+	}
+	return s
 }
 
 // lenientAddress reads what Pigeonhole's lenient parser accepts and

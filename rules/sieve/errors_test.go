@@ -1,7 +1,10 @@
 package sieve
 
 import (
+	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -20,7 +23,9 @@ func TestCompileErrors(t *testing.T) {
 		{"keep\ndiscard;", `f.sieve:2:1: expected ";" after "keep", found identifier "discard" (hint: end the command with ";")`},
 		{"keep;\nrequire \"fileinto\";", `f.sieve:2:1: require must come before other commands (hint: move every require to the top of the script)`},
 		{"redirect \"a@b.example\";", `f.sieve:1:1: redirect is not supported (hint: redirect needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785))`},
-		{"require \"vacation\";", `f.sieve:1:9: extension "vacation" is not supported (hint: vacation needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785))`},
+		{"require \"vacation\";\nvacation \"away\";", `f.sieve:2:1: vacation is not supported (hint: vacation needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785))`},
+		{"require \"vnd.dovecot.debug\";\ndebug_log \"x\";", `f.sieve:2:1: unknown command "debug_log" (hint: debug_log belongs to the "vnd.dovecot.debug" extension, which mailwarden does not implement)`},
+		{"if jmapquery \"{}\" { keep; }", `f.sieve:1:4: unknown test "jmapquery" (hint: jmapquery belongs to the "vnd.cyrus.jmapquery" extension, which mailwarden does not implement)`},
 		{"if address \"subject\" \"x\" { keep; }", `f.sieve:1:12: header "subject" is not allowed in the address test (hint: the address test reads address headers such as from, to, cc, sender, reply-to; use header for others)`},
 		{"if size 10 { keep; }", `f.sieve:1:4: size needs :over or :under (hint: usage: size :over|:under <number>)`},
 		{"if header :comparator \"i;asci-casemap\" \"a\" \"b\" { keep; }", `f.sieve:1:23: unknown comparator "i;asci-casemap" (hint: did you mean "i;ascii-casemap"?)`},
@@ -29,7 +34,8 @@ func TestCompileErrors(t *testing.T) {
 		{"header :is \"a\" \"b\";", `f.sieve:1:1: "header" is a test, not a command (hint: tests go inside if/elsif, e.g. if header … { … })`},
 		{"require \"variables\";\nset \"1a\" \"x\";", `f.sieve:2:5: invalid variable name "1a" (hint: variable names are letters, digits and _, not starting with a digit)`},
 		{"require \"regex\";\nif header :regex \"s\" \"(\" { keep; }", `f.sieve:2:22: invalid regular expression "(": error parsing regexp: missing closing ): ` + "`(`" + ` (hint: regular expressions are RE2 (POSIX ERE syntax works))`},
-		{"require \"include\";\ninclude \"x\";", `f.sieve:2:9: include :personal is not configured (hint: set Options.IncludePersonal)`},
+		{"require \"include\";\ninclude \"x\";", `f.sieve:2:9: include :personal has no directory to read "x" from (hint: set sieve.personal_dir in the config (mailwarden test: --sieve-personal-dir), or add :optional)`},
+		{"require \"include\";\ninclude :global \"x\";", `f.sieve:2:17: include :global has no directory to read "x" from (hint: set sieve.global_dir in the config (mailwarden test: --sieve-global-dir), or add :optional)`},
 		{"require \"date\";\nif date \"date\" \"yaer\" \"2024\" { keep; }", `f.sieve:2:16: unknown date part "yaer" (hint: did you mean "year"?)`},
 	}
 	for _, tt := range tests {
@@ -77,5 +83,108 @@ func TestCompileFile(t *testing.T) {
 	}
 	if _, err := CompileFile("testdata/none.sieve", nil); err == nil || !strings.HasPrefix(err.Error(), "testdata/none.sieve: open") {
 		t.Errorf("missing file: %v", err)
+	}
+}
+
+// Where include finds scripts (RFC 6609 §3.1, §3.2).
+func TestIncludeLocations(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, src string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("lists.sieve", "require \"fileinto\";\nfileinto \"Lists\";\n")
+	main := write("main.sieve", "require [\"include\"];\ninclude \"lists\";\ninclude :optional :global \"site\";\ninclude :optional \"missing\";\n")
+
+	// A script read from a file includes its siblings; :optional skips a
+	// script that is missing, or a location that is not configured.
+	s, err := CompileFile(main, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Execute(context.Background(), testMsg())
+	if got := strings.Join(normalize(res, err), " | "); got != `fileinto "Lists"` {
+		t.Errorf("CompileFile: %s", got)
+	}
+
+	// A configured personal directory wins over the script's own.
+	other := t.TempDir()
+	if _, err := CompileFile(main, &Options{IncludePersonal: other}); err == nil ||
+		!strings.Contains(err.Error(), `main.sieve:2:9: include "lists": open `+filepath.Join(other, "lists.sieve")+`: no such file or directory (hint: add :optional to skip it when it is missing, or set sieve.personal_dir in the config (mailwarden test: --sieve-personal-dir))`) {
+		t.Errorf("personal dir from Options: %v", err)
+	}
+
+	// RFC 6609 §3.2: a recursive include :once counts as included.
+	write("loop-a.sieve", "require [\"include\", \"fileinto\"];\nfileinto \"A\";\ninclude \"loop-b\";\n")
+	write("loop-b.sieve", "require [\"include\", \"fileinto\"];\nfileinto \"B\";\ninclude :once \"loop-a\";\n")
+	s, err = CompileFile(filepath.Join(dir, "loop-a.sieve"), nil)
+	if err != nil {
+		t.Fatalf("recursive include :once: %v", err)
+	}
+	res, err = s.Execute(context.Background(), testMsg())
+	if got := strings.Join(normalize(res, err), " | "); got != `fileinto "A" | fileinto "B"` {
+		t.Errorf("recursive include :once: %s", got)
+	}
+	write("loop-c.sieve", "require \"include\";\ninclude \"loop-c\";\n")
+	if _, err := CompileFile(filepath.Join(dir, "loop-c.sieve"), nil); err == nil || !strings.Contains(err.Error(), `recursive include of "loop-c"`) {
+		t.Errorf("recursive include without :once: %v", err)
+	}
+
+	// From bytes there is no script directory: only :optional compiles.
+	if _, err := Compile("f.sieve", []byte("require \"include\";\ninclude :optional \"lists\";"), nil); err != nil {
+		t.Errorf("optional without a directory: %v", err)
+	}
+}
+
+// A require that names an extension mailwarden knows but does not
+// implement is fine until the script uses it; an unknown name is still an
+// error (it is most likely a typo).
+func TestRequireUnusedExtensions(t *testing.T) {
+	src := `require ["fileinto", "vacation", "envelope", "reject", "enotify", "editheader",
+         "vacation-seconds", "imapflags", "vnd.dovecot.debug", "vnd.proton.expire", "mboxmetadata"];
+if header :contains "subject" "invoice" { fileinto "Finance"; }`
+	s, err := Compile("f.sieve", []byte(src), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Execute(context.Background(), testMsg())
+	if got := strings.Join(normalize(res, err), " | "); got != `fileinto "Finance"` {
+		t.Errorf("got %s", got)
+	}
+	if _, err := Compile("f.sieve", []byte(`require "fileinot";`), nil); err == nil ||
+		err.Error() != `f.sieve:1:9: unknown extension "fileinot" (hint: did you mean "fileinto"?)` {
+		t.Errorf("typo: %v", err)
+	}
+	// A test of an unimplemented extension is false under ihave, and its
+	// block is not compiled (RFC 5463 §4).
+	if _, err := Compile("f.sieve", []byte("require [\"ihave\", \"vacation\"];\nif ihave \"vacation\" { vacation \"away\"; }"), nil); err != nil {
+		t.Errorf("ihave: %v", err)
+	}
+}
+
+// An unknown or unsupported command (or test) is reported once per
+// script, at its first use, with the lines of the others.
+func TestUnknownCommandOnce(t *testing.T) {
+	src := "require [\"vacation\"];\n" +
+		"if header :is \"x-a\" \"1\" { vacation \"a\"; }\n" +
+		"if header :is \"x-b\" \"1\" { vacation \"b\"; }\n" +
+		"if envelope :is \"from\" \"x\" { vacation \"c\"; vacation \"d\"; }\n" +
+		"if envelope :is \"to\" \"x\" { fileinto \"X\"; }\n" +
+		"fileinto \"Y\";\n"
+	_, err := Compile("f.sieve", []byte(src), nil)
+	if err == nil {
+		t.Fatal("compiled")
+	}
+	want := []string{
+		`f.sieve:2:27: vacation is not supported; also at lines 3, 4 (hint: vacation needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785))`,
+		`f.sieve:4:4: envelope is not supported; also at line 5 (hint: the envelope is gone once mail is delivered; mailwarden sees messages already in a mailbox (RFC 6785 §3.7); test headers such as Delivered-To or Return-Path instead)`,
+		"f.sieve:5:28: fileinto requires `require \"fileinto\";`; also at line 6 (hint: add `require \"fileinto\";` at the top of the script)",
+	}
+	if got := err.Error(); got != strings.Join(want, "\n") {
+		t.Errorf("got:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
 	}
 }

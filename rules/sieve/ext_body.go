@@ -56,7 +56,9 @@ func contentMatches(p *mimePart, spec string) bool {
 		return true
 	}
 	if t, s, ok := strings.Cut(spec, "/"); ok {
-		return t == p.typ && s == p.sub
+		// A type that begins or ends with "/" or has two matches
+		// nothing (RFC 5173 §5.2).
+		return t != "" && s != "" && !strings.Contains(s, "/") && t == p.typ && s == p.sub
 	}
 	return spec == p.typ
 }
@@ -75,7 +77,7 @@ func (t *bodyTest) eval(r *run) (bool, error) {
 	if t.transform == btRaw {
 		// An empty body has no value to match (as in Pigeonhole).
 		if len(body) > 0 {
-			values = []string{toUTF8(body, "utf-8")}
+			values = []string{toUTF8(body, "utf-8", nil)}
 		}
 		return t.m.matchValues(r, values)
 	}
@@ -85,11 +87,13 @@ func (t *bodyTest) eval(r *run) (bool, error) {
 	}
 	for _, p := range tree.all {
 		if t.transform == btText {
-			if p.typ != "text" {
+			// Text parts as they are, HTML and XHTML as their text,
+			// no other part (as Pigeonhole).
+			if p.typ != "text" && !p.isHTML() {
 				continue
 			}
-			s := p.text()
-			if p.sub == "html" {
+			s := p.text(r.m.CharsetReader)
+			if p.isHTML() {
 				s = htmlToText(s)
 			}
 			values = append(values, s)
@@ -108,14 +112,18 @@ func (t *bodyTest) eval(r *run) (bool, error) {
 		switch {
 		case p.typ == "multipart":
 			// RFC 5173 §5.2: a matching multipart contributes its
-			// prologue (Pigeonhole leaves the epilogue out).
-			values = append(values, toUTF8(p.prologue, "utf-8"))
+			// prologue and its epilogue as separate values; like
+			// Pigeonhole, an empty epilogue is no value.
+			values = append(values, toUTF8(p.prologue, "utf-8", nil))
+			if len(p.epilogue) > 0 {
+				values = append(values, toUTF8(p.epilogue, "utf-8", nil))
+			}
 		case p.typ == "message" && p.sub == "rfc822" && len(p.children) == 1:
 			// …and a message/rfc822 part the header of the message.
 			hdr, _, _ := splitHeader(p.decoded())
-			values = append(values, toUTF8(hdr, "utf-8"))
+			values = append(values, toUTF8(hdr, "utf-8", nil))
 		default:
-			values = append(values, p.text())
+			values = append(values, p.text(r.m.CharsetReader))
 		}
 	}
 	return t.m.matchValues(r, values)

@@ -107,15 +107,16 @@ func (t *dateTest) eval(r *run) (bool, error) {
 		dates = []time.Time{now}
 	} else {
 		name := r.expand(t.header)
-		var buf [8]rules.Field
-		fields := t.idx.selectFields(r.m.Header.Fields(), name, buf[:0])
-		if t.idx.n == 0 && len(fields) > 1 {
-			// Without :index the date comes from the first field of that
-			// name (as in Pigeonhole; a message has one Date).
-			fields = fields[:1]
-		}
-		for _, f := range fields {
-			v := f.Value
+		// Without :index the date comes from the first field of that
+		// name (as in Pigeonhole; a message has one Date).
+		var field *rules.Field
+		hdrs := [1][]rules.Field{r.m.Header.Fields()}
+		t.idx.eachField([]string{name}, hdrs[:], func(_ int, f *rules.Field) bool {
+			field = f
+			return true
+		})
+		if field != nil {
+			v := field.Value
 			if strings.EqualFold(name, "received") {
 				// RFC 5322 §3.6.7: the date of a Received field follows its
 				// last ";".

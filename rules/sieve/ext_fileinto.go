@@ -3,6 +3,8 @@ package sieve
 // fileinto (RFC 5228 §4.1) with :copy (RFC 3894), :flags (RFC 5232 §5),
 // :create (RFC 5490 §3.2) and :specialuse (RFC 8579 §4).
 
+import "unicode/utf8"
+
 type fileintoCmd struct {
 	line       int
 	mailbox    *str
@@ -76,6 +78,12 @@ func (f *fileintoCmd) exec(r *run) error {
 	}
 	if a.Mailbox == "" {
 		return r.errorf("fileinto: empty mailbox name")
+	}
+	if !utf8.ValidString(a.Mailbox) {
+		// A name built from variables can hold any bytes; IMAP mailbox
+		// names are UTF-8 (RFC 9051 §5.1). Pigeonhole fails the same way
+		// ("invalid folder name").
+		return r.errorf("fileinto: invalid mailbox name %q: not UTF-8", a.Mailbox)
 	}
 	// RFC 3894: :copy does not cancel the implicit keep.
 	if !f.copy {

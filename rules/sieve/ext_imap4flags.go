@@ -156,6 +156,7 @@ func compileHasflag(c *compiler, n *node) test {
 		return nil
 	}
 	t := &hasflagTest{m: c.matcher(n, p, p.pos[len(p.pos)-1])}
+	c.splitFlagKeys(t.m)
 	if len(p.pos) == 2 {
 		for i, v := range p.pos[0].strs {
 			name := strings.ToLower(v)

@@ -8,10 +8,12 @@ import (
 
 // include (RFC 6609): include, return and global. Included scripts are
 // compiled with the including script (a missing script is a compile error
-// unless :optional); :personal names resolve in Options.IncludePersonal,
-// :global names in Options.IncludeGlobal. Each script has its own
-// variables except those declared global (§3.4, §3.5); `stop` in an
-// included script ends everything, `return` ends the included script.
+// unless :optional); :personal names resolve in Options.IncludePersonal
+// (the config's sieve.personal_dir; by default the directory of the
+// script compiled from a file), :global names in Options.IncludeGlobal
+// (sieve.global_dir). Each script has its own variables except those
+// declared global (§3.4, §3.5); `stop` in an included script ends
+// everything, `return` ends the included script.
 
 func init() {
 	registerExtension("include")
@@ -77,8 +79,15 @@ func compileInclude(c *compiler, n *node) command {
 			dir = c.opts.IncludeGlobal
 		}
 	}
+	optional := p.has("optional")
 	if dir == "" {
-		c.errorf(pos, fmt.Sprintf("set Options.Include%s", strings.ToUpper(where[:1])+where[1:]), "include :%s is not configured", where)
+		if optional {
+			// RFC 6609 §3.2: an optional script that cannot be found
+			// is skipped; without a directory there is nothing to find.
+			return &includeCmd{line: n.pos.Line, once: p.has("once"), optional: true}
+		}
+		c.errorf(pos, fmt.Sprintf("set sieve.%s_dir in the config (mailwarden test: --sieve-%s-dir), or add :optional", where, where),
+			"include :%s has no directory to read %q from", where, name)
 		return nil
 	}
 	file := name
@@ -86,16 +95,21 @@ func compileInclude(c *compiler, n *node) command {
 		file += ".sieve"
 	}
 	path := filepath.Join(dir, file)
-	cmd := &includeCmd{line: n.pos.Line, path: path, once: p.has("once"), optional: p.has("optional")}
+	cmd := &includeCmd{line: n.pos.Line, path: path, once: p.has("once"), optional: optional}
 	inc := c.inc
 	for _, s := range inc.stack {
 		if s == path {
-			c.errorf(pos, "a script must not include itself, directly or through others (RFC 6609 §3.2)", "recursive include of %q", name)
+			if cmd.once {
+				// RFC 6609 §3.2: a recursive include :once is no
+				// error; the script counts as included already.
+				return &includeCmd{line: n.pos.Line, path: path, once: true}
+			}
+			c.errorf(pos, "a script must not include itself, directly or through others (RFC 6609 §3.2); include :once would skip it", "recursive include of %q", name)
 			return nil
 		}
 	}
 	if len(inc.stack)/2 >= c.lim.maxInclude {
-		c.errorf(pos, "raise Options.MaxIncludeDepth", "includes nested deeper than %d", c.lim.maxInclude)
+		c.errorf(pos, "flatten the chain of includes", "includes nested deeper than %d", c.lim.maxInclude)
 		return nil
 	}
 	if s, ok := inc.cache[path]; ok {
@@ -113,7 +127,7 @@ func compileInclude(c *compiler, n *node) command {
 			inc.cache[path] = nil
 			return cmd
 		}
-		c.errorf(pos, "use :optional to ignore a missing script", "include %q: %v", name, err)
+		c.errorf(pos, fmt.Sprintf("add :optional to skip it when it is missing, or set sieve.%s_dir in the config (mailwarden test: --sieve-%s-dir)", where, where), "include %q: %v", name, err)
 		return nil
 	}
 	inc.stack = append(inc.stack, c.file, path)

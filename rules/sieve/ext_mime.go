@@ -1,8 +1,9 @@
 package sieve
 
 import (
-	"mime"
 	"strings"
+
+	"github.com/mailwarden/mailwarden/rules"
 )
 
 // mime, foreverypart and extracttext (RFC 5703): the :mime/:anychild
@@ -89,57 +90,37 @@ func (o *mimeOpts) parts(r *run) ([]*mimePart, error) {
 	return out, nil
 }
 
-// mimeValues returns the values of header name in part p, transformed by
-// the :type/:subtype/:contenttype/:param option (RFC 5703 §4.2).
-func (o *mimeOpts) mimeValues(r *run, p *mimePart, name string, params []string) []string {
-	var out []string
-	isCT := strings.EqualFold(name, "content-type")
-	if o.opt != moNone && !isCT && !strings.EqualFold(name, "content-disposition") {
+// fieldValues returns the values of field f of part p, transformed by
+// the :type/:subtype/:contenttype/:param option (RFC 5703 §4.2). A part
+// without the field has no value, even for Content-Type (Pigeonhole does
+// not apply the RFC 2045 §5.2 default here).
+func (o *mimeOpts) fieldValues(p *mimePart, f *rules.Field, params []string) []string {
+	isCT := strings.EqualFold(f.Name, "content-type")
+	if o.opt != moNone && !isCT && !strings.EqualFold(f.Name, "content-disposition") {
 		// The value options read Content-Type and Content-Disposition
 		// (RFC 5703 §4.2); like Pigeonhole, any other field yields an
-		// empty value for each field (and each :param).
+		// empty value (one for each :param).
 		n := 1
 		if o.opt == moParam {
 			n = len(params)
 		}
-		for _, f := range p.header {
-			if strings.EqualFold(f.Name, name) {
-				for i := 0; i < n; i++ {
-					out = append(out, "")
-				}
-			}
-		}
-		return out
+		return make([]string, n)
 	}
-	found := false
-	for _, f := range p.header {
-		if !strings.EqualFold(f.Name, name) {
-			continue
-		}
-		found = true
-		v := trimValue(f.Value)
-		if o.opt == moNone {
-			out = append(out, v)
-			continue
-		}
-		main, ps, err := mime.ParseMediaType(v)
-		if err != nil && main == "" {
-			main = strings.ToLower(strings.TrimSpace(strings.SplitN(v, ";", 2)[0]))
-		}
-		if isCT {
-			if t, s, _, ok := parseContentType(v); ok {
-				main = t + "/" + s
-			} else {
-				main = p.typ + "/" + p.sub
-				ps = p.params
-			}
-		}
-		out = append(out, mimeOptValues(o.opt, main, ps, params)...)
+	v := trimValue(f.Value)
+	if o.opt == moNone {
+		return []string{v}
 	}
-	// A part without the header has no value, even for Content-Type
-	// (Pigeonhole does not apply the RFC 2045 §5.2 default here).
-	_ = found
-	return out
+	// The values are as written (Pigeonhole keeps their case); an
+	// invalid media type is an empty one.
+	main := strings.TrimSpace(strings.SplitN(v, ";", 2)[0])
+	ps := mediaParams(v)
+	if isCT {
+		var ok bool
+		if main, ok = mediaType(v); !ok {
+			ps = nil
+		}
+	}
+	return mimeOptValues(o.opt, main, ps, params)
 }
 
 func mimeOptValues(opt mimeOpt, main string, ps map[string]string, params []string) []string {
@@ -168,6 +149,15 @@ func mimeOptValues(opt mimeOpt, main string, ps map[string]string, params []stri
 	return nil
 }
 
+// headers returns the header of each part, in the same order.
+func headers(parts []*mimePart) [][]rules.Field {
+	out := make([][]rules.Field, len(parts))
+	for i, p := range parts {
+		out[i] = p.header
+	}
+	return out
+}
+
 func (t *headerTest) evalMIME(r *run) (bool, error) {
 	parts, err := t.mime.parts(r)
 	if err != nil {
@@ -182,34 +172,24 @@ func (t *headerTest) evalMIME(r *run) (bool, error) {
 	if t.mime.opt == moParam {
 		params = r.expandAll(t.mime.params, nil)
 	}
-	count := 0
-	for _, part := range parts {
-		for _, name := range names {
-			vals := t.mime.mimeValues(r, part, name, params)
-			if t.idx.n > 0 {
-				i := t.idx.n - 1
-				if t.idx.last {
-					i = len(vals) - t.idx.n
-				}
-				if i < 0 || i >= len(vals) {
-					vals = nil
-				} else {
-					vals = vals[i : i+1]
-				}
-			}
-			for _, v := range vals {
-				if t.m.kind == mCount {
-					count++
-				} else if p.test(r, v) {
-					return true, nil
-				}
+	count, matched := 0, false
+	// :index selects a field; the value options then read that field
+	// (as Pigeonhole does).
+	t.idx.eachField(names, headers(parts), func(h int, f *rules.Field) bool {
+		for _, v := range t.mime.fieldValues(parts[h], f, params) {
+			if t.m.kind == mCount {
+				count++
+			} else if p.test(r, v) {
+				matched = true
+				return true
 			}
 		}
-	}
+		return false
+	})
 	if t.m.kind == mCount {
 		return p.testCount(count), nil
 	}
-	return false, nil
+	return matched, nil
 }
 
 func (t *addressTest) evalMIME(r *run) (bool, error) {
@@ -217,33 +197,29 @@ func (t *addressTest) evalMIME(r *run) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	for _, part := range parts {
-		ok, err := t.evalFields(r, part.header)
-		if err != nil || ok {
-			return ok, err
-		}
-	}
-	return false, nil
+	return t.evalFields(r, headers(parts))
 }
 
+// With :anychild each name must exist in some part, not necessarily the
+// same one (as in Pigeonhole).
 func (t *existsTest) evalMIME(r *run, names []string) (bool, error) {
 	parts, err := t.mime.parts(r)
 	if err != nil {
 		return false, err
 	}
-	for _, part := range parts {
-		all := true
-		for _, n := range names {
-			if _, ok := fieldValue(part.header, n); !ok {
-				all = false
+	for _, n := range names {
+		found := false
+		for _, part := range parts {
+			if _, ok := fieldValue(part.header, n); ok {
+				found = true
 				break
 			}
 		}
-		if all {
-			return true, nil
+		if !found {
+			return false, nil
 		}
 	}
-	return false, nil
+	return true, nil
 }
 
 // ---- foreverypart / break (RFC 5703 §3) ----
@@ -386,13 +362,14 @@ func (e *extracttextCmd) exec(r *run) error {
 	// A multipart whose boundary never occurs is read as text, as in
 	// Pigeonhole.
 	if p != nil && (p.typ != "multipart" || len(p.children) == 0) && !(p.typ == "message" && p.sub == "rfc822") {
-		v = p.text()
-		if p.typ == "text" && p.sub == "html" {
+		v = p.text(r.m.CharsetReader)
+		if p.isHTML() {
 			v = htmlToText(v)
 		}
 	}
 	if e.first >= 0 && len(v) > e.first {
-		// :first counts octets, cut at a character boundary (as Pigeonhole).
+		// :first counts octets (as Pigeonhole), cut at a character
+		// boundary (Pigeonhole keeps half a character).
 		v = truncateUTF8(v, e.first)
 	}
 	return r.setVarName(e.name, applyModifiers(v, e.mods))

@@ -5,5 +5,5 @@ package sieve
 // enables that comparator.
 
 func init() {
-	registerExtension("relational", "comparator-i;ascii-numeric", "comparator-i;octet", "comparator-i;ascii-casemap")
+	registerExtension("relational", "comparator-i;ascii-numeric", "comparator-i;octet", "comparator-i;ascii-casemap", "comparator-i;unicode-casemap")
 }

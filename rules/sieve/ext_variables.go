@@ -76,11 +76,15 @@ func truncateUTF8(s string, max int) string {
 	return s[:max]
 }
 
-// setMatchVars records ${0}…${9} after a successful :matches or :regex
-// (RFC 5229 §3.2).
+// maxMatchVars is how many match variables a match sets: ${0}…${31},
+// as Pigeonhole (RFC 5229 §3.2 asks for at least ${0}…${9}).
+const maxMatchVars = 32
+
+// setMatchVars records the match variables after a successful :matches
+// or :regex (RFC 5229 §3.2).
 func (r *run) setMatchVars(caps []string) {
-	if len(caps) > 10 {
-		caps = caps[:10]
+	if len(caps) > maxMatchVars {
+		caps = caps[:maxMatchVars]
 	}
 	max := r.root.lim.maxVarSize
 	r.matchVars = r.matchVars[:0]

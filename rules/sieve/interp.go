@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime/debug"
 	"sync"
+	"time"
 
 	"github.com/mailwarden/mailwarden/rules"
 )
@@ -99,6 +100,8 @@ type run struct {
 	included  map[string]bool
 	dups      []dupRecord
 	addrCache []addrCacheEntry
+	steps     int       // commands run, for the time check
+	deadline  time.Time // end of the execution's time budget (MaxRunTime)
 }
 
 // Execute runs the script against m and returns the raw Sieve result:
@@ -110,6 +113,7 @@ func (s *Script) Execute(ctx context.Context, m *rules.Message) (res *Result, er
 	r := runPool.Get().(*run)
 	r.reset()
 	r.ctx, r.s, r.root, r.m, r.flags = ctx, s, s, m, rules.CanonicalFlags(m.Flags)
+	r.deadline = time.Now().Add(s.lim.maxRunTime)
 	defer func() {
 		r.m, r.ctx, r.s, r.root, r.mime, r.part = nil, nil, nil, nil, nil, nil
 		r.actions = nil // owned by the Result now
@@ -188,9 +192,30 @@ func (r *run) errorf(format string, args ...any) error {
 
 func (r *run) block(cmds []command) error {
 	for _, c := range cmds {
+		// Every 16th command: the time budget and the context, cheap
+		// enough for the hot path, often enough for a runaway script.
+		if r.steps++; r.steps&15 == 0 {
+			if err := r.checkTime(); err != nil {
+				return err
+			}
+		}
 		if err := c.exec(r); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkTime ends the execution when its time is up (MaxRunTime) or its
+// context is done.
+func (r *run) checkTime() error {
+	if r.ctx != nil {
+		if err := r.ctx.Err(); err != nil {
+			return err
+		}
+	}
+	if time.Now().After(r.deadline) {
+		return r.errorf("execution took longer than %v", r.root.lim.maxRunTime)
 	}
 	return nil
 }
@@ -264,13 +289,12 @@ func init() {
 	unsupported["reject"] = "reject needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785 §3.7)"
 	unsupported["ereject"] = unsupported["reject"]
 	unsupported["vacation"] = "vacation needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785)"
-	unsupported["vacation-seconds"] = unsupported["vacation"]
 	unsupported["envelope"] = "the envelope is gone once mail is delivered; mailwarden sees messages already in a mailbox (RFC 6785 §3.7); test headers such as Delivered-To or Return-Path instead"
-	unsupported["enotify"] = "notify needs a transport, which mailwarden does not have yet"
-	unsupported["notify"] = unsupported["enotify"]
-	unsupported["editheader"] = "IMAP messages are immutable: editing headers would need APPEND of a new message, which mailwarden does not do"
-	unsupported["addheader"] = unsupported["editheader"]
-	unsupported["deleteheader"] = unsupported["editheader"]
+	unsupported["notify"] = "notify needs a transport, which mailwarden does not have yet"
+	unsupported["addheader"] = "IMAP messages are immutable: editing headers would need APPEND of a new message, which mailwarden does not do"
+	unsupported["deleteheader"] = unsupported["addheader"]
+	// The extensions that define them are accepted by require
+	// (unavailable.go): only a use is an error.
 }
 
 // compileIf compiles "if" (RFC 5228 §3.1). The chain of elsif/else that

@@ -251,7 +251,9 @@ func (l *lexer) number(p position) token {
 }
 
 // quoted lexes a quoted-string (RFC 5228 §2.4.2): only \" and \\ are
-// escapes; any other backslash is dropped ("\q" is "q").
+// escapes; any other backslash is dropped ("\q" is "q"). A line break
+// in the string is CRLF (RFC 5228 §2.4.2), so a bare LF of a script
+// saved with Unix line ends becomes CRLF, as in Pigeonhole.
 func (l *lexer) quoted(p position) token {
 	l.advance(1)
 	var b strings.Builder
@@ -273,6 +275,12 @@ func (l *lexer) quoted(p position) token {
 				continue
 			}
 			l.advance(1)
+		case '\n':
+			if l.off == 0 || l.src[l.off-1] != '\r' {
+				b.WriteByte('\r')
+			}
+			b.WriteByte(c)
+			l.advance(1)
 		default:
 			b.WriteByte(c)
 			l.advance(1)
@@ -281,8 +289,10 @@ func (l *lexer) quoted(p position) token {
 }
 
 // multiline lexes "text:" ... "." (RFC 5228 §2.4.2): the rest of the
-// first line must be blank or a hash comment; lines starting with "." have
-// it removed (dot-stuffing); a line holding only "." ends the string.
+// first line must be blank or a hash comment; a line starting with ".."
+// loses the first "." (dot-stuffing; a lone leading "." stays, RFC 5228
+// §8.1 multiline-dotstart); a line holding only "." ends the string;
+// lines end with CRLF.
 func (l *lexer) multiline(p position) token {
 	l.advance(5) // "text:"
 	for l.off < len(l.src) && (l.src[l.off] == ' ' || l.src[l.off] == '\t') {
@@ -324,7 +334,7 @@ func (l *lexer) multiline(p position) token {
 		if line == "." {
 			return token{kind: tString, pos: p, text: b.String(), raw: "text:"}
 		}
-		if strings.HasPrefix(line, ".") {
+		if strings.HasPrefix(line, "..") {
 			line = line[1:]
 		}
 		b.WriteString(line)

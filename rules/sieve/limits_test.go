@@ -117,7 +117,7 @@ func TestNumericComparator(t *testing.T) {
 		a, b string
 		want int
 	}{
-		{"42", "042", 0}, {"9", "10", -1}, {"abc", "99999", 1}, {"abc", "x", 0}, {"12abc", "12", 0}, {"", "0", 1}, {"", "abc", -1}, {"abc", "", 0}, {"", "", 0},
+		{"42", "042", 0}, {"9", "10", -1}, {"abc", "99999", 1}, {"abc", "x", 0}, {"12abc", "12", 0}, {"", "0", 1}, {"", "abc", 0}, {"abc", "", 0}, {"", "", 0},
 		{"99999999999999999999999", "1", 1},
 	}
 	for _, tt := range tests {
@@ -191,4 +191,36 @@ func FuzzSimpleAddress(f *testing.F) {
 			t.Fatalf("%q: fast %q, net/mail %q", v, fast, a.Address)
 		}
 	})
+}
+
+// A script that runs longer than MaxRunTime ends with a runtime error
+// (the message is kept) instead of holding its watcher for minutes, as
+// Pigeonhole's sieve_max_cpu_time does (its execute/errors-cpu-limit
+// test).
+func TestMaxRunTime(t *testing.T) {
+	var msg strings.Builder
+	msg.WriteString("From: a@example.org\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n")
+	for i := 0; i < 900; i++ {
+		msg.WriteString("--b\r\nContent-Type: text/plain\r\n\r\nx\r\n")
+	}
+	msg.WriteString("--b--\r\n")
+	var src strings.Builder
+	src.WriteString("require [\"mime\", \"foreverypart\", \"variables\", \"regex\", \"fileinto\"];\n")
+	src.WriteString("set \"a\" \"abababababababababababababababababababababababababababababababab\";\n")
+	src.WriteString("set \"b\" \"${a}${a}${a}${a}${a}${a}${a}${a}\";\nset \"c\" \"${b}${b}${b}${b}${b}${b}${b}${b}\";\n")
+	src.WriteString("foreverypart {\n")
+	for i := 0; i < 32; i++ {
+		src.WriteString("  if string :regex \"${c}\" \"^(a|b|ab|ba)*c$\" { fileinto \"x\"; }\n")
+	}
+	src.WriteString("}\n")
+	s := mustCompile(t, src.String(), &Options{MaxRunTime: 50 * time.Millisecond})
+	start := time.Now()
+	_, err := s.Execute(context.Background(), parseTestMessage([]byte(msg.String())))
+	var re *RuntimeError
+	if !errors.As(err, &re) || !strings.Contains(re.Msg, "execution took longer than 50ms") {
+		t.Fatalf("err = %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("stopped after %v", d)
+	}
 }

@@ -16,7 +16,11 @@ const (
 	cmpCasemap comparator = iota // "i;ascii-casemap", the default
 	cmpOctet                     // "i;octet"
 	cmpNumeric                   // "i;ascii-numeric" (RFC 4790 §9.1)
+	cmpUnicode                   // "i;unicode-casemap" (RFC 5051), cmp_unicode_casemap.go
 )
+
+// folds reports whether the comparator ignores case (for :regex).
+func (c comparator) folds() bool { return c == cmpCasemap || c == cmpUnicode }
 
 // matchKind is a match type (RFC 5228 §2.7.1, RFC 5231, regex draft).
 type matchKind uint8
@@ -54,9 +58,39 @@ type matcher struct {
 	consts   []string // keys when all are constant
 	folded   []string // constant keys folded for casemap :is/:contains
 	globs    []*glob
+	uglobs   []*ucGlob // :matches under i;unicode-casemap
 	regs     []*regexp.Regexp
 	captures bool // set match variables (RFC 5229 §3.2)
 	script   *Script
+	// flagKeys: each key is a space-separated list of flags, matched one
+	// by one (hasflag, RFC 5232 §4: `hasflag :is "b A"`).
+	flagKeys bool
+}
+
+// splitFlagKeys makes each key of m a list of flags (see flagKeys);
+// :count keys stay numbers.
+func (c *compiler) splitFlagKeys(m *matcher) {
+	if m.kind == mCount {
+		return
+	}
+	m.flagKeys = true
+	if m.consts == nil {
+		return
+	}
+	m.consts = splitFields(m.consts)
+	m.folded, m.globs, m.uglobs, m.regs = m.keyForms(m.consts, func(_ int, k string) *regexp.Regexp {
+		re, _ := compileRegex(k, m.cmp.folds(), c.lim.maxRegex) // reported for the whole key already
+		return re
+	})
+}
+
+// splitFields splits every string at white space.
+func splitFields(list []string) []string {
+	out := make([]string, 0, len(list))
+	for _, s := range list {
+		out = append(out, strings.Fields(s)...)
+	}
+	return out
 }
 
 // matcher compiles the comparator and match type of n from p, with keys.
@@ -73,8 +107,12 @@ func (c *compiler) matcher(n *node, p *parsedArgs, keys *arg) *matcher {
 			if !c.has("comparator-i;ascii-numeric") {
 				c.errorf(a.pos, "add `require \"comparator-i;ascii-numeric\";`", "comparator %q requires `require \"comparator-i;ascii-numeric\";`", name)
 			}
+		case "i;unicode-casemap":
+			// No require needed, as in Pigeonhole 2.4 (a core comparator
+			// there) and the scripts Proton and Fastmail export.
+			m.cmp = cmpUnicode
 		default:
-			c.errorf(a.pos, c.didYouMean(name, []string{"i;octet", "i;ascii-casemap", "i;ascii-numeric"}), "unknown comparator %q", name)
+			c.errorf(a.pos, c.didYouMean(name, []string{"i;octet", "i;ascii-casemap", "i;ascii-numeric", "i;unicode-casemap"}), "unknown comparator %q", name)
 		}
 	}
 	switch p.grp["match"] {
@@ -106,8 +144,8 @@ func (c *compiler) matcher(n *node, p *parsedArgs, keys *arg) *matcher {
 	if m.consts != nil {
 		// Constant keys are prepared once, here; an invalid regex is a
 		// compile error.
-		m.folded, m.globs, m.regs = m.keyForms(m.consts, func(i int, k string) *regexp.Regexp {
-			re, err := compileRegex(k, m.cmp == cmpCasemap, c.lim.maxRegex)
+		m.folded, m.globs, m.uglobs, m.regs = m.keyForms(m.consts, func(i int, k string) *regexp.Regexp {
+			re, err := compileRegex(k, m.cmp.folds(), c.lim.maxRegex)
 			if err != nil {
 				c.errorf(keys.spos[i], "regular expressions are RE2 (POSIX ERE syntax works)", "invalid regular expression %q: %v", k, err)
 			}
@@ -118,19 +156,33 @@ func (c *compiler) matcher(n *node, p *parsedArgs, keys *arg) *matcher {
 }
 
 // keyForms prepares keys for the match type: case-folded keys for :is and
-// :contains under i;ascii-casemap, globs for :matches, and regular
-// expressions (compiled by regex) for :regex. Constant keys go through it
-// at compile time, keys built from variables at each evaluation.
-func (m *matcher) keyForms(keys []string, regex func(i int, k string) *regexp.Regexp) (folded []string, globs []*glob, regs []*regexp.Regexp) {
+// :contains under i;ascii-casemap and i;unicode-casemap, globs for
+// :matches, and regular expressions (compiled by regex) for :regex.
+// Constant keys go through it at compile time, keys built from variables
+// at each evaluation.
+func (m *matcher) keyForms(keys []string, regex func(i int, k string) *regexp.Regexp) (folded []string, globs []*glob, uglobs []*ucGlob, regs []*regexp.Regexp) {
 	switch m.kind {
 	case mIs, mContains:
-		if m.cmp == cmpCasemap {
+		switch m.cmp {
+		case cmpCasemap:
 			folded = make([]string, len(keys))
 			for i, k := range keys {
 				folded[i] = asciiLower(k)
 			}
+		case cmpUnicode:
+			folded = make([]string, len(keys))
+			for i, k := range keys {
+				folded[i] = ucCanon(k)
+			}
 		}
 	case mMatches:
+		if m.cmp == cmpUnicode {
+			uglobs = make([]*ucGlob, len(keys))
+			for i, k := range keys {
+				uglobs[i] = compileUCGlob(k)
+			}
+			break
+		}
 		globs = make([]*glob, len(keys))
 		for i, k := range keys {
 			globs[i] = compileGlob(k, m.cmp == cmpCasemap)
@@ -141,7 +193,7 @@ func (m *matcher) keyForms(keys []string, regex func(i int, k string) *regexp.Re
 			regs[i] = regex(i, k)
 		}
 	}
-	return folded, globs, regs
+	return folded, globs, uglobs, regs
 }
 
 // prepared is a matcher with its keys expanded for one evaluation.
@@ -150,18 +202,22 @@ type prepared struct {
 	keys   []string
 	folded []string
 	globs  []*glob
+	uglobs []*ucGlob
 	regs   []*regexp.Regexp
 }
 
 func (m *matcher) prepare(r *run) (prepared, error) {
 	if m.consts != nil {
-		return prepared{m: m, keys: m.consts, folded: m.folded, globs: m.globs, regs: m.regs}, nil
+		return prepared{m: m, keys: m.consts, folded: m.folded, globs: m.globs, uglobs: m.uglobs, regs: m.regs}, nil
 	}
 	p := prepared{m: m, keys: r.expandAll(m.keys, nil)}
-	p.folded, p.globs, p.regs = m.keyForms(p.keys, func(_ int, k string) *regexp.Regexp {
+	if m.flagKeys {
+		p.keys = splitFields(p.keys)
+	}
+	p.folded, p.globs, p.uglobs, p.regs = m.keyForms(p.keys, func(_ int, k string) *regexp.Regexp {
 		// An expression that only becomes invalid at run time (built
 		// from variables) matches nothing, as in Pigeonhole.
-		re, _ := m.script.regex(k, m.cmp == cmpCasemap)
+		re, _ := m.script.regex(k, m.cmp.folds())
 		return re
 	})
 	return p, nil
@@ -171,6 +227,21 @@ func (m *matcher) prepare(r *run) (prepared, error) {
 // success for :matches and :regex.
 func (p *prepared) test(r *run, value string) bool {
 	m := p.m
+	if m.kind == mIs && value == "" {
+		// An empty value is only ever the empty key, whatever the
+		// comparator says: Pigeonhole's :is does this before asking the
+		// comparator, so "" :is "abc" is false under i;ascii-numeric
+		// although both are positive infinity.
+		for _, k := range p.keys {
+			if k == "" {
+				return true
+			}
+		}
+		return false
+	}
+	if m.cmp == cmpUnicode && m.kind != mRegex && m.kind != mValue {
+		return p.testUnicode(r, value)
+	}
 	switch m.kind {
 	case mIs:
 		for i, k := range p.keys {
@@ -234,6 +305,39 @@ func (p *prepared) test(r *run, value string) bool {
 	return false
 }
 
+// testUnicode is test under i;unicode-casemap for :is, :contains and
+// :matches (see cmp_unicode_casemap.go).
+func (p *prepared) testUnicode(r *run, value string) bool {
+	switch p.m.kind {
+	case mIs:
+		v := ucCanon(value)
+		for _, k := range p.folded {
+			if v == k {
+				return true
+			}
+		}
+		return false
+	}
+	us := ucUnits(value)
+	if p.m.kind == mContains {
+		for _, k := range p.folded {
+			if ucContains(us, k) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, g := range p.uglobs {
+		if caps, ok := g.run(value, us, p.m.captures); ok {
+			if p.m.captures {
+				r.setMatchVars(caps)
+			}
+			return true
+		}
+	}
+	return false
+}
+
 // testCount implements :count (RFC 5231 §4.1): the number of values is
 // compared with each key.
 func (p *prepared) testCount(n int) bool {
@@ -287,6 +391,8 @@ func compare(cmp comparator, a, b string) int {
 		return strings.Compare(asciiLower(a), asciiLower(b))
 	case cmpNumeric:
 		return numericCompare(a, b)
+	case cmpUnicode:
+		return strings.Compare(ucCanon(a), ucCanon(b))
 	}
 	return strings.Compare(a, b)
 }
@@ -298,12 +404,8 @@ func numericCompare(a, b string) int {
 	da, db := leadingDigits(a), leadingDigits(b)
 	switch {
 	case da == "" && db == "":
-		// Both are positive infinity. Pigeonhole still orders an empty
-		// value before a non-empty key (but not the other way round); we
-		// match its observed behaviour so results agree.
-		if a == "" && b != "" {
-			return -1
-		}
+		// Both are positive infinity, equal (RFC 4790 §9.1.1); an empty
+		// value differs from a non-empty key only under :is (prepared.test).
 		return 0
 	case da == "":
 		return 1

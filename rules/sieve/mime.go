@@ -46,7 +46,7 @@ func (r *run) mimeTree() (*mimeTree, error) {
 	budget := r.root.lim.maxParts
 	t.root = parsePart(raw, nil, "text", "plain", r.m.WordDecoder, &budget, 0)
 	if budget < 0 {
-		return nil, r.errorf("the message has more than %d MIME parts (Options.MaxMIMEParts)", r.root.lim.maxParts)
+		return nil, r.errorf("the message has more than %d MIME parts, the most a test reads", r.root.lim.maxParts)
 	}
 	var walk func(p *mimePart)
 	walk = func(p *mimePart) {
@@ -81,7 +81,8 @@ func splitHeader(raw []byte) (hdr, body []byte, hasBody bool) {
 }
 
 // parseFields parses a header section leniently: lines without a colon
-// are skipped, continuation lines are unfolded.
+// are skipped, continuation lines are unfolded as engine/message does
+// (the white-space character that marks a fold becomes a space).
 func parseFields(hdr []byte, dec *mime.WordDecoder) []rules.Field {
 	var fields []rules.Field
 	for _, line := range strings.Split(string(hdr), "\n") {
@@ -91,7 +92,7 @@ func parseFields(hdr []byte, dec *mime.WordDecoder) []rules.Field {
 		}
 		if line[0] == ' ' || line[0] == '\t' {
 			if len(fields) > 0 {
-				fields[len(fields)-1].Raw += line
+				fields[len(fields)-1].Raw += " " + line[1:]
 			}
 			continue
 		}
@@ -124,25 +125,57 @@ func fieldValue(fields []rules.Field, name string) (string, bool) {
 	return "", false
 }
 
-// parseContentType parses a Content-Type value leniently.
-func parseContentType(v string) (typ, sub string, params map[string]string, ok bool) {
-	mt, params, err := mime.ParseMediaType(v)
-	if err != nil && mt == "" {
-		// Salvage "type/subtype" before the first ";".
-		mt = strings.TrimSpace(strings.SplitN(v, ";", 2)[0])
-		params = map[string]string{}
-		for _, p := range strings.Split(v, ";")[1:] {
-			k, val, found := strings.Cut(p, "=")
-			if found {
-				params[strings.ToLower(strings.TrimSpace(k))] = strings.Trim(strings.TrimSpace(val), `"`)
-			}
+// mediaType returns the "type/subtype" of a Content-Type value as
+// written (case kept, as Pigeonhole's :mime value options give it); ok is
+// false when it is not two tokens around one slash (RFC 2045 §5.1).
+func mediaType(v string) (string, bool) {
+	mt := strings.TrimSpace(strings.SplitN(v, ";", 2)[0])
+	t, s, found := strings.Cut(mt, "/")
+	t, s = strings.TrimSpace(t), strings.TrimSpace(s)
+	if !found || !isToken(t) || !isToken(s) {
+		return "", false
+	}
+	return t + "/" + s, true
+}
+
+// isToken reports whether s is an RFC 2045 §5.1 token.
+func isToken(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0 {
+			return false
 		}
 	}
-	t, s, found := strings.Cut(strings.ToLower(mt), "/")
-	if !found || t == "" || s == "" {
+	return true
+}
+
+// mediaParams returns the parameters of a Content-Type or
+// Content-Disposition value (names lower-cased), leniently.
+func mediaParams(v string) map[string]string {
+	if _, params, err := mime.ParseMediaType(v); err == nil || len(params) > 0 {
+		return params
+	}
+	params := map[string]string{}
+	for _, p := range strings.Split(v, ";")[1:] {
+		k, val, found := strings.Cut(p, "=")
+		if found {
+			params[strings.ToLower(strings.TrimSpace(k))] = strings.Trim(strings.TrimSpace(val), `"`)
+		}
+	}
+	return params
+}
+
+// parseContentType parses a Content-Type value leniently: type and
+// subtype lower-cased; ok is false when it has no valid media type.
+func parseContentType(v string) (typ, sub string, params map[string]string, ok bool) {
+	mt, ok := mediaType(v)
+	if !ok {
 		return "", "", nil, false
 	}
-	return t, s, params, true
+	t, s, _ := strings.Cut(strings.ToLower(mt), "/")
+	return t, s, mediaParams(v), true
 }
 
 func parsePart(raw []byte, parent *mimePart, defTyp, defSub string, dec *mime.WordDecoder, budget *int, depth int) *mimePart {
@@ -150,9 +183,11 @@ func parsePart(raw []byte, parent *mimePart, defTyp, defSub string, dec *mime.Wo
 	hdr, body, _ := splitHeader(raw)
 	p := &mimePart{header: parseFields(hdr, dec), body: body, parent: parent, typ: defTyp, sub: defSub}
 	if ct, ok := fieldValue(p.header, "Content-Type"); ok {
-		if t, s, params, ok := parseContentType(ct); ok {
-			p.typ, p.sub, p.params = t, s, params
-		}
+		// An invalid Content-Type leaves the part without a type, which
+		// only body :content "" matches, as in Pigeonhole (RFC 2045 §5.2
+		// would default it to text/plain; the default is for an absent
+		// field here).
+		p.typ, p.sub, p.params, _ = parseContentType(ct)
 	}
 	if depth > 32 {
 		return p
@@ -239,10 +274,20 @@ func trimCRLF(b []byte) []byte {
 	return b
 }
 
-// decoded returns the body without its Content-Transfer-Encoding.
+// isHTML reports whether the part is HTML or XHTML, which body :text and
+// extracttext read as text.
+func (p *mimePart) isHTML() bool {
+	return p.typ == "text" && p.sub == "html" || p.typ == "application" && p.sub == "xhtml+xml"
+}
+
+// decoded returns the body without its Content-Transfer-Encoding. A part
+// with an encoding that is none of RFC 2045's has no content (RFC 2045
+// §6.4: it cannot be interpreted; Pigeonhole too reads it as empty).
 func (p *mimePart) decoded() []byte {
 	cte, _ := fieldValue(p.header, "Content-Transfer-Encoding")
 	switch strings.ToLower(strings.TrimSpace(cte)) {
+	case "", "7bit", "8bit", "binary":
+		return p.body
 	case "base64":
 		clean := make([]byte, 0, len(p.body))
 		for _, c := range p.body {
@@ -261,22 +306,43 @@ func (p *mimePart) decoded() []byte {
 		}
 		return out
 	}
-	return p.body
+	return nil
 }
 
-// text returns the decoded body converted to UTF-8.
-func (p *mimePart) text() string {
-	return toUTF8(p.decoded(), p.params["charset"])
+// text returns the decoded body converted to UTF-8 with read, the
+// message's CharsetReader (see toUTF8).
+func (p *mimePart) text(read charsetReader) string {
+	return toUTF8(p.decoded(), p.params["charset"], read)
 }
 
-// toUTF8 converts b from charset. Only the standard library's knowledge
-// is used: UTF-8/US-ASCII, ISO-8859-1, ISO-8859-15 and Windows-1252 are
-// converted; other charsets are passed through with invalid UTF-8
-// replaced by "?".
-func toUTF8(b []byte, charset string) string {
-	switch strings.ToLower(strings.Trim(charset, `" `)) {
+// charsetReader is rules.Message.CharsetReader.
+type charsetReader = func(charset string, input io.Reader) (io.Reader, error)
+
+// toUTF8 converts b from charset to UTF-8. read (rules.Message's
+// CharsetReader; in the daemon go-message's, which knows every charset
+// Pigeonhole's iconv does in practice: KOI8-R, Shift_JIS, GB2312, …)
+// converts everything but UTF-8 and US-ASCII. Without it, or for a
+// charset it does not know, only the standard library's knowledge is
+// used: ISO-8859-1, ISO-8859-15 and Windows-1252 are converted; other
+// charsets are passed through with invalid UTF-8 replaced by "?".
+func toUTF8(b []byte, charset string, read charsetReader) string {
+	cs := strings.ToLower(strings.Trim(charset, `" `))
+	switch cs {
+	case "", "utf-8", "utf8", "us-ascii", "ascii":
+		if utf8.Valid(b) {
+			return string(b)
+		}
+		return strings.ToValidUTF8(string(b), "?")
+	}
+	if read != nil {
+		if rd, err := read(cs, bytes.NewReader(b)); err == nil {
+			if out, err := io.ReadAll(rd); err == nil {
+				return strings.ToValidUTF8(string(out), "?")
+			}
+		}
+	}
+	switch cs {
 	case "iso-8859-1", "latin1", "iso_8859-1", "l1", "iso-8859-15", "windows-1252", "cp1252":
-		cs := strings.ToLower(charset)
 		var sb strings.Builder
 		for _, c := range b {
 			switch {

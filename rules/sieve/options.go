@@ -8,16 +8,17 @@ import (
 
 // Default limits used when an Options field is zero.
 const (
-	DefaultMaxScriptSize    = 1 << 20 // 1 MiB of source per script file
-	DefaultMaxNesting       = 32      // nested blocks / tests
-	DefaultMaxActions       = 64      // actions per message
-	DefaultMaxVariableSize  = 4096    // bytes per variable value (RFC 5229 §6 minimum is 1000)
-	DefaultMaxVariables     = 512     // distinct variables per execution
-	DefaultMaxIncludeDepth  = 8       // nested include levels (RFC 6609 §3.2)
-	DefaultMaxRegexSize     = 4096    // bytes of one regular expression after expansion
-	DefaultMaxMatchValues   = 10000   // values compared by one test
-	DefaultMaxMIMEParts     = 1000    // MIME parts examined per message
-	DefaultMaxLoopIters     = 1000    // foreverypart iterations in total
+	DefaultMaxScriptSize    = 1 << 20          // 1 MiB of source per script file
+	DefaultMaxNesting       = 32               // nested blocks / tests
+	DefaultMaxActions       = 64               // actions per message
+	DefaultMaxVariableSize  = 4096             // bytes per variable value (RFC 5229 §6 minimum is 1000)
+	DefaultMaxVariables     = 512              // distinct variables per execution
+	DefaultMaxIncludeDepth  = 8                // nested include levels (RFC 6609 §3.2)
+	DefaultMaxRegexSize     = 4096             // bytes of one regular expression after expansion
+	DefaultMaxMatchValues   = 10000            // values compared by one test
+	DefaultMaxMIMEParts     = 1000             // MIME parts examined per message
+	DefaultMaxLoopIters     = 1000             // foreverypart iterations in total
+	DefaultMaxRunTime       = 30 * time.Second // one execution, wall clock (Pigeonhole's sieve_max_cpu_time is 30s)
 	DefaultDuplicateTTL     = 7 * 24 * time.Hour
 	DefaultSpamtestHeader   = "X-Spam-Score"
 	DefaultSpamtestMax      = 10
@@ -68,12 +69,19 @@ type Options struct {
 	// look at; a message with more is a runtime error for those tests.
 	// Default DefaultMaxMIMEParts.
 	MaxMIMEParts int
+	// MaxRunTime bounds the wall-clock time of one execution; a script
+	// that runs longer (costly regular expressions in a loop over many
+	// MIME parts, say) ends with a runtime error and the message is
+	// kept. Default DefaultMaxRunTime.
+	MaxRunTime time.Duration
 
 	// IncludePersonal and IncludeGlobal are the directories that
 	// include :personal (the default location) and include :global resolve
-	// script names in (RFC 6609 §3.1). A script name gets ".sieve"
-	// appended when it has no extension. Empty: include of that location
-	// is a compile error.
+	// script names in (RFC 6609 §3.1); the config's sieve.personal_dir and
+	// sieve.global_dir. A script name gets ".sieve" appended when it has no
+	// extension. Empty: include of that location is a compile error
+	// (skipped with :optional), except that a script compiled from a file
+	// includes its personal scripts from its own directory (WithScriptDir).
 	IncludePersonal string
 	IncludeGlobal   string
 
@@ -111,12 +119,34 @@ type Options struct {
 	// Now returns the current time for currentdate (RFC 5260 §5). Nil
 	// means time.Now.
 	Now func() time.Time
+
+	// Dialect adds the commands and tests of one more extension (see
+	// Dialect); for test tools only. Nil in the product.
+	Dialect *Dialect
+}
+
+// WithScriptDir returns the options for a script read from a file in
+// dir: o itself when it names a personal include directory, else a copy
+// whose IncludePersonal is dir, so that a script and the scripts it
+// includes can sit side by side, as in Pigeonhole's personal script
+// storage.
+func (o *Options) WithScriptDir(dir string) *Options {
+	if o != nil && o.IncludePersonal != "" {
+		return o
+	}
+	var c Options
+	if o != nil {
+		c = *o
+	}
+	c.IncludePersonal = dir
+	return &c
 }
 
 // limits is Options with the defaults filled in.
 type limits struct {
 	maxScriptSize, maxNesting, maxActions, maxVarSize, maxVars int
 	maxInclude, maxRegex, maxParts                             int
+	maxRunTime                                                 time.Duration
 }
 
 func (o *Options) limits() limits {
@@ -141,6 +171,10 @@ func (o *Options) limits() limits {
 	def(&l.maxInclude, DefaultMaxIncludeDepth)
 	def(&l.maxRegex, DefaultMaxRegexSize)
 	def(&l.maxParts, DefaultMaxMIMEParts)
+	l.maxRunTime = o.MaxRunTime
+	if l.maxRunTime <= 0 {
+		l.maxRunTime = DefaultMaxRunTime
+	}
 	return l
 }
 

@@ -27,8 +27,8 @@ type Action struct {
 	Copy    bool     `json:"copy"`   // fileinto :copy (RFC 3894)
 	Create  bool     `json:"create"` // fileinto :create (RFC 5490 §3.2)
 	// SpecialUse is the special-use attribute of fileinto :specialuse
-	// (RFC 8579), already resolved: when Options.SpecialUseExists said the
-	// attribute exists, Mailbox is the attribute itself.
+	// (RFC 8579), already resolved: when the message's rules.Mailboxes
+	// said the attribute exists, Mailbox is the attribute itself.
 	SpecialUse string `json:"specialuse,omitempty"`
 	Implicit   bool   `json:"implicit"` // the implicit keep (RFC 5228 §2.10.2)
 	Line       int    `json:"line,omitempty"`

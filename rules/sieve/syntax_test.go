@@ -119,6 +119,10 @@ func TestLexer(t *testing.T) {
 	tests := []struct{ src, want string }{
 		{`"a\"b\\c\q"`, `1:1 string "a\"b\\cq"`},
 		{"text:\r\nx\r\n..y\r\n.\r\n", `1:1 string "x\r\n.y\r\n"`},
+		// RFC 5228 §8.1: only a leading ".." loses a dot; lines end in
+		// CRLF, in multi-line and quoted strings alike (as Pigeonhole).
+		{"text:\n.x\n..y\n...z\n.\n", `1:1 string ".x\r\n.y\r\n..z\r\n"`},
+		{"\"a\nb\r\nc\"", `1:1 string "a\r\nb\r\nc"`},
 		{"10K 2m 3G 0", "1:1 number 10240\n1:5 number 2097152\n1:8 number 3221225472\n1:11 number 0"},
 		{":Is", "1:1 tag is"},
 		{"/* a */ # b\nkeep", "2:1 identifier keep"},

@@ -1,0 +1,3 @@
+require ["include", "fileinto"];
+fileinto "once-a";
+include "once-b";

@@ -1,0 +1,3 @@
+require ["include", "fileinto"];
+fileinto "once-b";
+include :once "once-a";

@@ -1,0 +1,4 @@
+require ["include", "fileinto"];
+include :global "spam";
+include "lists";
+include :optional "not-there";

@@ -1,0 +1,4 @@
+require ["fileinto"];
+if header :contains "list-id" "example.org" {
+	fileinto "Lists";
+}
