@@ -110,7 +110,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 			p := &Pipeline{
 				Account: a.Name, Mailbox: wc.Mailbox, RulesetName: wc.Ruleset,
-				Rules: set, Exec: exec, Placements: placements, Logger: e.log, Observe: e.o.Observe,
+				Rules: set, Exec: exec, Placements: placements, Guarded: Guarded(e.cfg, a.Name, wc.Ruleset), Logger: e.log, Observe: e.o.Observe,
 				Registry: e.o.Registry,
 			}
 			acct, mbox := a.Name, wc.Mailbox

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/mailwarden/mailwarden/actions"
+	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/imapconn"
 	"github.com/mailwarden/mailwarden/engine/observe"
 	"github.com/mailwarden/mailwarden/engine/state"
@@ -41,6 +42,10 @@ type JobOptions struct {
 	// Registry, when set, counts the jobs' changes, runs and quota
 	// readings (metrics, status).
 	Registry *observe.Registry
+	// Config, when set, says which mailboxes watchers run each rule set
+	// over, so that a sweep records loop-protection placements only for
+	// moves into those (Pipeline.Guarded). Nil records every destination.
+	Config *config.Config
 }
 
 func (o *JobOptions) log() *slog.Logger {
@@ -89,8 +94,12 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 		},
 		Executor: executor,
 		Processor: func(account, mailbox string, rs jobs.Ruleset) jobs.Processor {
+			var guarded map[string]bool
+			if opts.Config != nil {
+				guarded = Guarded(opts.Config, account, rs.Name())
+			}
 			return &sweepProcessor{p: Pipeline{Account: account, Mailbox: mailbox, RulesetName: rs.Name(), Rules: rs,
-				Exec: executor(account), Placements: placements, Logger: log, Registry: opts.Registry,
+				Exec: executor(account), Placements: placements, Guarded: guarded, Logger: log, Registry: opts.Registry,
 				DecisionLevel: slog.LevelDebug}}
 		},
 		Quota:     opts.Registry.Quota,

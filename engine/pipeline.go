@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/mailwarden/mailwarden/actions"
+	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/imapconn"
 	"github.com/mailwarden/mailwarden/engine/observe"
 	"github.com/mailwarden/mailwarden/engine/state"
@@ -48,7 +49,12 @@ type Pipeline struct {
 	Exec             *actions.Executor
 	// Placements may be nil (no loop protection, e.g. for `test`).
 	Placements Placements
-	Logger     *slog.Logger
+	// Guarded, when not nil, names the mailboxes of the account that a
+	// watcher runs this rule set over: only a move or copy into one of
+	// them can loop, so only those are recorded as placements (a bulk run
+	// into unwatched folders writes none). Nil records every destination.
+	Guarded map[string]bool
+	Logger  *slog.Logger
 	// Observe, if set, is called for every message after its batch is
 	// applied.
 	Observe func(Event)
@@ -259,6 +265,37 @@ func retryable(rep *actions.Report) bool {
 	return false
 }
 
+// guards reports whether a message placed in mailbox needs loop
+// protection (see Guarded). INBOX is case-insensitive (RFC 9051 §5.1).
+func (p *Pipeline) guards(mailbox string) bool {
+	if p.Guarded == nil {
+		return true
+	}
+	if strings.EqualFold(mailbox, "INBOX") {
+		mailbox = "INBOX"
+	}
+	return p.Guarded[mailbox]
+}
+
+// Guarded returns, per account of cfg, the mailboxes watched with rule set
+// ruleset (Pipeline.Guarded), INBOX spelled "INBOX".
+func Guarded(cfg *config.Config, account, ruleset string) map[string]bool {
+	out := map[string]bool{}
+	if a := cfg.Account(account); a != nil {
+		for _, w := range a.Watch {
+			if w.Ruleset != ruleset {
+				continue
+			}
+			name := w.Mailbox
+			if strings.EqualFold(name, "INBOX") {
+				name = "INBOX"
+			}
+			out[name] = true
+		}
+	}
+	return out
+}
+
 // markPlacements records where messages go (loop protection). Before the
 // moves (rep == nil) every planned destination gets a pending mark under
 // the message's Message-ID, so the destination's watcher, which may see
@@ -272,6 +309,9 @@ func (p *Pipeline) markPlacements(items []actions.Item, rep *actions.Report, log
 	}
 	var marks []state.PlacedMark
 	mark := func(mailbox string, m *rules.Message, destUIDValidity, destUID uint32, drop bool) {
+		if !p.guards(mailbox) {
+			return
+		}
 		if destUID != 0 || m.MessageID() != "" {
 			marks = append(marks, state.PlacedMark{Account: p.Account, Mailbox: mailbox, DestUID: destUID, Drop: drop,
 				Placement: state.Placement{Ruleset: p.RulesetName, MessageID: m.MessageID(), From: p.Mailbox, UIDValidity: destUIDValidity}})

@@ -57,9 +57,9 @@ func (d *liveDaemon) tee(client *slog.Logger, attrs ...any) *slog.Logger {
 
 func (d *liveDaemon) env(dryRun bool, log *slog.Logger, o *engine.JobOptions) *jobs.Env {
 	d.mu.Lock()
-	dial := d.dial
+	dial, cfg := d.dial, d.cfg
 	d.mu.Unlock()
-	o.Dial, o.Store, o.DryRun, o.Logger, o.Registry = dial, d.store, dryRun || d.dryRun, log, d.reg
+	o.Dial, o.Store, o.DryRun, o.Logger, o.Registry, o.Config = dial, d.store, dryRun || d.dryRun, log, d.reg, cfg
 	return engine.JobEnv(o)
 }
 

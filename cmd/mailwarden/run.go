@@ -124,7 +124,7 @@ func compileForRun(cfg *config.Config, store *state.Store, dial imapconn.Dialer,
 // newScheduler builds the scheduler of rt, whose jobs connect with dial
 // and report to reg.
 func newScheduler(rt *engine.Runtime, store *state.Store, dial imapconn.Dialer, dryRun bool, log *slog.Logger, reg *observe.Registry) (*scheduler.Scheduler, []error) {
-	env := engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store, DryRun: dryRun, Logger: log, Registry: reg})
+	env := engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store, DryRun: dryRun, Logger: log, Registry: reg, Config: rt.Config})
 	return engine.NewScheduler(rt, env, &scheduler.Options{Logger: log}, reg)
 }
 
