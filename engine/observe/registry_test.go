@@ -1,11 +1,14 @@
 package observe
 
 import (
+	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -148,4 +151,47 @@ func TestHandler(t *testing.T) {
 	if resp.StatusCode == http.StatusOK {
 		t.Error("POST /jobs/run served without a controller")
 	}
+}
+
+// The heartbeat says, at info, what the daemon did since the last line.
+func TestHeartbeat(t *testing.T) {
+	r := New(&Options{Version: "test"})
+	w := r.Watcher("acct", "INBOX")
+	w.State(watch.StateIdle, nil, time.Time{})
+	var buf syncBuffer
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { r.Heartbeat(ctx, 20*time.Millisecond, log); close(done) }()
+	r.Evaluated("acct", "INBOX", OutcomeMatched, time.Millisecond)
+	r.Applied([]actions.Entry{{Account: "acct", Rule: "r", Op: actions.OpMove}})
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(buf.String(), "evaluated=1 matched=1 actions=1") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no heartbeat with the counts:\n%s", buf.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	if !strings.Contains(buf.String(), "msg=heartbeat watchers=1 waiting_for_mail=1") {
+		t.Errorf("heartbeat line: %s", buf.String())
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
