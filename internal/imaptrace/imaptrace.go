@@ -227,10 +227,13 @@ func (p *Proxy) pipe(dst, src net.Conn, lp *lineParser, bytes *int64) {
 	for {
 		n, err := src.Read(buf)
 		if n > 0 {
+			// Parse before forwarding: a command is pending before the
+			// server can answer it (the other pipe would otherwise see
+			// the tagged reply first and drop the time).
+			lp.feed(buf[:n])
 			if _, werr := dst.Write(buf[:n]); werr != nil {
 				return
 			}
-			lp.feed(buf[:n])
 			p.mu.Lock()
 			*bytes += int64(n)
 			p.mu.Unlock()
