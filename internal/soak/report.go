@@ -48,7 +48,8 @@ type Report struct {
 	Anomalies              []Anomaly
 	// Causes tallies the anomalies by what the logs say caused them.
 	Causes map[string]int
-	// Crashes are panics and data races found in the process logs.
+	// Crashes are panics, data races and watchers stopped for good, found
+	// in the process logs.
 	Crashes []string
 	Notes   []string
 
@@ -128,7 +129,7 @@ func (r *Report) Failures() []string {
 		f = append(f, fmt.Sprintf("%d daemon process(es) exited without being killed", len(r.DaemonExits)))
 	}
 	if len(r.Crashes) > 0 {
-		f = append(f, fmt.Sprintf("%d panic(s) or data race(s) in the process logs", len(r.Crashes)))
+		f = append(f, fmt.Sprintf("%d panic(s), data race(s) or watcher(s) stopped for good in the process logs", len(r.Crashes)))
 	}
 	if r.DrainTimedOut {
 		f = append(f, fmt.Sprintf("the daemon did not empty INBOX and settle within %v after phase A", r.Params.Drain))
@@ -333,14 +334,16 @@ func missingFrom(inGroup, inCopies int, group string) string {
 	return Copies
 }
 
-// scanCrashes finds panics and race reports in the process logs.
+// scanCrashes finds panics, race reports and watchers that stopped on a
+// permanent error (nothing in the soak is permanent: the password is
+// right, and every fault is a network fault) in the process logs.
 func scanCrashes(dir string) []string {
 	var out []string
 	files, _ := filepath.Glob(filepath.Join(dir, "*.log"))
 	for _, f := range files {
 		for _, l := range readLines(f) {
 			if strings.HasPrefix(l, "panic:") || strings.HasPrefix(l, "fatal error:") || strings.Contains(l, "WARNING: DATA RACE") ||
-				strings.Contains(l, "watcher panicked") {
+				strings.Contains(l, "watcher panicked") || strings.Contains(l, `msg="watcher stopped`) {
 				out = append(out, filepath.Base(f)+": "+l)
 			}
 		}

@@ -408,9 +408,19 @@ func (s *soak) drain() {
 			settled = 0
 			continue
 		}
-		if st := s.status(s.cfgA); st != nil && len(st.Watchers) > 0 && st.Watchers[0].State == watch.StateIdle {
+		st := s.status(s.cfgA)
+		switch {
+		case st != nil && len(st.Watchers) > 0 && st.Watchers[0].State == watch.StateStopped:
+			// A watcher that gave up waits for a restart: the log scan
+			// reports it; restart so that the census shows the rest.
+			s.rep.Notes = append(s.rep.Notes, fmt.Sprintf("drain: the watcher of %s stopped for good (%s); restarted the daemon to go on", d.name, oneLine(st.Watchers[0].LastError)))
+			s.event("drain: watcher of %s stopped: %s", d.name, st.Watchers[0].LastError)
+			d.stop(20 * time.Second)
+			d = s.startDaemon("drain, after its watcher stopped")
+			settled = 0
+		case st != nil && len(st.Watchers) > 0 && st.Watchers[0].State == watch.StateIdle:
 			settled++
-		} else {
+		default:
 			settled = 0
 		}
 	}
@@ -419,6 +429,15 @@ func (s *soak) drain() {
 		s.rep.Notes = append(s.rep.Notes, fmt.Sprintf("%s did not stop within 20 s of SIGTERM; SIGKILLed", d.name))
 	}
 	s.event("stopped %s with SIGTERM: %v", d.name, d.err)
+}
+
+// oneLine cuts s to its first line, at most 200 bytes.
+func oneLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	if len(s) > 200 {
+		s = s[:200] + "..."
+	}
+	return s
 }
 
 // status asks the daemon of cfg for its status (nil when it does not answer).
