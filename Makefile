@@ -3,7 +3,7 @@
 #   make test   installs the test dependencies (Dovecot, Pigeonhole) when missing, then vet + race tests
 GO ?= go
 
-.PHONY: all build demo test test-deps vet bench fuzz fuzz-short faults-long clean
+.PHONY: all build demo test test-deps vet bench fuzz fuzz-short faults-long soak clean
 
 all: build
 
@@ -47,6 +47,15 @@ fuzz-short:
 faults-long:
 	MAILWARDEN_FAULT_LONG=1 $(GO) test -run 'Long' -v -timeout 30m ./internal/faultproxy
 	MAILWARDEN_HOSTILE_FULL=1 $(GO) test -run TestFullHostileCorpus -v -timeout 60m ./internal/hostile
+
+# The full fault soak (internal/soak/README.md): the daemon, apply and the
+# jobs against a private Dovecot behind fault-injecting proxies, with at
+# least 1,000 messages while watching, 1,000 faults and 100 SIGKILLs, then
+# a count of every message by Message-ID. 20-30 minutes. `make test` runs
+# the short version. SOAK_ARGS passes flags: SOAK_ARGS='-soak.seed 42'.
+SOAK_ARGS ?=
+soak: test-deps
+	$(GO) test -run 'TestSoakFull$$' -v -timeout 90m ./internal/soak -soak.full $(SOAK_ARGS)
 
 clean:
 	rm -rf bin
