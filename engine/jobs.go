@@ -125,13 +125,11 @@ func (s *sweepProcessor) Act(ctx context.Context, mb actions.Mailbox, outs []job
 		events[i] = Event{Account: s.p.Account, Mailbox: s.p.Mailbox, Message: o.Message, Plan: o.Plan,
 			Skipped: o.Skipped, Err: o.Err, DryRun: s.p.Exec.DryRun()}
 	}
-	if err := s.p.Act(ctx, mb, events); err != nil {
-		return err
-	}
+	err := s.p.Act(ctx, mb, events)
 	for i := range outs {
 		outs[i].Err = events[i].Err
 	}
-	return nil
+	return err
 }
 
 // NewScheduler returns a scheduler holding every schedule of rt, each run

@@ -202,7 +202,11 @@ func (p *Pipeline) Act(ctx context.Context, mb actions.Mailbox, events []Event) 
 	took := time.Since(start)
 	p.Registry.Acted(p.Account, p.Mailbox, len(rep.Failed), took)
 	if err := rep.Err(); err != nil && retryable(rep) {
-		return err
+		// Retry on a new connection. The error does not wrap the
+		// messages' errors: one of them may be permanent in itself (a
+		// capability a closed connection no longer shows), and the
+		// watcher must not take the batch for a permanent failure.
+		return fmt.Errorf("batch not fully applied; retrying on a new connection: %v", err)
 	}
 	p.logUnchanged(ctx, log, events)
 	log.Info("batch processed", "messages", len(events), "acted_on", rep.Messages,

@@ -2,12 +2,15 @@ package engine_test
 
 import (
 	"context"
+	"net"
 	"os"
+	"strconv"
 	"testing"
 	"time"
 
 	"github.com/mailwarden/mailwarden/actions"
 	"github.com/mailwarden/mailwarden/engine/state"
+	"github.com/mailwarden/mailwarden/internal/faultproxy"
 	"github.com/mailwarden/mailwarden/internal/memimap"
 )
 
@@ -138,3 +141,63 @@ func TestSieveFlagsOfACopyLeaveRecentAlone(t *testing.T) {
 }
 
 func writeFile(path, content string) error { return os.WriteFile(path, []byte(content), 0o600) }
+
+// A connection that breaks in the middle of a batch's moves is a reason to
+// reconnect and retry, never to stop the watcher: found by the soak, where
+// the batch's next UID MOVE after a reset read the closed connection's
+// missing capabilities as "server lacks MOVE", a permanent error.
+func TestResetBetweenMovesIsRetried(t *testing.T) {
+	b := memBackend(t, nil)
+	p, err := faultproxy.Start(net.JoinHostPort(b.host, strconv.Itoa(b.port)), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	viaProxy := *b
+	viaProxy.port = p.Port()
+	s := &setup{accounts: []*backend{&viaProxy}, watches: [][]string{{"INBOX:inbox:all"}}, rulesets: `
+  inbox:
+    - name: a
+      when: 'subject contains "a"'
+      actions: [{move: A}]
+      stop: true
+    - name: b
+      when: 'subject contains "b"'
+      actions: [{move: B}]
+`}
+	// Four messages already there: the first catch-up is one batch with
+	// two destinations, two UID MOVEs.
+	c := b.client(t)
+	for _, box := range []string{"A", "B"} {
+		c.Create(context.Background(), box)
+	}
+	for _, r := range [][]byte{mail("a1@x", "x@example.net", "a one"), mail("b1@x", "x@example.net", "b one"),
+		mail("a2@x", "x@example.net", "a two"), mail("b2@x", "x@example.net", "b two")} {
+		if _, err := c.Append(context.Background(), "INBOX", nil, time.Time{}, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.Close()
+	// The batch's first UID MOVE loses its connection while the server
+	// answers it.
+	if err := p.Next(faultproxy.Fault{Kind: faultproxy.Reset, On: "UID MOVE", When: faultproxy.InResponse}); err != nil {
+		t.Fatal(err)
+	}
+	d := s.start(t, nil)
+	deadline := time.Now().Add(20 * time.Second)
+	for len(b.contents(t, "A")) != 2 || len(b.contents(t, "B")) != 2 {
+		select {
+		case err := <-d.done:
+			t.Fatalf("the engine stopped: %v", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the reset: A %v, B %v, INBOX %v", b.contents(t, "A"), b.contents(t, "B"), b.contents(t, "INBOX"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := p.Stats().ByKind(faultproxy.Reset); n != 1 {
+		t.Errorf("%d resets injected, want 1", n)
+	}
+	equal(t, "INBOX", b.contents(t, "INBOX"), nil)
+}

@@ -44,6 +44,15 @@ func (s *Session) Move(ctx context.Context, uids []uint32, dest string) (actions
 	if err := s.checkWrite("uid move"); err != nil {
 		return actions.Copied{}, err
 	}
+	// A closed connection is a temporary failure, not a missing MOVE:
+	// go-imap reports no capabilities once closed (found by the soak: the
+	// batch's next MOVE after a reset read as ErrNoMove, which is
+	// permanent, and stopped the watcher).
+	select {
+	case <-s.c.c.Closed():
+		return actions.Copied{}, fmt.Errorf("uid move to %q: %w", dest, ErrClosed)
+	default:
+	}
 	// Check both our view and go-imap's: its Move silently falls back to
 	// COPY+STORE+EXPUNGE when it thinks MOVE is missing.
 	if !s.c.caps.Has(imap.CapMove) || !s.c.c.Caps().Has(imap.CapMove) {

@@ -86,9 +86,7 @@ func (s *Sweep) runAccount(ctx context.Context, r *run) error {
 		outs = append(outs, proc.Decide(ctx, m))
 		return nil
 	}, func() (bool, error) {
-		if err := proc.Act(ctx, mb, outs); err != nil {
-			return false, fmt.Errorf("sweep with rule set %q: %w", s.Rules.Name(), err)
-		}
+		actErr := proc.Act(ctx, mb, outs)
 		for _, o := range outs {
 			if o.Skipped != "" || o.Plan.IsZero() {
 				continue
@@ -102,6 +100,11 @@ func (s *Sweep) runAccount(ctx context.Context, r *run) error {
 			r.sum.Actions[o.Plan.Summary()]++
 		}
 		outs = nil
+		if actErr != nil {
+			// Counted first: what was applied is in the summary even
+			// when the batch must be run again.
+			return false, fmt.Errorf("sweep with rule set %q: %w", s.Rules.Name(), actErr)
+		}
 		return false, nil
 	})
 }
