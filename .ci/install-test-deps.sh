@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # .ci/install-test-deps.sh — install what mailwarden's tests need, idempotently:
 #   dovecot-imapd and dovecot-sieve (they pull dovecot-core; Pigeonhole's
-#   sieve-test is the Sieve oracle), and the unprivileged user `dovetest` that
+#   sieve-test is the Sieve oracle), sieve-connect (a ManageSieve client the
+#   managesieve tests drive), and the unprivileged user `dovetest` that
 #   owns the test maildirs (Dovecot refuses to run mail processes as root).
 #
 # The tests start their own private Dovecot instances (internal/dovecottest);
@@ -13,8 +14,8 @@
 # Runs as root, or with sudo otherwise. Exit status 0 means ready.
 set -euo pipefail
 
-PKGS=(dovecot-core dovecot-imapd dovecot-sieve)
-BINS=(/usr/sbin/dovecot /usr/bin/doveadm /usr/lib/dovecot/imap /usr/bin/sieve-test)
+PKGS=(dovecot-core dovecot-imapd dovecot-sieve sieve-connect)
+BINS=(/usr/sbin/dovecot /usr/bin/doveadm /usr/lib/dovecot/imap /usr/bin/sieve-test /usr/bin/sieve-connect)
 MAIL_OWNER=dovetest
 
 if [ "$(id -u)" -eq 0 ]; then

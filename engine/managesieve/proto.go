@@ -26,42 +26,22 @@ var errTooLong = errors.New("line or literal too long")
 type token struct {
 	s      string
 	quoted bool // a string (quoted or literal), not an atom or number
+	over   bool // a literal over the reader's maxLiteral, dropped (s is "")
 }
 
 // reader reads command lines.
 type reader struct {
 	br         *bufio.Reader
 	maxLine    int   // bytes of one line outside literals
-	maxLiteral int64 // bytes of one literal
+	maxLiteral int64 // bytes of one literal kept
 }
 
 // readCommand reads one command: its name (upper case) and arguments.
 // io.EOF at a line boundary is returned as is.
 func (r *reader) readCommand() (string, []token, error) {
-	var toks []token
-	for {
-		line, err := r.readLine()
-		if err != nil {
-			return "", nil, err
-		}
-		rest, lit, err := r.tokens(line, &toks)
-		if err != nil {
-			return "", nil, err
-		}
-		if lit < 0 {
-			if rest != "" {
-				return "", nil, fmt.Errorf("unexpected %q", rest)
-			}
-			break
-		}
-		if lit > r.maxLiteral {
-			return "", nil, errTooLong
-		}
-		buf := make([]byte, lit)
-		if _, err := io.ReadFull(r.br, buf); err != nil {
-			return "", nil, err
-		}
-		toks = append(toks, token{s: string(buf), quoted: true})
+	toks, err := r.readTokens()
+	if err != nil {
+		return "", nil, err
 	}
 	if len(toks) == 0 {
 		return "", nil, errors.New("empty command")
@@ -71,6 +51,48 @@ func (r *reader) readCommand() (string, []token, error) {
 	}
 	return strings.ToUpper(toks[0].s), toks[1:], nil
 }
+
+// readTokens reads one line's tokens, literals included. A literal over
+// maxLiteral is read and dropped (token.over), so the command can be
+// answered; one over hardLiteral is errTooLong and ends the connection.
+func (r *reader) readTokens() ([]token, error) {
+	var toks []token
+	for {
+		line, err := r.readLine()
+		if err != nil {
+			return nil, err
+		}
+		rest, lit, err := r.tokens(line, &toks)
+		if err != nil {
+			return nil, err
+		}
+		if lit < 0 {
+			if rest != "" {
+				return nil, fmt.Errorf("unexpected %q", rest)
+			}
+			return toks, nil
+		}
+		if lit > r.hardLiteral() {
+			return nil, errTooLong
+		}
+		if lit > r.maxLiteral {
+			if _, err := io.CopyN(io.Discard, r.br, lit); err != nil {
+				return nil, err
+			}
+			toks = append(toks, token{quoted: true, over: true})
+			continue
+		}
+		buf := make([]byte, lit)
+		if _, err := io.ReadFull(r.br, buf); err != nil {
+			return nil, err
+		}
+		toks = append(toks, token{s: string(buf), quoted: true})
+	}
+}
+
+// hardLiteral is the largest literal read at all: four times maxLiteral,
+// at least 1 MiB.
+func (r *reader) hardLiteral() int64 { return max(4*r.maxLiteral, 1<<20) }
 
 // readLine reads a line without its CRLF (a bare LF is accepted).
 func (r *reader) readLine() (string, error) {

@@ -83,6 +83,9 @@ type Server struct {
 	wg       sync.WaitGroup
 }
 
+// failWindow is how long a failed login counts toward the next delay.
+const failWindow = 15 * time.Minute
+
 type failure struct {
 	n    int
 	last time.Time
@@ -140,13 +143,15 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		s.wg.Add(1)
 		go func() {
 			defer s.wg.Done()
+			sess := &session{s: s, conn: c, ctx: ctx}
 			defer func() {
 				s.mu.Lock()
 				delete(s.conns, c)
+				delete(s.conns, sess.conn) // the TLS conn after STARTTLS
 				s.mu.Unlock()
+				sess.conn.Close()
 				c.Close()
 			}()
-			sess := &session{s: s, conn: c, ctx: ctx}
 			_, sess.secure = c.(*tls.Conn)
 			sess.serve()
 		}()
@@ -216,8 +221,7 @@ func (c *session) serve() {
 // setup (re)creates the reader and writer over conn (after STARTTLS too).
 func (c *session) setup(conn net.Conn) {
 	c.conn = conn
-	maxLit := int64(c.s.o.MaxScriptSize) + 1
-	c.r = &reader{br: bufio.NewReader(conn), maxLine: 64 << 10, maxLiteral: maxLit}
+	c.r = &reader{br: bufio.NewReader(conn), maxLine: 64 << 10, maxLiteral: int64(c.s.o.MaxScriptSize)}
 	c.w = bufio.NewWriter(conn)
 }
 
@@ -300,6 +304,14 @@ func (c *session) dispatch(name string, args []token, log *slog.Logger) bool {
 	if c.account == "" {
 		c.no("", "authenticate first")
 		return false
+	}
+	for _, a := range args {
+		if a.over {
+			// RFC 5804 §2.6: a script over the limit is answered with
+			// QUOTA/MAXSIZE.
+			c.no("QUOTA/MAXSIZE", fmt.Sprintf("the script is over %d bytes", c.s.o.MaxScriptSize))
+			return false
+		}
 	}
 	st := c.s.o.Store
 	switch name {
@@ -526,12 +538,11 @@ func (c *session) authenticate(args []token, log *slog.Logger) bool {
 		if c.flush() != nil {
 			return true
 		}
-		line, err := c.r.readLine()
+		toks, err := c.r.readTokens()
 		if err != nil {
 			return true
 		}
-		var toks []token
-		if _, lit, err := c.r.tokens(line, &toks); err != nil || lit >= 0 || len(toks) != 1 {
+		if len(toks) != 1 || !toks[0].quoted || toks[0].over {
 			c.no("", "want the PLAIN response as one string")
 			return false
 		}
@@ -588,7 +599,7 @@ func (s *Server) failDelay(ctx context.Context, ip string) {
 	s.mu.Lock()
 	f := s.failures[ip]
 	var d time.Duration
-	if f != nil && time.Since(f.last) < 15*time.Minute {
+	if f != nil && time.Since(f.last) < failWindow {
 		d = min(250*time.Millisecond<<min(f.n, 20), s.o.MaxFailDelay)
 	}
 	s.mu.Unlock()
@@ -606,8 +617,17 @@ func (s *Server) failDelay(ctx context.Context, ip string) {
 func (s *Server) failed(ip string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.failures) > 10000 {
+		// Forget addresses that have been quiet for the window, so the
+		// map stays bounded under a spray of addresses.
+		for k, v := range s.failures {
+			if time.Since(v.last) > failWindow {
+				delete(s.failures, k)
+			}
+		}
+	}
 	f := s.failures[ip]
-	if f == nil || time.Since(f.last) > 15*time.Minute {
+	if f == nil || time.Since(f.last) > failWindow {
 		f = &failure{}
 		s.failures[ip] = f
 	}
