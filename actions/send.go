@@ -34,6 +34,15 @@ type Sender interface {
 // ErrMaybeSent marks a Send whose outcome is unknown.
 var ErrMaybeSent = errors.New("the submission server may have accepted the message")
 
+// SendError is the Report.Failed error of a message left as it is
+// because its redirect did not certainly go out. It is not a reason to
+// retry the batch on a new IMAP connection: nothing is wrong there, and
+// the send is not retried by itself (a later run may, after Release).
+type SendError struct{ Err error }
+
+func (e *SendError) Error() string { return e.Err.Error() }
+func (e *SendError) Unwrap() error { return e.Err }
+
 // SendState is what a SendLog knows of a key.
 type SendState int
 
@@ -89,7 +98,7 @@ func (e *Executor) sendAll(ctx context.Context, items []Item, rep *Report, log *
 				held = map[uint32]error{}
 			}
 			if held[it.Message.UID] == nil {
-				held[it.Message.UID] = err
+				held[it.Message.UID] = &SendError{Err: err}
 			}
 		}
 	}

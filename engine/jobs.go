@@ -41,6 +41,9 @@ type JobOptions struct {
 	// Registry, when set, counts the jobs' changes, runs and quota
 	// readings (metrics, status).
 	Registry *observe.Registry
+	// Sender submits the redirects and vacation replies of sweeps and
+	// apply (NewSender); nil when the config has no smtp: section.
+	Sender actions.Sender
 }
 
 func (o *JobOptions) log() *slog.Logger {
@@ -66,7 +69,8 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 		// A job removes at most a batch at once (jobs.Env.BatchSize), and
 		// every run is capped (max_messages).
 		return actions.New(&actions.Options{Account: account, DryRun: opts.DryRun, Logger: log, Journal: journal,
-			MaxExpunge: max(opts.BatchSize, jobs.DefaultBatchSize), OnApplied: opts.Registry.Applied})
+			MaxExpunge: max(opts.BatchSize, jobs.DefaultBatchSize), OnApplied: opts.Registry.Applied,
+			Sender: opts.Sender, SendLog: sendLog(opts.Store, opts.DryRun)})
 	}
 	var placements Placements
 	if opts.Store != nil {

@@ -58,7 +58,11 @@ func (d *liveDaemon) tee(client *slog.Logger, attrs ...any) *slog.Logger {
 func (d *liveDaemon) env(dryRun bool, log *slog.Logger, o *engine.JobOptions) *jobs.Env {
 	d.mu.Lock()
 	dial := d.dial
+	cfg := d.cfg
 	d.mu.Unlock()
+	if cfg != nil {
+		o.Sender = engine.NewSender(cfg, log)
+	}
 	o.Dial, o.Store, o.DryRun, o.Logger, o.Registry = dial, d.store, dryRun || d.dryRun, log, d.reg
 	return engine.JobEnv(o)
 }
