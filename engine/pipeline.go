@@ -215,6 +215,7 @@ func (p *Pipeline) Act(ctx context.Context, mb actions.Mailbox, events []Event) 
 	p.logUnchanged(ctx, log, events)
 	log.Info("batch processed", "messages", len(events), "acted_on", rep.Messages,
 		"moved", rep.Ops[actions.OpMove], "copied", rep.Ops[actions.OpCopy], "flag_changes", rep.Ops[actions.OpFlag]+rep.Ops[actions.OpUnflag],
+		"sent", rep.Ops[actions.OpRedirect]+rep.Ops[actions.OpVacation],
 		"failed", len(rep.Failed), "commands", rep.Commands, "skipped_journaled", rep.Skipped, "took", took.Round(time.Millisecond))
 	if p.Observe != nil {
 		for _, ev := range events {
