@@ -32,6 +32,16 @@ type Options struct {
 	// MaxExpunge caps the messages one Expunge call may remove; a call
 	// with more is refused whole. Default DefaultMaxExpunge.
 	MaxExpunge int
+	// Sender submits the plans' Sends (Sieve redirect and vacation);
+	// nil: a plan with a Send fails for that message (a redirect leaves
+	// it as it is).
+	Sender Sender
+	// SendLog makes every Send at most once (see SendLog); nil: no
+	// memory, every Send is made (tests).
+	SendLog SendLog
+	// SendPeriod is how long a redirect is remembered; default
+	// DefaultSendPeriod.
+	SendPeriod time.Duration
 	// OnApplied, when set, is told of every change made, one Entry per
 	// message and operation, once the server confirmed it (the metrics
 	// count actions by rule and type). Not called in dry run. It must
@@ -163,11 +173,17 @@ func (e *Executor) Apply(ctx context.Context, mb Mailbox, items []Item) (*Report
 	mailbox, uidValidity := mb.Selected()
 	log := e.log.With("account", e.opts.Account, "mailbox", mailbox)
 
+	// Sends first: a message is removed only once its redirects went out.
+	held := e.sendAll(ctx, items, rep, log)
 	ws := make([]*work, 0, len(items))
 	resolved := map[string]string{}
 	for i := range items {
 		it := &items[i]
 		if it.Plan.IsZero() {
+			continue
+		}
+		if err := held[it.Message.UID]; err != nil {
+			rep.Failed[it.Message.UID] = err
 			continue
 		}
 		w := &work{item: it, flags: it.Plan.FlagsAfter(it.Message.Flags)}

@@ -88,7 +88,7 @@ func compileRulesets(cfg *config.Config, opts *CompileOptions) (map[string]*rule
 		def := ruleset.Def{Name: rs.Name, Pos: exprrule.Pos(rs.Pos)}
 		for _, st := range rs.Steps {
 			if st.IsSieve() {
-				def.Steps = append(def.Steps, ruleset.Step{Sieve: st.Sieve, Pos: exprrule.Pos(st.SievePos)})
+				def.Steps = append(def.Steps, ruleset.Step{Sieve: st.Sieve, Pos: exprrule.Pos(st.SievePos), SkipUnsupported: st.SkipUnsupported()})
 				continue
 			}
 			spec := &exprrule.Spec{
@@ -114,6 +114,16 @@ func compileRulesets(cfg *config.Config, opts *CompileOptions) (map[string]*rule
 	}
 	if so.IncludeGlobal == "" {
 		so.IncludeGlobal = cfg.Sieve.GlobalDir
+	}
+	// redirect and vacation send through the smtp: section; the
+	// envelope is read from the header only when the user opted in.
+	so.Submission = so.Submission || cfg.SMTP != nil
+	so.EnvelopeFromHeaders = so.EnvelopeFromHeaders || cfg.Sieve.EnvelopeFromHeaders
+	if so.UserAddresses == nil {
+		so.UserAddresses = cfg.UserAddresses()
+	}
+	if so.VacationMaxAge == 0 {
+		so.VacationMaxAge = cfg.Sieve.VacationMaxAge
 	}
 	return ruleset.CompileAll(defs, &ruleset.Options{
 		Expr:       *exprOptions(cfg, opts),

@@ -42,6 +42,9 @@ type Options struct {
 	// Registry, when set, is told every watcher's state, every evaluated
 	// message and every change (metrics, status, readiness).
 	Registry *observe.Registry
+	// Sender submits Sieve's redirects and vacation replies (NewSender);
+	// nil when the config has no smtp: section.
+	Sender actions.Sender
 }
 
 // Engine runs the watchers of one config.
@@ -100,7 +103,8 @@ func (e *Engine) Run(ctx context.Context) error {
 		a := &e.cfg.Accounts[i]
 		log := e.log.With("account", a.Name)
 		exec := actions.New(&actions.Options{Account: a.Name, DryRun: e.o.DryRun, Logger: e.log, Journal: journal,
-			OnApplied: e.o.Registry.Applied})
+			OnApplied: e.o.Registry.Applied, Sender: e.o.Sender, SendLog: sendLog(e.store, e.o.DryRun),
+			SendPeriod: e.cfg.JournalRetention})
 		account := a.Name
 		dial := func(ctx context.Context) (*imapconn.Client, error) { return e.o.Dial(ctx, account) }
 		for _, wc := range a.Watch {

@@ -46,6 +46,9 @@ type JobOptions struct {
 	// over, so that a sweep records loop-protection placements only for
 	// moves into those (Pipeline.Guarded). Nil records every destination.
 	Config *config.Config
+	// Sender submits the redirects and vacation replies of sweeps and
+	// apply (NewSender); nil when the config has no smtp: section.
+	Sender actions.Sender
 }
 
 func (o *JobOptions) log() *slog.Logger {
@@ -71,7 +74,8 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 		// A job removes at most a batch at once (jobs.Env.BatchSize), and
 		// every run is capped (max_messages).
 		return actions.New(&actions.Options{Account: account, DryRun: opts.DryRun, Logger: log, Journal: journal,
-			MaxExpunge: max(opts.BatchSize, jobs.DefaultBatchSize), OnApplied: opts.Registry.Applied})
+			MaxExpunge: max(opts.BatchSize, jobs.DefaultBatchSize), OnApplied: opts.Registry.Applied,
+			Sender: opts.Sender, SendLog: sendLog(opts.Store, opts.DryRun)})
 	}
 	var placements Placements
 	if opts.Store != nil {

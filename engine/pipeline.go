@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -159,8 +160,21 @@ func (p *Pipeline) Decide(ctx context.Context, m *rules.Message) Event {
 		if pe, ok := err.(*rules.PanicError); ok {
 			attrs = append(attrs, "stack", string(pe.Stack))
 		}
-		p.log().Error("rule evaluation failed; message kept where it is", attrs...)
+		var sk interface{ Skipped() bool }
+		if errors.As(err, &sk) && sk.Skipped() {
+			// A test the script's step said to skip (unsupported: skip,
+			// Sieve's envelope after delivery): expected.
+			p.log().Warn("rule skipped what it cannot do here; message kept where it is", attrs...)
+		} else {
+			p.log().Error("rule evaluation failed; message kept where it is", attrs...)
+		}
 	} else {
+		for _, sk := range plan.Skips {
+			// unsupported: skip — the rules asked for what cannot be done
+			// here (redirect without smtp:, reject, …).
+			p.log().Warn("action skipped", "account", p.Account, "mailbox", p.Mailbox, "uid", m.UID,
+				"message_id", m.MessageID(), "rule", sk.Rule, "skipped", sk.Action)
+		}
 		// Flags the message already has (or lacks) are no change.
 		plan.Effective(m.Flags)
 		if plan.IsZero() {
@@ -211,6 +225,7 @@ func (p *Pipeline) Act(ctx context.Context, mb actions.Mailbox, events []Event) 
 	p.logUnchanged(ctx, log, events)
 	log.Info("batch processed", "messages", len(events), "acted_on", rep.Messages,
 		"moved", rep.Ops[actions.OpMove], "copied", rep.Ops[actions.OpCopy], "flag_changes", rep.Ops[actions.OpFlag]+rep.Ops[actions.OpUnflag],
+		"sent", rep.Ops[actions.OpRedirect]+rep.Ops[actions.OpVacation],
 		"failed", len(rep.Failed), "commands", rep.Commands, "skipped_journaled", rep.Skipped, "took", took.Round(time.Millisecond))
 	if p.Observe != nil {
 		for _, ev := range events {
@@ -262,6 +277,10 @@ func ruleNames(trace []rules.Step) string {
 // connection (network trouble), rather than a definitive NO from the server.
 func retryable(rep *actions.Report) bool {
 	for _, err := range rep.Failed {
+		var se *actions.SendError
+		if errors.As(err, &se) {
+			continue // SMTP, not this connection: logged, message left as it is
+		}
 		if imapconn.IsTemporary(err) {
 			return true
 		}

@@ -16,11 +16,22 @@ import (
 //  3. if Remove is set, the original is removed from its mailbox (for one
 //     Delivery this is a single UID MOVE). Remove without a Delivery is
 //     invalid and is ignored by Validate's caller.
+//
+// Sends (Sieve redirect and vacation) are submitted before any of that,
+// and a redirect that is not confirmed sent leaves the message as it is
+// (package actions).
 type Plan struct {
 	AddFlags    []string
 	RemoveFlags []string
 	Deliveries  []Delivery
 	Remove      bool
+	// Sends are the messages to submit by SMTP (redirect, vacation).
+	Sends []Send
+
+	// Skips are the actions the rules asked for that are not carried out,
+	// each with the reason ("redirect skipped: no smtp: section"); they
+	// are in Trace too, and the engine logs them as warnings.
+	Skips []Step
 
 	// Trace says, in decision order, which rule decided what. It feeds
 	// `mailwarden test`, the logs and the journal.
@@ -52,7 +63,28 @@ type Step struct {
 
 // IsZero reports whether the plan changes nothing.
 func (p *Plan) IsZero() bool {
-	return len(p.AddFlags) == 0 && len(p.RemoveFlags) == 0 && len(p.Deliveries) == 0 && !p.Remove
+	return len(p.AddFlags) == 0 && len(p.RemoveFlags) == 0 && len(p.Deliveries) == 0 && !p.Remove && len(p.Sends) == 0
+}
+
+// Send adds a message to submit (Sieve redirect or vacation). A second
+// send with the same Key is dropped (RFC 5228 §2.10.3: redirecting twice
+// to one address redirects once).
+func (p *Plan) Send(s Send) {
+	for _, e := range p.Sends {
+		if e.Key == s.Key {
+			return
+		}
+	}
+	p.Sends = append(p.Sends, s)
+	p.Trace = append(p.Trace, Step{Rule: s.Rule, Action: s.Describe()})
+}
+
+// Skip records an action the rule asked for that is not carried out, and
+// why.
+func (p *Plan) Skip(rule, what string) {
+	st := Step{Rule: rule, Action: what}
+	p.Skips = append(p.Skips, st)
+	p.Trace = append(p.Trace, st)
 }
 
 // AddFlag adds flag to the message in place, cancelling an earlier
@@ -201,6 +233,9 @@ func (p *Plan) Summary() string {
 	if p.Remove && len(p.Deliveries) > 1 {
 		parts = append(parts, "remove original")
 	}
+	for i := range p.Sends {
+		parts = append(parts, p.Sends[i].Describe())
+	}
 	if len(parts) == 0 {
 		return "keep"
 	}
@@ -228,6 +263,9 @@ func (p *Plan) Compact() string {
 	}
 	if p.Remove && len(p.Deliveries) > 1 {
 		parts = append(parts, "remove-original")
+	}
+	for _, sd := range p.Sends {
+		parts = append(parts, sd.Kind+":"+sd.To)
 	}
 	if len(parts) == 0 {
 		return "keep"
@@ -257,3 +295,5 @@ func containsFold(list []string, s string) bool {
 func deleteFold(list []string, s string) []string {
 	return slices.DeleteFunc(list, func(e string) bool { return strings.EqualFold(e, s) })
 }
+
+func quoteString(s string) string { return fmt.Sprintf("%q", s) }

@@ -99,7 +99,7 @@ func cmdApply(args []string, stdout, stderr io.Writer) int {
 		max = int(^uint(0) >> 1)
 	}
 	env := engine.JobEnv(&engine.JobOptions{Dial: engine.NewDialer(l.cfg, log), Store: store, DryRun: *dryRun, Logger: log, Config: l.cfg,
-		Now: now, BatchSize: *batch, Progress: progress})
+		Now: now, BatchSize: *batch, Progress: progress, Sender: engine.NewSender(l.cfg, log)})
 	job := &jobs.Sweep{Spec: jobs.Spec{Name: "apply", Accounts: []string{*account}, Max: max}, Mailbox: *mailbox, Rules: l.rt.Rulesets[name]}
 	sum, err := jobs.Run(ctx, env, job)
 	bar.finish()

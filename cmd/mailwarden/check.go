@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"sort"
 
 	"github.com/mailwarden/mailwarden/engine"
 )
@@ -32,8 +33,22 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 	for _, a := range l.cfg.Accounts {
 		watches += len(a.Watch)
 	}
-	for _, s := range l.rt.Rulesets {
+	names := make([]string, 0, len(l.rt.Rulesets))
+	for name, s := range l.rt.Rulesets {
 		steps += len(s.Steps())
+		names = append(names, name)
+	}
+	// What scripts with `unsupported: skip` will skip: information, not
+	// errors (the user chose it), one line per command.
+	sort.Strings(names)
+	seen := map[string]bool{}
+	for _, name := range names {
+		for _, sk := range l.rt.Rulesets[name].SieveSkips() {
+			if line := sk.String(); !seen[line] {
+				seen[line] = true
+				fmt.Fprintln(stdout, line)
+			}
+		}
 	}
 	if *connect {
 		rep := engine.CheckConnect(context.Background(), l.rt, engine.NewDialer(l.cfg, nil))

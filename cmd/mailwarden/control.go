@@ -59,6 +59,9 @@ func (d *liveDaemon) env(dryRun bool, log *slog.Logger, o *engine.JobOptions) *j
 	d.mu.Lock()
 	dial, cfg := d.dial, d.cfg
 	d.mu.Unlock()
+	if cfg != nil {
+		o.Sender = engine.NewSender(cfg, log)
+	}
 	o.Dial, o.Store, o.DryRun, o.Logger, o.Registry, o.Config = dial, d.store, dryRun || d.dryRun, log, d.reg, cfg
 	return engine.JobEnv(o)
 }

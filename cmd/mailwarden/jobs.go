@@ -174,7 +174,8 @@ func jobsRun(args []string, stdout, stderr io.Writer) int {
 		}
 		l.rt = rt
 	}
-	env := engine.JobEnv(&engine.JobOptions{Dial: engine.NewDialer(l.cfg, log), Store: store, DryRun: *dryRun, Logger: log, Now: now, Config: l.cfg})
+	env := engine.JobEnv(&engine.JobOptions{Dial: engine.NewDialer(l.cfg, log), Store: store, DryRun: *dryRun, Logger: log, Now: now, Config: l.cfg,
+		Sender: engine.NewSender(l.cfg, log)})
 	sum, err := jobs.Run(ctx, env, l.rt.Schedule(name).Job)
 	printSummary(stdout, fmt.Sprintf("%s (%s)", sum.Job, sum.Kind), sum)
 	if err != nil {

@@ -124,7 +124,8 @@ func compileForRun(cfg *config.Config, store *state.Store, dial imapconn.Dialer,
 // newScheduler builds the scheduler of rt, whose jobs connect with dial
 // and report to reg.
 func newScheduler(rt *engine.Runtime, store *state.Store, dial imapconn.Dialer, dryRun bool, log *slog.Logger, reg *observe.Registry) (*scheduler.Scheduler, []error) {
-	env := engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store, DryRun: dryRun, Logger: log, Registry: reg, Config: rt.Config})
+	env := engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store, DryRun: dryRun, Logger: log, Registry: reg, Config: rt.Config,
+		Sender: engine.NewSender(rt.Config, log)})
 	return engine.NewScheduler(rt, env, &scheduler.Options{Logger: log}, reg)
 }
 
@@ -199,7 +200,8 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 				done <- nil
 				return
 			}
-			done <- engine.New(rt, store, &engine.Options{DryRun: dryRun, Logger: log, Dial: d.dial, Registry: d.reg}).Run(runCtx)
+			done <- engine.New(rt, store, &engine.Options{DryRun: dryRun, Logger: log, Dial: d.dial, Registry: d.reg,
+				Sender: engine.NewSender(rt.Config, log)}).Run(runCtx)
 		}()
 		stopRun := func() {
 			cancel()

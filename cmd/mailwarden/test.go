@@ -39,6 +39,8 @@ type planOp struct {
 	Mailbox string   `json:"mailbox,omitempty"`
 	Flags   []string `json:"flags,omitempty"`
 	Create  bool     `json:"create,omitempty"`
+	// To is the recipient of a redirect or vacation op (sent by SMTP).
+	To string `json:"to,omitempty"`
 }
 
 // planOps lists what applying p to a message in mailbox does: in-place
@@ -68,6 +70,9 @@ func planOps(p rules.Plan, mailbox string) []planOp {
 		}
 		ops = append(ops, planOp{Op: op, Mailbox: d.Mailbox, Flags: d.Flags, Create: d.Create})
 	}
+	for _, s := range p.Sends {
+		ops = append(ops, planOp{Op: s.Kind, To: s.To})
+	}
 	return ops
 }
 
@@ -82,12 +87,16 @@ func cmdTest(args []string, stdout, stderr io.Writer) int {
 	asJSON := fs.Bool("json", false, "print one JSON object per message")
 	personalDir := fs.String("sieve-personal-dir", "", "directory of Sieve include :personal scripts (default: the config's sieve.personal_dir, else the including script's directory)")
 	globalDir := fs.String("sieve-global-dir", "", "directory of Sieve include :global scripts (default: the config's sieve.global_dir)")
+	unsupported := fs.String("unsupported", "error", "with --sieve: error refuses a script that uses what mailwarden cannot carry out; skip skips it (as a rule set step's unsupported: skip)")
+	addresses := fs.String("addresses", "", "with --sieve: your addresses, comma separated: vacation answers only mail sent to one of them (RFC 5230 §4.5)")
+	envHeaders := fs.Bool("envelope-from-headers", false, "with --sieve: the envelope test reads Return-Path and Delivered-To (as sieve.envelope_from_headers)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, `Usage: mailwarden test -c FILE --ruleset NAME [--json] MSG.eml...
        mailwarden test --sieve SCRIPT [--mailbox INBOX] [--flags '\Seen ...'] [--sieve-global-dir DIR] [--json] MSG.eml...
 
 Prints the plan each message would get and which rule decided it. Nothing
-talks to a server.`)
+talks to a server and nothing is sent: Sieve's redirect and vacation show
+what they would send.`)
 		fs.PrintDefaults()
 	}
 	files, err := parseInterleaved(fs, args)
@@ -111,7 +120,20 @@ talks to a server.`)
 		fmt.Fprintln(stderr, "mailwarden test: use either --sieve or --ruleset, not both")
 		return exitUsage
 	case *sievePath != "":
-		script, err = sieve.CompileFile(*sievePath, dirs)
+		if *unsupported != "error" && *unsupported != "skip" {
+			fmt.Fprintf(stderr, "mailwarden test: --unsupported is error or skip, not %q\n", *unsupported)
+			return exitUsage
+		}
+		// Nothing is sent here: redirect and vacation show what they
+		// would send.
+		so := *dirs
+		so.Submission, so.SkipUnsupported, so.EnvelopeFromHeaders = true, *unsupported == "skip", *envHeaders
+		for _, a := range strings.Split(*addresses, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				so.UserAddresses = append(so.UserAddresses, a)
+			}
+		}
+		script, err = sieve.CompileFile(*sievePath, &so)
 		if err != nil {
 			fmt.Fprintln(stderr, err)
 			return exitFail
@@ -196,6 +218,18 @@ func printResult(w io.Writer, r *testResult) {
 			s := a.Type
 			if a.Mailbox != "" {
 				s += fmt.Sprintf(" %q", a.Mailbox)
+			}
+			if a.Address != "" {
+				s += fmt.Sprintf(" %q", a.Address)
+			}
+			if a.Copy {
+				s += " :copy"
+			}
+			if a.Skipped != "" {
+				s += " (skipped: " + a.Skipped + ")"
+			}
+			if a.Declined != "" {
+				s += " (not sent: " + a.Declined + ")"
 			}
 			if a.Implicit {
 				s += " (implicit)"

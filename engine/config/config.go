@@ -72,8 +72,12 @@ type Config struct {
 	Log              Log
 	Limits           Limits
 	HTTP             HTTP
-	// Sieve is the optional `sieve:` section: where include finds scripts.
-	Sieve    Sieve
+	// Sieve is the optional `sieve:` section: where include finds
+	// scripts, the envelope, vacation.
+	Sieve Sieve
+	// SMTP is the optional `smtp:` section (nil when absent): the
+	// submission account Sieve's redirect and vacation send through.
+	SMTP     *SMTP
 	Accounts []Account
 	Rulesets []Ruleset // in file order
 	// Schedules are the scheduled jobs (`schedules:`), in file order.
@@ -122,6 +126,14 @@ type Sieve struct {
 	// GlobalDir (`global_dir`) holds the scripts of include :global.
 	// Empty: include :global is an error (unless :optional).
 	GlobalDir string
+	// EnvelopeFromHeaders (`envelope_from_headers`) lets Sieve's envelope
+	// test read the Return-Path ("from") and Delivered-To, X-Original-To
+	// or Envelope-To ("to") that the delivering server wrote; without it
+	// envelope is unavailable (RFC 6785 §4.6).
+	EnvelopeFromHeaders bool
+	// VacationMaxAge (`vacation_max_age`): vacation does not answer mail
+	// that arrived longer ago than this. Default 7d.
+	VacationMaxAge time.Duration
 
 	pos map[string]Pos
 }
@@ -209,7 +221,23 @@ type Step struct {
 	// resolved against the config file's directory).
 	Sieve    string
 	SievePos Pos
+	// Unsupported (`unsupported`) says what the Sieve script does with
+	// commands mailwarden cannot carry out (redirect and vacation without
+	// an smtp: section, reject, envelope without
+	// sieve.envelope_from_headers): UnsupportedError (the default) refuses
+	// the script, UnsupportedSkip skips them at run time with a warning.
+	Unsupported    string
+	UnsupportedPos Pos
 }
+
+// Values of a step's `unsupported`.
+const (
+	UnsupportedError = "error"
+	UnsupportedSkip  = "skip"
+)
+
+// SkipUnsupported reports whether the step says `unsupported: skip`.
+func (s *Step) SkipUnsupported() bool { return s.Unsupported == UnsupportedSkip }
 
 // IsSieve reports whether the step is a Sieve script.
 func (s *Step) IsSieve() bool { return s.Sieve != "" }

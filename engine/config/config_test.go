@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -142,7 +143,7 @@ func TestErrors(t *testing.T) {
 			`mailwarden.yaml:1:1: journal_retention: invalid duration "forever": expected a number (hint: e.g. 90s, 10m, 1h30m, 7d, 2w)`,
 		}},
 		{"unknown top-level key", "jobs: []\nshedules: []\n" + base, []string{
-			`mailwarden.yaml:1:1: jobs: unknown key (hint: known keys are state_dir, journal_retention, log, limits, http, sieve, accounts, rulesets, schedules)`,
+			`mailwarden.yaml:1:1: jobs: unknown key (hint: known keys are state_dir, journal_retention, log, limits, http, sieve, smtp, accounts, rulesets, schedules)`,
 			`mailwarden.yaml:2:1: shedules: unknown key (hint: did you mean schedules?)`,
 		}},
 		{"tls none without insecure_plaintext", strings.Replace(base, "    username: me\n", "    username: me\n    tls: none\n", 1), []string{
@@ -244,8 +245,25 @@ func TestErrors(t *testing.T) {
 		{"empty", "# nothing\n", []string{
 			`mailwarden.yaml: the file is empty (hint: see examples/mailwarden.yaml)`,
 		}},
+		{"smtp valid", "smtp:\n  host: smtp.example.com\n  username: me\n  password_env: MW_PASS\n  from: Me <me@example.com>\n" + base, nil},
+		{"smtp problems", "smtp:\n  tls: none\n  port: 0\n  from: not an address\n  password_file: pass\n  tls_server_name: x\n" + base, []string{
+			`mailwarden.yaml:1:1: smtp.host: missing (hint: the submission server's name or address)`,
+			`mailwarden.yaml:3:3: smtp.port: must be between 1 and 65535, got 0`,
+			`mailwarden.yaml:2:3: smtp.tls: none sends the password and the mail in clear text (hint: use tls: implicit (port 465) or starttls (port 587), or add insecure_plaintext: true for a server on a trusted network)`,
+			`mailwarden.yaml:6:3: smtp.tls_server_name: has no effect with tls: none (hint: remove it, or use tls: implicit or starttls)`,
+			`mailwarden.yaml:4:3: smtp.from: invalid address "not an address" (hint: e.g. "me@example.com" or "Me <me@example.com>")`,
+			`mailwarden.yaml:5:3: smtp.password_file: a password without username (hint: add username, or remove the password for a server that needs no login)`,
+		}},
+		{"smtp missing from, unknown key", "smtp:\n  host: h\n  user: me\n" + base, []string{
+			`mailwarden.yaml:3:3: smtp.user: unknown key (hint: known keys are host, port, tls, insecure_plaintext, tls_ca_file, tls_server_name, username, password_file, password_env, password_command, from)`,
+			`mailwarden.yaml:1:1: smtp.from: missing (hint: your address: the sender of redirects and of vacation replies)`,
+		}},
+		{"unsupported on a sieve step", strings.Replace(base, "    - name: r\n      when: 'true'\n      actions: [{flag: x}]\n", "    - sieve: a.sieve\n      unsupported: skipp\n    - name: r\n      when: 'true'\n      actions: [{flag: x}]\n      unsupported: skip\n", 1), []string{
+			`mailwarden.yaml:16:7: rulesets.inbox[1].unsupported: only a sieve step takes unsupported (hint: it says what a Sieve script does with commands mailwarden cannot carry out)`,
+			`mailwarden.yaml:12:7: rulesets.inbox[0].unsupported: unknown value "skipp" (hint: did you mean skip?)`,
+		}},
 		{"not a mapping", "- a\n", []string{
-			`mailwarden.yaml:1:1: want a mapping of state_dir, journal_retention, log, limits, http, sieve, accounts, rulesets, schedules, got a list`,
+			`mailwarden.yaml:1:1: want a mapping of state_dir, journal_retention, log, limits, http, sieve, smtp, accounts, rulesets, schedules, got a list`,
 		}},
 	}
 	for _, tt := range tests {
@@ -305,6 +323,32 @@ func TestDefaults(t *testing.T) {
 	// Validate is idempotent.
 	if errs := c.Validate(); errs != nil || c.StateDir != "/etc/mw/state" {
 		t.Errorf("second Validate: %v %q", errs, c.StateDir)
+	}
+}
+
+func TestSMTPDefaults(t *testing.T) {
+	for _, tt := range []struct {
+		tls  string
+		port int
+	}{{"", 465}, {"tls: starttls\n  ", 587}, {"tls: none\n  insecure_plaintext: true\n  ", 25}} {
+		src := "smtp:\n  " + tt.tls + "host: smtp.example.com\n  from: me@example.com\nsieve:\n  envelope_from_headers: true\n  vacation_max_age: 2d\n" + base
+		c, errs := Parse("x.yaml", "/etc/mw", []byte(src))
+		if errs != nil {
+			t.Fatal(errs)
+		}
+		if c.SMTP.Port != tt.port || c.SMTP.Addr() != "smtp.example.com:"+strconv.Itoa(tt.port) {
+			t.Errorf("%q: port %d", tt.tls, c.SMTP.Port)
+		}
+		if !c.Sieve.EnvelopeFromHeaders || c.Sieve.VacationMaxAge != 48*time.Hour {
+			t.Errorf("sieve = %+v", c.Sieve)
+		}
+		if got := c.UserAddresses(); len(got) != 1 || got[0] != "me@example.com" {
+			t.Errorf("UserAddresses = %v", got)
+		}
+	}
+	c, _ := Parse("x.yaml", "/etc/mw", []byte(base))
+	if c.SMTP != nil {
+		t.Errorf("SMTP without section: %+v", c.SMTP)
 	}
 }
 

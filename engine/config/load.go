@@ -218,7 +218,7 @@ func (d *decoder) list(k, v *yaml.Node, path string, fn func(i int, item *yaml.N
 	}
 }
 
-var topKeys = []string{"state_dir", "journal_retention", "log", "limits", "http", "sieve", "accounts", "rulesets", "schedules"}
+var topKeys = []string{"state_dir", "journal_retention", "log", "limits", "http", "sieve", "smtp", "accounts", "rulesets", "schedules"}
 
 func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 	c.pos = d.mapping(n, "", topKeys, func(key string, k, v *yaml.Node) {
@@ -254,14 +254,20 @@ func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 				}
 			})
 		case "sieve":
-			c.Sieve.pos = d.mapping(v, key, []string{"personal_dir", "global_dir"}, func(key string, k, v *yaml.Node) {
+			c.Sieve.pos = d.mapping(v, key, []string{"personal_dir", "global_dir", "envelope_from_headers", "vacation_max_age"}, func(key string, k, v *yaml.Node) {
 				switch key {
 				case "personal_dir":
 					c.Sieve.PersonalDir = d.str(k, v, "sieve."+key)
 				case "global_dir":
 					c.Sieve.GlobalDir = d.str(k, v, "sieve."+key)
+				case "envelope_from_headers":
+					c.Sieve.EnvelopeFromHeaders = d.boolean(k, v, "sieve."+key)
+				case "vacation_max_age":
+					c.Sieve.VacationMaxAge = d.duration(k, v, "sieve."+key)
 				}
 			})
+		case "smtp":
+			d.smtp(k, v, c)
 		case "accounts":
 			d.list(k, v, key, func(i int, item *yaml.Node) {
 				c.Accounts = append(c.Accounts, d.account(item, fmt.Sprintf("accounts[%d]", i)))
@@ -388,7 +394,7 @@ func (d *decoder) rulesets(n *yaml.Node, c *Config) {
 	}
 }
 
-var stepKeys = []string{"name", "when", "actions", "stop", "sieve"}
+var stepKeys = []string{"name", "when", "actions", "stop", "sieve", "unsupported"}
 
 func (d *decoder) step(n *yaml.Node, path string) Step {
 	s := Step{Pos: d.pos(n)}
@@ -402,6 +408,9 @@ func (d *decoder) step(n *yaml.Node, path string) Step {
 			s.WhenPos, s.WhenInline, s.WhenCols = d.exprPos(v)
 		case "stop":
 			s.Stop = d.boolean(k, v, p)
+		case "unsupported":
+			s.Unsupported = d.str(k, v, p)
+			s.UnsupportedPos = d.pos(k)
 		case "sieve":
 			s.Sieve = d.str(k, v, p)
 			s.SievePos = d.pos(v)
@@ -424,6 +433,10 @@ func (d *decoder) step(n *yaml.Node, path string) Step {
 			}
 		}
 	} else if n.Kind == yaml.MappingNode {
+		if p, ok := keys["unsupported"]; ok {
+			d.errs = append(d.errs, &Error{Pos: p, Path: path + ".unsupported",
+				Msg: "only a sieve step takes unsupported", Hint: "it says what a Sieve script does with commands mailwarden cannot carry out"})
+		}
 		if _, ok := keys["name"]; !ok {
 			d.errorf(n, path+".name", "every rule needs a name, used in logs, the journal and `mailwarden test`", "missing")
 		}

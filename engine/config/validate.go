@@ -106,6 +106,13 @@ func (c *Config) Validate() []error {
 			path := fmt.Sprintf("rulesets.%s[%d]", rs.Name, si)
 			if s.Sieve != "" {
 				s.Sieve = c.abs(s.Sieve)
+				if s.Unsupported != "" && s.Unsupported != UnsupportedError && s.Unsupported != UnsupportedSkip {
+					hint := "skip: run the script and skip what mailwarden cannot carry out (with a warning); error (the default): refuse the script"
+					if d := didYouMean(s.Unsupported, []string{UnsupportedError, UnsupportedSkip}); d != "" {
+						hint = "did you mean " + d + "?"
+					}
+					v.addAt(s.UnsupportedPos, path+".unsupported", hint, "unknown value %q", s.Unsupported)
+				}
 				continue
 			}
 			if s.Name == "" {
@@ -136,6 +143,10 @@ func (c *Config) Validate() []error {
 		v.add(c.pos, "", "journal_retention", "undo and crash recovery read the journal; 90d is the default",
 			"must be at least 1d, got %v", c.JournalRetention)
 	}
+	if c.Sieve.VacationMaxAge < 0 {
+		v.add(c.Sieve.pos, "sieve", "vacation_max_age", "e.g. 7d", "must not be negative, got %v", c.Sieve.VacationMaxAge)
+	}
+	v.smtp()
 	v.schedules()
 	return v.errs
 }
@@ -148,6 +159,7 @@ func (c *Config) defaults() {
 	c.StateDir = c.abs(c.StateDir)
 	c.Sieve.PersonalDir = c.abs(c.Sieve.PersonalDir)
 	c.Sieve.GlobalDir = c.abs(c.Sieve.GlobalDir)
+	c.smtpDefaults()
 	if c.JournalRetention == 0 {
 		c.JournalRetention = DefaultJournalRetention
 	}

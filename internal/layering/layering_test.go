@@ -51,12 +51,16 @@ var allowed = map[string][]string{
 	// serves metrics with client_golang.
 	"engine/observe": {"actions", "engine/imapconn", "engine/state", "engine/watch", "engine/undo",
 		"scheduler/jobs", "github.com/prometheus/client_golang"},
+	// engine/smtp implements actions.Sender (the consumer owns the
+	// interface) and reads the config's smtp: section and its credential
+	// sources (config.SMTP.Secret), as the dialer does for accounts.
+	"engine/smtp":    {"actions", "rules", "engine/config", "github.com/emersion/go-smtp", "github.com/emersion/go-sasl"},
 	"scheduler":      {"github.com/robfig/cron/v3"},
 	"scheduler/jobs": {"rules", "actions"},
 	// engine wires everything below it; nothing below imports it.
 	"engine": {"rules", "rules/sieve", "rules/exprrule", "rules/ruleset", "actions",
 		"engine/config", "engine/imapconn", "engine/message", "engine/state", "engine/watch", "engine/undo", "engine/observe",
-		"scheduler", "scheduler/jobs"},
+		"engine/smtp", "scheduler", "scheduler/jobs"},
 	"examples": {},
 }
 

@@ -5,6 +5,9 @@
 //	keep [flags="F …"]                    explicit keep, implicit keep or fileinto "INBOX"
 //	fileinto "MAILBOX" [create] [flags="F …"]
 //	discard
+//	redirect "ADDRESS"
+//	reject "REASON" / ereject "REASON"
+//	vacation seconds=N                    the period; whether a reply goes out is decided at execution
 //	error                                 runtime failure (followed by "keep")
 //
 // Flags: system flags canonical (\Seen), keywords verbatim, sorted
@@ -276,6 +279,14 @@ func Parse(out string, failed bool, defaultMailbox string) []string {
 				continue
 			} else if s == "discard" {
 				cur = &act{kind: "line", line: "discard"}
+			} else if to, ok := strings.CutPrefix(s, "redirect message to: "); ok {
+				cur = &act{kind: "line", line: "redirect " + quote(strings.Trim(to, "<>"))}
+			} else if r, ok := strings.CutPrefix(s, "reject message with reason: "); ok {
+				cur = &act{kind: "line", line: "reject " + quote(r)}
+			} else if r, ok := strings.CutPrefix(s, "ereject message with reason: "); ok {
+				cur = &act{kind: "line", line: "ereject " + quote(r)}
+			} else if s == "send vacation message:" {
+				cur = &act{kind: "line", line: "vacation"}
 			} else {
 				cur = &act{kind: "line", line: "unknown " + quote(s)}
 			}
@@ -286,7 +297,9 @@ func Parse(out string, failed bool, defaultMailbox string) []string {
 		if cur == nil {
 			continue
 		}
-		if f, ok := strings.CutPrefix(t, "+ add IMAP flags: "); ok {
+		if v, ok := strings.CutPrefix(t, "=> seconds : "); ok && cur.line == "vacation" {
+			cur.line += " seconds=" + strings.TrimSpace(v)
+		} else if f, ok := strings.CutPrefix(t, "+ add IMAP flags: "); ok {
 			cur.flags = append(cur.flags, strings.Fields(f)...)
 		} else if strings.HasPrefix(t, "+ create mailbox if it does not exist") {
 			cur.create = true

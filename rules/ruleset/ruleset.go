@@ -65,6 +65,9 @@ type Step struct {
 	Sieve string
 	// Pos is where the Sieve path is written in the config.
 	Pos exprrule.Pos
+	// SkipUnsupported compiles the Sieve script with
+	// sieve.Options.SkipUnsupported (the step's `unsupported: skip`).
+	SkipUnsupported bool
 }
 
 // Def names a list of steps, for CompileAll.
@@ -224,9 +227,18 @@ func compileSieve(set string, st Step, o *Options) (rules.Rule, []error) {
 		}
 		return nil, []error{e}
 	}
+	so := o.Sieve
+	if st.SkipUnsupported {
+		var c sieve.Options
+		if so != nil {
+			c = *so
+		}
+		c.SkipUnsupported = true
+		so = &c
+	}
 	// include :personal reads the script's own directory unless the
 	// config names one (sieve.personal_dir).
-	script, err := sieve.Compile(display, src, o.Sieve.WithScriptDir(filepath.Dir(path)))
+	script, err := sieve.Compile(display, src, so.WithScriptDir(filepath.Dir(path)))
 	if err != nil {
 		if list, ok := err.(sieve.ErrorList); ok {
 			out := make([]error, len(list))
@@ -264,6 +276,19 @@ func (s *Set) HeaderFields() ([]string, bool) {
 		}
 	}
 	return out, false
+}
+
+// SieveSkips lists, step by step, the commands of the set's Sieve
+// scripts that are skipped at run time (sieve.Script.Skips): what
+// `mailwarden check` prints.
+func (s *Set) SieveSkips() []sieve.Skip {
+	var out []sieve.Skip
+	for _, r := range s.steps {
+		if sc, ok := r.(*sieve.Script); ok {
+			out = append(out, sc.Skips()...)
+		}
+	}
+	return out
 }
 
 // SieveTargets lists the mailboxes the set's Sieve steps file into by

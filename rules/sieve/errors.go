@@ -62,7 +62,15 @@ type RuntimeError struct {
 	Line   int
 	Msg    string
 	Err    error // wrapped cause, may be nil
+	// Unsupported marks the error of a test the script's step said to
+	// skip (Options.SkipUnsupported: envelope without the envelope
+	// headers): expected, so callers log it as a warning.
+	Unsupported bool
 }
+
+// Skipped reports whether the error comes from a test the user chose to
+// skip (Unsupported); the message is kept as on any runtime error.
+func (e *RuntimeError) Skipped() bool { return e.Unsupported }
 
 func (e *RuntimeError) Error() string {
 	s := fmt.Sprintf("%s:%d: runtime error: %s", e.Script, e.Line, e.Msg)

@@ -22,8 +22,12 @@ func TestCompileErrors(t *testing.T) {
 		{"if header :is :contains \"a\" \"b\" { keep; }", `f.sieve:1:15: conflicting match tags for header (hint: :is and :contains exclude each other)`},
 		{"keep\ndiscard;", `f.sieve:2:1: expected ";" after "keep", found identifier "discard" (hint: end the command with ";")`},
 		{"keep;\nrequire \"fileinto\";", `f.sieve:2:1: require must come before other commands (hint: move every require to the top of the script)`},
-		{"redirect \"a@b.example\";", `f.sieve:1:1: redirect is not supported (hint: redirect needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785))`},
-		{"require \"vacation\";\nvacation \"away\";", `f.sieve:2:1: vacation is not supported (hint: vacation needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785))`},
+		{"redirect \"a@b.example\";", "f.sieve:1:1: redirect is not available: no smtp: section to send with (hint: configure the smtp: section to send it, or set `unsupported: skip` on this script's rule set step to skip it (the message is kept))"},
+		{"require \"vacation\";\nvacation \"away\";", "f.sieve:2:1: vacation is not available: no smtp: section to send with (hint: configure the smtp: section to send it, or set `unsupported: skip` on this script's rule set step to skip it (the message is kept))"},
+		{"require \"reject\";\nreject \"no\";", "f.sieve:2:1: reject is not available: mail handled here is already delivered and cannot be refused (RFC 6785 §3.11) (hint: set `unsupported: skip` on this script's rule set step to keep such messages (a warning is logged each time), or use discard or fileinto)"},
+		{"require \"envelope\";\nif envelope \"to\" \"a@b.example\" { keep; }", "f.sieve:2:4: envelope is not available: there is no envelope after delivery (RFC 6785 §4.6) (hint: set sieve.envelope_from_headers: true to read Return-Path and Delivered-To as the envelope, or `unsupported: skip` on this script's rule set step (messages that reach the test are kept unchanged); or test those headers with address and header)"},
+		{"require \"envelope\";\nif envelope \"auth\" \"a@b.example\" { keep; }", `f.sieve:2:4: envelope is not available: there is no envelope after delivery (RFC 6785 §4.6) (hint: set sieve.envelope_from_headers: true to read Return-Path and Delivered-To as the envelope, or ` + "`unsupported: skip`" + ` on this script's rule set step (messages that reach the test are kept unchanged); or test those headers with address and header)`},
+		{"redirect \"not an address\";", `f.sieve:1:10: invalid redirect address "not an address" (hint: redirect takes one address, e.g. "someone@example.com")`},
 		{"require \"vnd.dovecot.debug\";\ndebug_log \"x\";", `f.sieve:2:1: unknown command "debug_log" (hint: debug_log belongs to the "vnd.dovecot.debug" extension, which mailwarden does not implement)`},
 		{"if jmapquery \"{}\" { keep; }", `f.sieve:1:4: unknown test "jmapquery" (hint: jmapquery belongs to the "vnd.cyrus.jmapquery" extension, which mailwarden does not implement)`},
 		{"if address \"subject\" \"x\" { keep; }", `f.sieve:1:12: header "subject" is not allowed in the address test (hint: the address test reads address headers such as from, to, cc, sender, reply-to; use header for others)`},
@@ -169,7 +173,7 @@ if header :contains "subject" "invoice" { fileinto "Finance"; }`
 // An unknown or unsupported command (or test) is reported once per
 // script, at its first use, with the lines of the others.
 func TestUnknownCommandOnce(t *testing.T) {
-	src := "require [\"vacation\"];\n" +
+	src := "require [\"vacation\", \"envelope\"];\n" +
 		"if header :is \"x-a\" \"1\" { vacation \"a\"; }\n" +
 		"if header :is \"x-b\" \"1\" { vacation \"b\"; }\n" +
 		"if envelope :is \"from\" \"x\" { vacation \"c\"; vacation \"d\"; }\n" +
@@ -180,8 +184,8 @@ func TestUnknownCommandOnce(t *testing.T) {
 		t.Fatal("compiled")
 	}
 	want := []string{
-		`f.sieve:2:27: vacation is not supported; also at lines 3, 4 (hint: vacation needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785))`,
-		`f.sieve:4:4: envelope is not supported; also at line 5 (hint: the envelope is gone once mail is delivered; mailwarden sees messages already in a mailbox (RFC 6785 §3.7); test headers such as Delivered-To or Return-Path instead)`,
+		"f.sieve:2:27: vacation is not available: no smtp: section to send with; also at lines 3, 4 (hint: configure the smtp: section to send it, or set `unsupported: skip` on this script's rule set step to skip it (the message is kept))",
+		"f.sieve:4:4: envelope is not available: there is no envelope after delivery (RFC 6785 §4.6); also at line 5 (hint: set sieve.envelope_from_headers: true to read Return-Path and Delivered-To as the envelope, or `unsupported: skip` on this script's rule set step (messages that reach the test are kept unchanged); or test those headers with address and header)",
 		"f.sieve:5:28: fileinto requires `require \"fileinto\";`; also at line 6 (hint: add `require \"fileinto\";` at the top of the script)",
 	}
 	if got := err.Error(); got != strings.Join(want, "\n") {

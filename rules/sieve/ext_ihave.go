@@ -15,7 +15,7 @@ func init() {
 		if !ok {
 			return nil
 		}
-		return constTest(allSupported(caps))
+		return constTest(c.allSupported(caps))
 	})
 	registerCommand("error", "ihave", func(c *compiler, n *node) command {
 		p, ok := c.args(n, nil, []vKind{vString})
@@ -44,10 +44,24 @@ func (c *compiler) ihaveCaps(n *node) ([]string, bool) {
 // Extensions that change how strings are read (variables,
 // encoded-character) only work through require: ihave reports them as
 // missing, as Pigeonhole does, since a block's strings are compiled
-// before the test runs.
-func allSupported(caps []string) bool {
+// before the test runs. Extensions these options cannot carry out
+// (skip.go) are missing too: vacation without Submission, envelope
+// without EnvelopeFromHeaders, reject and ereject always.
+func (c *compiler) allSupported(caps []string) bool {
 	for _, e := range caps {
 		if !extensions[e] || e == "variables" || e == "encoded-character" {
+			return false
+		}
+		switch e {
+		case "vacation", "vacation-seconds":
+			if !c.opts.submission() {
+				return false
+			}
+		case "envelope":
+			if !c.opts.envelopeHeaders() {
+				return false
+			}
+		case "reject", "ereject":
 			return false
 		}
 	}
@@ -64,7 +78,7 @@ func (c *compiler) ihaveBlock(n *node) (skip bool, enable []string) {
 	if !ok {
 		return false, nil
 	}
-	if !allSupported(caps) {
+	if !c.allSupported(caps) {
 		return true, nil
 	}
 	return false, caps

@@ -118,6 +118,7 @@ func compileInclude(c *compiler, n *node) command {
 		c.script.asksBoxes = c.script.asksBoxes || (s != nil && s.asksBoxes)
 		if s != nil {
 			c.script.targets = append(c.script.targets, s.targets...)
+			c.script.skips = append(c.script.skips, s.skips...)
 		}
 		return cmd
 	}
@@ -146,6 +147,7 @@ func compileInclude(c *compiler, n *node) command {
 	c.script.needsBody = c.script.needsBody || s.needsBody
 	c.script.asksBoxes = c.script.asksBoxes || s.asksBoxes
 	c.script.targets = append(c.script.targets, s.targets...)
+	c.script.skips = append(c.script.skips, s.skips...)
 	return cmd
 }
 

@@ -23,6 +23,7 @@ type Script struct {
 	needsBody bool
 	asksBoxes bool // mailboxexists, specialuse_exists or fileinto :specialuse
 	targets   []Target
+	skips     []Skip
 	rc        regexCache
 }
 
@@ -284,12 +285,6 @@ func init() {
 		}
 		return &stopCmd{line: n.pos.Line}
 	})
-	// RFC 5228 §4.2, §6: commands that need an SMTP transport.
-	unsupported["redirect"] = "redirect needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785)"
-	unsupported["reject"] = "reject needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785 §3.7)"
-	unsupported["ereject"] = unsupported["reject"]
-	unsupported["vacation"] = "vacation needs an SMTP transport, which mailwarden does not have yet; mail handled here is already delivered (RFC 6785)"
-	unsupported["envelope"] = "the envelope is gone once mail is delivered; mailwarden sees messages already in a mailbox (RFC 6785 §3.7); test headers such as Delivered-To or Return-Path instead"
 	unsupported["notify"] = "notify needs a transport, which mailwarden does not have yet"
 	unsupported["addheader"] = "IMAP messages are immutable: editing headers would need APPEND of a new message, which mailwarden does not do"
 	unsupported["deleteheader"] = unsupported["addheader"]

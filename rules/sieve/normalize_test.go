@@ -62,6 +62,23 @@ func normalize(res *Result, execErr error) []string {
 			if find("discard") == nil {
 				out = append(out, &entry{key: "discard", line: "discard"})
 			}
+		case "redirect":
+			// Pigeonhole prints the redirect whatever happens to it at
+			// execution (our Declined loop check).
+			key := "redirect\x00" + canonicalAddress(a.Address)
+			if find(key) == nil {
+				out = append(out, &entry{key: key, line: "redirect " + quote(a.Address)})
+			}
+		case "reject", "ereject":
+			out = append(out, &entry{key: a.Type, line: a.Type + " " + quote(a.Reason)})
+		case "vacation":
+			// What Pigeonhole prints before executing: the period; its
+			// reply rules (our Declined) apply at execution.
+			l := "vacation"
+			if a.Vacation != nil {
+				l += fmt.Sprintf(" seconds=%d", a.Vacation.Period)
+			}
+			out = append(out, &entry{key: "vacation", line: l})
 		}
 	}
 	var lines []string
@@ -69,8 +86,8 @@ func normalize(res *Result, execErr error) []string {
 		switch {
 		case e.key == "keep":
 			lines = append(lines, "keep"+fmtFlags(e.flags))
-		case e.key == "discard":
-			lines = append(lines, "discard")
+		case e.line != "":
+			lines = append(lines, e.line)
 		default:
 			l := "fileinto " + quote(e.mbox)
 			if e.creat {

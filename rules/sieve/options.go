@@ -24,6 +24,12 @@ const (
 	DefaultSpamtestMax      = 10
 	DefaultVirustestHeader  = "X-Virus-Score"
 	DefaultMaxExtractLength = 1 << 20
+	DefaultMaxRedirects     = 4                  // redirects per execution (Pigeonhole's sieve_max_redirects)
+	DefaultVacationMaxAge   = 7 * 24 * time.Hour // vacation answers mail younger than this
+	// MinVacationPeriod is the shortest :days/:seconds honoured (as
+	// Pigeonhole's default sieve_vacation_min_period); shorter ones are
+	// raised to it (RFC 5230 §4.1, RFC 6131 §2 let sites set a minimum).
+	MinVacationPeriod = 24 * time.Hour
 )
 
 // DuplicateStore remembers the keys the duplicate test (RFC 7352) has
@@ -120,9 +126,52 @@ type Options struct {
 	// means time.Now.
 	Now func() time.Time
 
+	// Submission says that mail can be submitted (the config has an
+	// smtp: section): redirect and vacation record what to send. Without
+	// it they are compile errors, or skipped with SkipUnsupported.
+	Submission bool
+	// UserAddresses are the mailbox owner's addresses (the smtp: from
+	// address, the accounts' addresses): vacation answers only messages
+	// sent to one of them, or to one of its :addresses (RFC 5230 §4.5),
+	// and never a message from one of them.
+	UserAddresses []string
+	// EnvelopeFromHeaders lets the envelope test (RFC 5228 §5.4) read
+	// what the delivering server wrote into the header: "from" is the
+	// Return-Path, "to" the first Delivered-To, X-Original-To or
+	// Envelope-To (the config's sieve.envelope_from_headers). Without it
+	// envelope is a compile error, or skipped with SkipUnsupported
+	// (RFC 6785 §4.6: there is no envelope after delivery).
+	EnvelopeFromHeaders bool
+	// SkipUnsupported (a rule set step's `unsupported: skip`) lets a
+	// script use what mailwarden cannot carry out under these options:
+	// redirect and vacation without Submission, reject and ereject
+	// always, envelope without EnvelopeFromHeaders. They compile, are
+	// listed by Script.Skips, and at run time are skipped with the
+	// implicit keep left as it was (an envelope test the message reaches
+	// is a runtime error marked Unsupported: the message is kept).
+	SkipUnsupported bool
+	// MaxRedirects bounds the redirects of one execution; more is a
+	// runtime error. Default DefaultMaxRedirects.
+	MaxRedirects int
+	// VacationMaxAge: vacation does not answer a message whose
+	// INTERNALDATE is older than this (mail already there when a rule
+	// set is run over a mailbox). Default DefaultVacationMaxAge.
+	VacationMaxAge time.Duration
+
 	// Dialect adds the commands and tests of one more extension (see
 	// Dialect); for test tools only. Nil in the product.
 	Dialect *Dialect
+}
+
+func (o *Options) submission() bool      { return o != nil && o.Submission }
+func (o *Options) skipUnsupported() bool { return o != nil && o.SkipUnsupported }
+func (o *Options) envelopeHeaders() bool { return o != nil && o.EnvelopeFromHeaders }
+
+func (o *Options) now() time.Time {
+	if o != nil && o.Now != nil {
+		return o.Now()
+	}
+	return time.Now()
 }
 
 // WithScriptDir returns the options for a script read from a file in

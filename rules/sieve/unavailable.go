@@ -6,16 +6,8 @@ package sieve
 // often names more than it uses, and scripts should run as people have
 // them (RFC 5228 §3.2 would fail the whole script; we fail only a use).
 // A command or test of one is a compile error where it is used: with the
-// reason from unsupported when there is one (redirect, reject, vacation,
-// envelope, notify, editheader), else naming its extension.
+// reason from unsupported when there is one (notify, editheader), else naming its extension.
 var unavailable = map[string][]string{
-	// RFC 5228 §5.4, RFC 5429, RFC 5230, RFC 6131: they need the
-	// envelope or an SMTP transport.
-	"envelope":         {"envelope"},
-	"reject":           {"reject"},
-	"ereject":          {"ereject"},
-	"vacation":         {"vacation"},
-	"vacation-seconds": nil,
 	// RFC 5435 (and the draft Cyrus and Fastmail still accept).
 	"enotify": {"notify", "valid_notify_method", "notify_method_capability"},
 	"notify":  {"notify", "denotify"},

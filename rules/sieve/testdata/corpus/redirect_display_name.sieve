@@ -1,0 +1,2 @@
+redirect "Someone Else <someone@example.net>";
+keep;

@@ -1,0 +1,3 @@
+require ["fileinto"];
+if header :contains "subject" "a" { redirect "archive@example.net"; }
+fileinto "Lists";

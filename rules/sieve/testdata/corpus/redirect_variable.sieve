@@ -1,0 +1,3 @@
+require ["variables"];
+if address :matches :localpart "from" "*" { set "who" "${1}"; }
+redirect "${who}-copy@example.net";

@@ -1,0 +1,3 @@
+require ["reject"];
+if header :contains "subject" "zzz-never" { reject "no"; }
+keep;
