@@ -77,9 +77,12 @@ type Config struct {
 	Sieve Sieve
 	// SMTP is the optional `smtp:` section (nil when absent): the
 	// submission account Sieve's redirect and vacation send through.
-	SMTP     *SMTP
-	Accounts []Account
-	Rulesets []Ruleset // in file order
+	SMTP *SMTP
+	// ManageSieve is the optional `managesieve:` section (nil when
+	// absent): the ManageSieve server.
+	ManageSieve *ManageSieve
+	Accounts    []Account
+	Rulesets    []Ruleset // in file order
 	// Schedules are the scheduled jobs (`schedules:`), in file order.
 	Schedules []Schedule
 
@@ -228,6 +231,11 @@ type Step struct {
 	// the script, UnsupportedSkip skips them at run time with a warning.
 	Unsupported    string
 	UnsupportedPos Pos
+	// ManageSieve (`managesieve: active`) makes the step the active Sieve
+	// script of the account the rule set runs for, as stored through the
+	// ManageSieve server (none active: the step does nothing). SievePos is
+	// where it is written.
+	ManageSieve bool
 }
 
 // Values of a step's `unsupported`.

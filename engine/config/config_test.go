@@ -143,7 +143,7 @@ func TestErrors(t *testing.T) {
 			`mailwarden.yaml:1:1: journal_retention: invalid duration "forever": expected a number (hint: e.g. 90s, 10m, 1h30m, 7d, 2w)`,
 		}},
 		{"unknown top-level key", "jobs: []\nshedules: []\n" + base, []string{
-			`mailwarden.yaml:1:1: jobs: unknown key (hint: known keys are state_dir, journal_retention, log, limits, http, sieve, smtp, accounts, rulesets, schedules)`,
+			`mailwarden.yaml:1:1: jobs: unknown key (hint: known keys are state_dir, journal_retention, log, limits, http, sieve, smtp, managesieve, accounts, rulesets, schedules)`,
 			`mailwarden.yaml:2:1: shedules: unknown key (hint: did you mean schedules?)`,
 		}},
 		{"tls none without insecure_plaintext", strings.Replace(base, "    username: me\n", "    username: me\n    tls: none\n", 1), []string{
@@ -262,8 +262,22 @@ func TestErrors(t *testing.T) {
 			`mailwarden.yaml:16:7: rulesets.inbox[1].unsupported: only a sieve step takes unsupported (hint: it says what a Sieve script does with commands mailwarden cannot carry out)`,
 			`mailwarden.yaml:12:7: rulesets.inbox[0].unsupported: unknown value "skipp" (hint: did you mean skip?)`,
 		}},
+		{"managesieve valid", "managesieve:\n  listen: \":4190\"\n  tls: none\n  insecure_plaintext: true\n" + base, nil},
+		{"managesieve problems", "managesieve:\n  listen: 0.0.0.0:4190\n  tls: none\n  insecure_plaintext: true\n  max_scripts: 0\n" + base, []string{
+			`mailwarden.yaml:2:3: managesieve.listen: tls: none is allowed on a loopback address only, got "0.0.0.0" (hint: listen on 127.0.0.1, or use tls: starttls)`,
+			`mailwarden.yaml:5:3: managesieve.max_scripts: must be positive, got 0 (hint: scripts per account, such as 50)`,
+		}},
+		{"managesieve starttls without a certificate", "managesieve:\n  listen: \":4190\"\n  cert_file: nope.pem\n  tsl: none\n" + base, []string{
+			`mailwarden.yaml:4:3: managesieve.tsl: unknown key (hint: did you mean tls?)`,
+			`mailwarden.yaml:3:3: managesieve.cert_file: DIR/nope.pem: no such file or directory`,
+			`mailwarden.yaml:1:1: managesieve.key_file: missing (hint: STARTTLS needs the server's certificate and key (PEM); or tls: none with insecure_plaintext on a loopback address)`,
+		}},
+		{"managesieve step", strings.Replace(base, "    - name: r\n      when: 'true'\n      actions: [{flag: x}]\n", "    - managesieve: active\n      unsupported: skip\n    - managesieve: all\n    - managesieve: active\n      sieve: a.sieve\n", 1), []string{
+			`mailwarden.yaml:13:20: rulesets.inbox[1].managesieve: want active, got "all" (hint: ` + "`managesieve: active`" + ` runs the account's active script, as stored through the ManageSieve server)`,
+			`mailwarden.yaml:14:7: rulesets.inbox[2].managesieve: a step is a sieve script or the managesieve one, not both (hint: put each in a step of its own)`,
+		}},
 		{"not a mapping", "- a\n", []string{
-			`mailwarden.yaml:1:1: want a mapping of state_dir, journal_retention, log, limits, http, sieve, smtp, accounts, rulesets, schedules, got a list`,
+			`mailwarden.yaml:1:1: want a mapping of state_dir, journal_retention, log, limits, http, sieve, smtp, managesieve, accounts, rulesets, schedules, got a list`,
 		}},
 	}
 	for _, tt := range tests {

@@ -218,7 +218,7 @@ func (d *decoder) list(k, v *yaml.Node, path string, fn func(i int, item *yaml.N
 	}
 }
 
-var topKeys = []string{"state_dir", "journal_retention", "log", "limits", "http", "sieve", "smtp", "accounts", "rulesets", "schedules"}
+var topKeys = []string{"state_dir", "journal_retention", "log", "limits", "http", "sieve", "smtp", "managesieve", "accounts", "rulesets", "schedules"}
 
 func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 	c.pos = d.mapping(n, "", topKeys, func(key string, k, v *yaml.Node) {
@@ -268,6 +268,8 @@ func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 			})
 		case "smtp":
 			d.smtp(k, v, c)
+		case "managesieve":
+			d.manageSieve(k, v, c)
 		case "accounts":
 			d.list(k, v, key, func(i int, item *yaml.Node) {
 				c.Accounts = append(c.Accounts, d.account(item, fmt.Sprintf("accounts[%d]", i)))
@@ -394,7 +396,7 @@ func (d *decoder) rulesets(n *yaml.Node, c *Config) {
 	}
 }
 
-var stepKeys = []string{"name", "when", "actions", "stop", "sieve", "unsupported"}
+var stepKeys = []string{"name", "when", "actions", "stop", "sieve", "managesieve", "unsupported"}
 
 func (d *decoder) step(n *yaml.Node, path string) Step {
 	s := Step{Pos: d.pos(n)}
@@ -417,6 +419,12 @@ func (d *decoder) step(n *yaml.Node, path string) Step {
 			if s.Sieve == "" {
 				d.errorf(k, p, "give the path of a .sieve file", "missing script path")
 			}
+		case "managesieve":
+			s.ManageSieve = d.str(k, v, p) == StepManageSieveActive
+			s.SievePos = d.pos(v)
+			if !s.ManageSieve {
+				d.errorf(v, p, "`managesieve: active` runs the account's active script, as stored through the ManageSieve server", "want active, got %q", v.Value)
+			}
 		case "actions":
 			d.list(k, v, p, func(i int, item *yaml.Node) {
 				if a, ok := d.action(item, fmt.Sprintf("%s[%d]", p, i)); ok {
@@ -425,7 +433,13 @@ func (d *decoder) step(n *yaml.Node, path string) Step {
 			})
 		}
 	})
-	if _, ok := keys["sieve"]; ok {
+	_, isSieve := keys["sieve"]
+	_, isManaged := keys["managesieve"]
+	if isSieve && isManaged {
+		d.errs = append(d.errs, &Error{Pos: keys["managesieve"], Path: path + ".managesieve",
+			Msg: "a step is a sieve script or the managesieve one, not both", Hint: "put each in a step of its own"})
+	}
+	if isSieve || isManaged {
 		for _, other := range []string{"name", "when", "actions", "stop"} {
 			if _, both := keys[other]; both {
 				d.errs = append(d.errs, &Error{Pos: keys[other], Path: path + "." + other,

@@ -147,6 +147,7 @@ func (c *Config) Validate() []error {
 		v.add(c.Sieve.pos, "sieve", "vacation_max_age", "e.g. 7d", "must not be negative, got %v", c.Sieve.VacationMaxAge)
 	}
 	v.smtp()
+	v.manageSieve()
 	v.schedules()
 	return v.errs
 }
@@ -160,6 +161,7 @@ func (c *Config) defaults() {
 	c.Sieve.PersonalDir = c.abs(c.Sieve.PersonalDir)
 	c.Sieve.GlobalDir = c.abs(c.Sieve.GlobalDir)
 	c.smtpDefaults()
+	c.manageSieveDefaults()
 	if c.JournalRetention == 0 {
 		c.JournalRetention = DefaultJournalRetention
 	}
