@@ -193,7 +193,7 @@ func TestErrors(t *testing.T) {
 			`mailwarden.yaml:5:51: accounts[0].oauth2.token_file: more than one token source (token_command, token_file) (hint: keep one)`,
 		}},
 		{"oauth2 incomplete", strings.Replace(base, "    password_env: MW_PASS\n", "    oauth2:\n      mechanism: oauthbearer\n", 1), []string{
-			`mailwarden.yaml:5:5: accounts[0].oauth2: no token source (hint: set token_command (re-run to refresh the token) or token_file)`,
+			"mailwarden.yaml:5:5: accounts[0].oauth2: no token source (hint: set provider (google, microsoft or generic; then run `mailwarden auth login a`), token_command (re-run to refresh the token) or token_file)",
 		}},
 		{"watch problems", strings.Replace(base, "        ruleset: inbox\n", "        ruleset: inbx\n        start: old\n        poll_interval: 90d\n      - mailbox: INBOX\n        ruleset: inbox\n", 1), []string{
 			`mailwarden.yaml:8:9: accounts[0].watch[0].ruleset: unknown ruleset "inbx" (hint: did you mean inbox?)`,
