@@ -138,6 +138,9 @@ func (e *Engine) Run(ctx context.Context) error {
 				IdleRefresh: a.IdleRefresh, PollInterval: wc.PollInterval, Backoff: e.o.Backoff,
 				Logger: e.log, Ready: ready, Report: e.o.Registry.Watcher(a.Name, wc.Mailbox),
 				Recover: e.recoverer(a.Name, wc.Mailbox), Detached: detached,
+				Resolve: func(ctx context.Context, c *imapconn.Client, name string) (string, error) {
+					return actions.Resolve(ctx, c, name) // `\Junk` as for actions and jobs
+				},
 			})
 			keep[[2]string{a.Name, wc.Mailbox}] = true
 			units = append(units, &unit{account: a, watch: wc, w: w, log: log.With("mailbox", wc.Mailbox), detached: detached})

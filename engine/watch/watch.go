@@ -137,6 +137,11 @@ type Options struct {
 	// that may or may not have been made). An error drops the connection
 	// and is retried like any other.
 	Recover func(ctx context.Context, c *imapconn.Client) error
+	// Resolve, if non-nil, turns Mailbox into the name to select on each
+	// new connection: the engine resolves a special-use attribute
+	// (`\Junk`, RFC 6154) as it does for actions and jobs. The checkpoint
+	// stays keyed by Mailbox as configured. Default: Mailbox as it is.
+	Resolve func(ctx context.Context, c *imapconn.Client, mailbox string) (string, error)
 	// Detached makes the watcher hold no connection between polls: every
 	// PollInterval it connects, catches up and logs out, so its connection
 	// is free for others in between. The engine sets it for the watchers
@@ -237,9 +242,15 @@ func (w *Watcher) session(ctx context.Context) error {
 			return err
 		}
 	}
-	sess, err := c.Select(ctx, w.o.Mailbox)
+	name := w.o.Mailbox
+	if w.o.Resolve != nil {
+		if name, err = w.o.Resolve(ctx, c, name); err != nil {
+			return fmt.Errorf("find mailbox %s: %w", w.o.Mailbox, err)
+		}
+	}
+	sess, err := c.Select(ctx, name)
 	if err != nil {
-		return fmt.Errorf("select %q: %w", w.o.Mailbox, err)
+		return fmt.Errorf("select %q: %w", name, err)
 	}
 	last, err := w.checkpoint(ctx, sess)
 	if err != nil {
