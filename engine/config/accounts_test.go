@@ -207,3 +207,28 @@ func TestOAuth2Provider(t *testing.T) {
 		})
 	}
 }
+
+// The users are read at every load: a reload (SIGHUP loads the file
+// again) picks up users added since, and a users_command runs again.
+func TestTemplateReloadRereadsUsers(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("MW_PASS", "secret")
+	users := filepath.Join(dir, "users.txt")
+	src := strings.Replace(templateSrc, "    users_file: users.txt\n", "    users_command: \"cat "+users+"; echo run >> "+filepath.Join(dir, "runs")+"\"\n", 1)
+	path := filepath.Join(dir, "mailwarden.yaml")
+	os.WriteFile(filepath.Join(dir, "pass"), []byte("pw\n"), 0o600)
+	os.WriteFile(path, []byte(src), 0o644)
+	os.WriteFile(users, []byte("alice\n"), 0o600)
+	c, err := Load(path)
+	if err != nil || c.Account("staff-alice") == nil || len(c.Accounts) != 2 {
+		t.Fatalf("first load: %v", err)
+	}
+	os.WriteFile(users, []byte("alice\nbob\n"), 0o600)
+	c, err = Load(path)
+	if err != nil || c.Account("staff-bob") == nil || len(c.Schedule("archive").Accounts) != 2 {
+		t.Fatalf("reload: %v; accounts %d", err, len(c.Accounts))
+	}
+	if runs, _ := os.ReadFile(filepath.Join(dir, "runs")); strings.Count(string(runs), "run") != 2 {
+		t.Errorf("users_command ran %d times for 2 loads", strings.Count(string(runs), "run"))
+	}
+}

@@ -47,9 +47,9 @@ var allowed = map[string][]string{
 	// engine/oauth gets OAuth2 tokens (x/oauth2) and stores them; it knows
 	// nothing of IMAP: the engine hands its tokens to imapconn.
 	"engine/oauth": {"golang.org/x/oauth2"},
-	"engine/state":   {"actions", "go.etcd.io/bbolt"},
-	"engine/watch":   {"engine/imapconn", "engine/state"},
-	"engine/undo":    {"actions", "rules", "engine/state", "engine/imapconn", "engine/message"},
+	"engine/state": {"actions", "go.etcd.io/bbolt"},
+	"engine/watch": {"engine/imapconn", "engine/state"},
+	"engine/undo":  {"actions", "rules", "engine/state", "engine/imapconn", "engine/message"},
 	// engine/observe sees the parts below the engine it reports on, and
 	// serves metrics with client_golang.
 	"engine/observe": {"actions", "engine/imapconn", "engine/state", "engine/watch", "engine/undo",
