@@ -101,12 +101,12 @@ func (s *Source) refreshLocked(ctx context.Context) (string, error) {
 	if tok.RefreshToken == "" {
 		tok.RefreshToken = s.tok.RefreshToken
 	}
-	if err := s.Store.Save(s.Account, s.Provider.Name, tok); err != nil {
-		// The new token works; a later start refreshes again.
-		s.tok = tok
-		return tok.AccessToken, nil
-	}
 	s.tok = tok
+	if err := s.Store.Save(s.Account, s.Provider.Name, tok); err != nil {
+		// A provider that rotates refresh tokens has voided the old one:
+		// going on unstored would need a new sign-in at the next start.
+		return "", fmt.Errorf("account %s: the refreshed OAuth2 token could not be stored: %w", s.Account, err)
+	}
 	return tok.AccessToken, nil
 }
 
