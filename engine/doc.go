@@ -9,7 +9,14 @@
 //     that fails. Every error of every part is returned at once, located.
 //   - NewDialer is the one way to connect: account name → authenticated
 //     imapconn.Client. The command builds it once and hands it down to the
-//     watchers (Options.Dial), the jobs (JobOptions.Dial) and undo.
+//     watchers (Options.Dial), the jobs (JobOptions.Dial) and undo. It
+//     counts every connection against its server's budget (Budgets,
+//     max_connections): never more open at once than allowed; it keeps one
+//     refreshing OAuth2 token source per account with a built-in provider
+//     (engine/oauth).
+//   - Watchers beyond a server's budget (all but max_connections-1 of them,
+//     in config order, when they do not all fit) poll: connect, catch up,
+//     log out, every poll_interval (watch.Options.Detached).
 //   - Engine runs one supervised watcher (engine/watch) per account ×
 //     watched mailbox, each feeding new mail through a Pipeline.
 //   - Pipeline is the only place fetched mail meets rules, for watchers

@@ -79,6 +79,8 @@ type unit struct {
 	watch   config.Watch
 	w       *watch.Watcher
 	log     *slog.Logger
+	// detached: over the server's connection budget, polled.
+	detached bool
 }
 
 // Run starts every watcher and blocks until ctx is done or every watcher
@@ -99,6 +101,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	var units []*unit
 	keep := map[[2]string]bool{}
 	startup := &startupTracker{log: e.log, start: time.Now()}
+	idleSlots := e.idleSlots()
 	for i := range e.cfg.Accounts {
 		a := &e.cfg.Accounts[i]
 		log := e.log.With("account", a.Name)
@@ -118,6 +121,14 @@ func (e *Engine) Run(ctx context.Context) error {
 				Registry: e.o.Registry,
 			}
 			acct, mbox := a.Name, wc.Mailbox
+			detached := false
+			if n, ok := idleSlots[a.Server()]; ok {
+				if n > 0 {
+					idleSlots[a.Server()] = n - 1
+				} else {
+					detached = true
+				}
+			}
 			var once sync.Once
 			ready := func() {
 				once.Do(startup.caughtUp)
@@ -130,15 +141,19 @@ func (e *Engine) Run(ctx context.Context) error {
 				Handle: p.Handle, StartAll: wc.Start == config.StartAll,
 				IdleRefresh: a.IdleRefresh, PollInterval: wc.PollInterval, Backoff: e.o.Backoff,
 				Logger: e.log, Ready: ready, Report: e.o.Registry.Watcher(a.Name, wc.Mailbox),
-				Recover: e.recoverer(a.Name, wc.Mailbox),
+				Recover: e.recoverer(a.Name, wc.Mailbox), Detached: detached,
+				Resolve: func(ctx context.Context, c *imapconn.Client, name string) (string, error) {
+					return actions.Resolve(ctx, c, name) // `\Junk` as for actions and jobs
+				},
 			})
 			keep[[2]string{a.Name, wc.Mailbox}] = true
-			units = append(units, &unit{account: a, watch: wc, w: w, log: log.With("mailbox", wc.Mailbox)})
+			units = append(units, &unit{account: a, watch: wc, w: w, log: log.With("mailbox", wc.Mailbox), detached: detached})
 		}
 	}
 	if len(units) == 0 {
 		return errors.New("nothing to watch: no account has a watch entry")
 	}
+	e.reportBudgets(units)
 	e.o.Registry.Forget(keep)
 	startup.total.Store(int64(len(units)))
 	e.log.Info("mailwarden running", "watchers", len(units), "state", e.store.Path(), "dry_run", e.o.DryRun)
@@ -176,6 +191,46 @@ func (e *Engine) Run(ctx context.Context) error {
 	mu.Lock()
 	defer mu.Unlock()
 	return errors.Join(errs...)
+}
+
+// idleSlots returns, per server with a connection budget, how many of its
+// watchers may hold a connection in IDLE. When the watchers fit in the
+// budget with a slot to spare, all of them; otherwise the budget less one,
+// which is kept for the jobs, apply and the polling watchers, who take
+// turns with it. The rest poll (watch.Options.Detached), in config order.
+func (e *Engine) idleSlots() map[string]int {
+	watchers := map[string]int{}
+	for i := range e.cfg.Accounts {
+		watchers[e.cfg.Accounts[i].Server()] += len(e.cfg.Accounts[i].Watch)
+	}
+	out := map[string]int{}
+	for server, limit := range e.cfg.Budgets() {
+		if watchers[server] < limit {
+			out[server] = watchers[server]
+		} else {
+			out[server] = limit - 1
+		}
+	}
+	return out
+}
+
+// reportBudgets says, once per server, when watchers poll because of the
+// budget.
+func (e *Engine) reportBudgets(units []*unit) {
+	polled := map[string]int{}
+	total := map[string]int{}
+	for _, u := range units {
+		total[u.account.Server()]++
+		if u.detached {
+			polled[u.account.Server()]++
+		}
+	}
+	budgets := e.cfg.Budgets()
+	for server, n := range polled {
+		e.log.Warn("more mailboxes watched than the server's connection budget allows: the rest are polled",
+			"server", server, "max_connections", budgets[server], "watchers", total[server],
+			"idle", total[server]-n, "polled", n)
+	}
 }
 
 // startupTracker notices when every watcher has caught up once.

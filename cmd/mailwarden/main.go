@@ -12,6 +12,7 @@
 //	mailwarden jobs  list|run -c FILE [NAME] [--dry-run]
 //	mailwarden undo  -c FILE --since 2h [--rule NAME] [--dry-run] [--yes]
 //	mailwarden status -c FILE [--json]              ask the running daemon
+//	mailwarden auth  login -c FILE ACCOUNT          OAuth2 sign-in (device code or browser)
 //
 // jobs run, apply and undo are carried out by the running daemon when one
 // runs on the config's state_dir (it holds the state file), else by the
@@ -75,6 +76,7 @@ func commands() []command {
 		{"jobs", "list the scheduled jobs, or run one now", cmdJobs},
 		{"undo", "reverse what the daemon did, from its journal", cmdUndo},
 		{"status", "ask the running daemon what it is doing", cmdStatus},
+		{"auth", "sign an account in with OAuth2 (auth login ACCOUNT)", cmdAuth},
 		{"demo", "run against an embedded IMAP server with the example rules", cmdDemo},
 		{"version", "print the version", cmdVersion},
 	}

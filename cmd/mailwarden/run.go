@@ -142,7 +142,10 @@ func newScheduler(rt *engine.Runtime, store *state.Store, dial imapconn.Dialer, 
 // on until the config is fixed and reloaded, or the daemon is stopped.
 func daemon(ctx context.Context, path string, cfg *config.Config, store *state.Store, dryRun bool, log *slog.Logger, reload <-chan struct{}, stderr io.Writer) int {
 	d := &liveDaemon{store: store, dryRun: dryRun, log: log, reg: observe.New(&observe.Options{Version: daemonVersion()})}
-	d.dial = engine.NewDialer(cfg, log)
+	// One set of connection budgets for the life of the process: a
+	// connection opened under the previous config counts until it closes.
+	budgets := engine.NewBudgets(cfg)
+	d.dial = engine.NewDialerWith(cfg, &engine.DialerOptions{Logger: log, Budgets: budgets})
 	rt, sched, errs := compileForRun(cfg, store, d.dial, dryRun, log, d.reg)
 	if len(errs) > 0 {
 		printErrors(stderr, errs)
@@ -230,7 +233,7 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 				log.Info("mailwarden stopped")
 				return exitOK
 			case <-reload:
-				ncfg, ndial, nrt, nsched, errs := reloadConfig(path, cfg, store, dryRun, log, d.reg)
+				ncfg, ndial, nrt, nsched, errs := reloadConfig(path, cfg, store, dryRun, log, d.reg, budgets)
 				if len(errs) > 0 {
 					log.Error("config reload failed; still running the previous config", "file", path, "errors", len(errs))
 					for _, e := range errs {
@@ -270,7 +273,7 @@ func nextRuns(sched *scheduler.Scheduler, rt *engine.Runtime) (map[string]time.T
 // reloadConfig loads and compiles the config file again, reporting every
 // error of the config, its rules and its schedules at once, as `check`
 // does. The state directory cannot change while the state file is open.
-func reloadConfig(path string, old *config.Config, store *state.Store, dryRun bool, log *slog.Logger, reg *observe.Registry) (*config.Config, imapconn.Dialer, *engine.Runtime, *scheduler.Scheduler, []error) {
+func reloadConfig(path string, old *config.Config, store *state.Store, dryRun bool, log *slog.Logger, reg *observe.Registry, budgets *engine.Budgets) (*config.Config, imapconn.Dialer, *engine.Runtime, *scheduler.Scheduler, []error) {
 	l, errs := loadAll(path, compileWithState(store))
 	if len(errs) > 0 {
 		return nil, nil, nil, nil, errs
@@ -279,8 +282,11 @@ func reloadConfig(path string, old *config.Config, store *state.Store, dryRun bo
 	if cfg.StateDir != old.StateDir {
 		return nil, nil, nil, nil, []error{fmt.Errorf("%s: state_dir changed from %s to %s: restart mailwarden to move the state", path, old.StateDir, cfg.StateDir)}
 	}
-	dial := engine.NewDialer(cfg, log)
+	dial := engine.NewDialerWith(cfg, &engine.DialerOptions{Logger: log, Budgets: budgets})
 	sched, errs := newScheduler(l.rt, store, dial, dryRun, log, reg)
+	if len(errs) == 0 {
+		budgets.Set(cfg.Budgets())
+	}
 	return cfg, dial, l.rt, sched, errs
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/mailwarden/mailwarden/engine/observe"
+	"github.com/mailwarden/mailwarden/engine/watch"
 )
 
 func cmdStatus(args []string, stdout, stderr io.Writer) int {
@@ -83,6 +84,9 @@ func printStatus(w io.Writer, st *observe.Status) {
 				last = fmt.Sprintf("%s ago: %s", ago(st.Now, ws.LastErrorTime), oneLine(ws.LastError, 100))
 			}
 			state := string(ws.State)
+			if ws.State == watch.StatePollingOverBudget {
+				state = "polling (over the connection budget)"
+			}
 			if !ws.NextAttempt.IsZero() {
 				state += fmt.Sprintf(" (next in %s)", ws.NextAttempt.Sub(st.Now).Round(time.Second))
 			}

@@ -47,7 +47,18 @@ const (
 	MechOAuthBearer = "oauthbearer" // RFC 7628
 )
 
+// OAuth2 providers and flows (accounts[].oauth2).
+const (
+	ProviderGoogle    = "google"
+	ProviderMicrosoft = "microsoft"
+	ProviderGeneric   = "generic"
+	FlowDevice        = "device"
+	FlowLoopback      = "loopback"
+)
+
 var (
+	providers  = []string{ProviderGoogle, ProviderMicrosoft, ProviderGeneric}
+	flows      = []string{FlowDevice, FlowLoopback}
 	tlsModes   = []string{TLSImplicit, TLSStartTLS, TLSNone}
 	startModes = []string{StartNew, StartAll}
 	mechanisms = []string{MechXOAuth2, MechOAuthBearer}
@@ -87,6 +98,16 @@ type Config struct {
 	Schedules []Schedule
 
 	pos map[string]Pos // key → position, for top-level keys
+	// templates maps each account template's name to the names of the
+	// accounts it expanded into.
+	templates map[string][]string
+}
+
+// TemplateAccounts returns the names of the accounts template name
+// expanded into, and whether there is such a template.
+func (c *Config) TemplateAccounts(name string) ([]string, bool) {
+	names, ok := c.templates[name]
+	return names, ok
 }
 
 // Log is the optional `log:` section.
@@ -151,6 +172,21 @@ type Account struct {
 	TLSCAFile         string // extra CA certificate (PEM) to trust, absolute after Validate
 	TLSServerName     string // name to verify in the certificate; default Host
 	Username          string
+	// AuthorizeAs (`authorize_as`) is admin mode: Username and the password
+	// are an administrator's, and the session is AuthorizeAs's (SASL PLAIN
+	// authorization identity, RFC 4616 §2). Dovecot master users can
+	// instead log in as "user*master" in Username. Default "": none.
+	AuthorizeAs string
+	// MaxConnections (`max_connections`) caps the connections mailwarden
+	// opens to this account's server (host:port), shared by every account
+	// on that server: watchers, jobs and apply. Watchers beyond the budget
+	// are polled. 0: no cap.
+	MaxConnections int
+
+	// Template and User are set on the accounts a template expanded into:
+	// the template's name and the user this account is for.
+	Template string
+	User     string
 
 	// Exactly one credential source: a password from a file (mode 0600 or
 	// stricter), an environment variable, a command's output, or OAuth2.
@@ -164,21 +200,41 @@ type Account struct {
 
 	Pos Pos            // the account's list item
 	pos map[string]Pos // key → position
+	// path is the key path of the account in errors: accounts[i], the
+	// index in the file (a template's accounts share theirs).
+	path string
 	// idleRefreshSet: idle_refresh was written and decoded, so a 0 is the
 	// user's value (refused), not the default.
 	idleRefreshSet bool
 }
 
-// OAuth2 is an account's `oauth2:` section. The token is fetched when a
-// connection needs it: token_command is re-run each time (so it can
-// refresh), token_file is re-read.
+// OAuth2 is an account's `oauth2:` section: either built in (Provider
+// set: `mailwarden auth login` stores a refresh token in state_dir and the
+// daemon refreshes the access token itself), or an outside token source
+// (token_command re-run at each connection, or token_file re-read).
 type OAuth2 struct {
-	Mechanism    string // xoauth2 | oauthbearer
+	Mechanism    string // xoauth2 | oauthbearer; default xoauth2 with a provider
 	TokenCommand string
 	TokenFile    string
 
+	// Built in: provider google | microsoft | generic.
+	Provider         string
+	Tenant           string // microsoft: common (default), organizations, a tenant id
+	ClientID         string
+	ClientSecret     string // for clients that have one (Google's desktop apps)
+	ClientSecretFile string // the same, from a file (mode 0600)
+	AuthURL          string // endpoints: override a preset's, or a generic provider's
+	TokenURL         string
+	DeviceAuthURL    string
+	Scopes           []string
+	Flow             string // device | loopback; default the provider's
+
 	pos map[string]Pos
 }
+
+// Builtin reports whether mailwarden gets the tokens itself (a provider
+// is configured) rather than from token_command or token_file.
+func (o *OAuth2) Builtin() bool { return o != nil && o.Provider != "" }
 
 // Watch is one mailbox an account watches.
 type Watch struct {

@@ -20,7 +20,15 @@
 //     field by field.
 //   - Secrets are never read at load: [Account.Secret] resolves the password
 //     (or OAuth2 token) when a connection needs it, and no error message
-//     contains one.
+//     contains one. A built-in OAuth2 provider ([OAuth2.Builtin]) keeps its
+//     tokens in state_dir; this package only checks its settings.
+//   - An account template (`template:` with users, users_file or
+//     users_command) is expanded at load into ordinary accounts, one per
+//     user ([Account.Template], [Account.User]); the users command runs at
+//     every load, so a reload picks up new users. Errors point at the
+//     template and are reported once, not once per user.
+//   - [Config.Budgets] gives each server (host:port) with max_connections
+//     its budget: the smallest any of its accounts sets.
 //
 // Durations are Go durations ("90s", "1h30m") plus the units d (24h) and
 // w (7d): "90d", "2w", "1d12h".

@@ -272,7 +272,14 @@ func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 			d.manageSieve(k, v, c)
 		case "accounts":
 			d.list(k, v, key, func(i int, item *yaml.Node) {
-				c.Accounts = append(c.Accounts, d.account(item, fmt.Sprintf("accounts[%d]", i)))
+				path := fmt.Sprintf("accounts[%d]", i)
+				a, t := d.account(item, path)
+				a.path = path
+				if t == nil {
+					c.Accounts = append(c.Accounts, a)
+					return
+				}
+				d.expand(c, a, t)
 			})
 		case "rulesets":
 			d.rulesets(v, c)
@@ -283,10 +290,17 @@ func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 }
 
 var accountKeys = []string{"name", "host", "port", "tls", "insecure_plaintext", "tls_ca_file", "tls_server_name",
-	"username", "password_file", "password_env", "password_command", "oauth2", "idle_refresh", "watch"}
+	"username", "authorize_as", "password_file", "password_env", "password_command", "oauth2", "idle_refresh",
+	"max_connections", "watch", "template", "users", "users_file", "users_command"}
 
-func (d *decoder) account(n *yaml.Node, path string) Account {
+var oauth2Keys = []string{"mechanism", "token_command", "token_file", "provider", "tenant", "client_id", "client_secret",
+	"client_secret_file", "auth_url", "token_url", "device_auth_url", "scopes", "flow"}
+
+// account decodes one accounts[] item; for a template it also returns the
+// template's own keys (expanded by expand).
+func (d *decoder) account(n *yaml.Node, path string) (Account, *template) {
 	a := Account{Pos: d.pos(n)}
+	var t *template
 	a.pos = d.mapping(n, path, accountKeys, func(key string, k, v *yaml.Node) {
 		p := path + "." + key
 		switch key {
@@ -306,6 +320,28 @@ func (d *decoder) account(n *yaml.Node, path string) Account {
 			a.TLSServerName = d.str(k, v, p)
 		case "username":
 			a.Username = d.str(k, v, p)
+		case "authorize_as":
+			a.AuthorizeAs = d.str(k, v, p)
+		case "max_connections":
+			a.MaxConnections = d.integer(k, v, p)
+		case "template", "users", "users_file", "users_command":
+			if t == nil {
+				t = &template{pos: map[string]Pos{}}
+			}
+			t.pos[key] = d.pos(k)
+			switch key {
+			case "template":
+				t.name = d.str(k, v, p)
+			case "users":
+				t.listed = true
+				d.list(k, v, p, func(j int, item *yaml.Node) {
+					t.users = append(t.users, d.str(item, item, fmt.Sprintf("%s[%d]", p, j)))
+				})
+			case "users_file":
+				t.file = d.str(k, v, p)
+			case "users_command":
+				t.command = d.str(k, v, p)
+			}
 		case "password_file":
 			a.PasswordFile = d.str(k, v, p)
 		case "password_env":
@@ -314,14 +350,41 @@ func (d *decoder) account(n *yaml.Node, path string) Account {
 			a.PasswordCommand = d.str(k, v, p)
 		case "oauth2":
 			o := &OAuth2{}
-			o.pos = d.mapping(v, p, []string{"mechanism", "token_command", "token_file"}, func(key string, k, v *yaml.Node) {
+			o.pos = d.mapping(v, p, oauth2Keys, func(key string, k, v *yaml.Node) {
+				kp := p + "." + key
 				switch key {
 				case "mechanism":
-					o.Mechanism = d.str(k, v, p+"."+key)
+					o.Mechanism = d.str(k, v, kp)
 				case "token_command":
-					o.TokenCommand = d.str(k, v, p+"."+key)
+					o.TokenCommand = d.str(k, v, kp)
 				case "token_file":
-					o.TokenFile = d.str(k, v, p+"."+key)
+					o.TokenFile = d.str(k, v, kp)
+				case "provider":
+					o.Provider = d.str(k, v, kp)
+				case "tenant":
+					o.Tenant = d.str(k, v, kp)
+				case "client_id":
+					o.ClientID = d.str(k, v, kp)
+				case "client_secret":
+					o.ClientSecret = d.str(k, v, kp)
+				case "client_secret_file":
+					o.ClientSecretFile = d.str(k, v, kp)
+				case "auth_url":
+					o.AuthURL = d.str(k, v, kp)
+				case "token_url":
+					o.TokenURL = d.str(k, v, kp)
+				case "device_auth_url":
+					o.DeviceAuthURL = d.str(k, v, kp)
+				case "flow":
+					o.Flow = d.str(k, v, kp)
+				case "scopes":
+					if v.Kind == yaml.ScalarNode && v.Tag != "!!null" {
+						o.Scopes = strings.Fields(v.Value)
+						return
+					}
+					d.list(k, v, kp, func(j int, item *yaml.Node) {
+						o.Scopes = append(o.Scopes, d.str(item, item, fmt.Sprintf("%s[%d]", kp, j)))
+					})
 				}
 			})
 			a.OAuth2 = o
@@ -335,7 +398,7 @@ func (d *decoder) account(n *yaml.Node, path string) Account {
 			})
 		}
 	})
-	return a
+	return a, t
 }
 
 var watchKeys = []string{"mailbox", "ruleset", "start", "poll_interval"}

@@ -257,6 +257,17 @@ func (v *validator) schedules() {
 		} else if s.AllAccounts {
 			s.Accounts = accountNames
 		} else {
+			var expanded []string
+			template := false
+			for _, a := range s.Accounts {
+				if names, ok := c.TemplateAccounts(a); ok && c.Account(a) == nil {
+					template = true
+					expanded = append(expanded, names...) // a template means all its users
+				} else {
+					expanded = append(expanded, a)
+				}
+			}
+			s.Accounts = expanded
 			for j, a := range s.Accounts {
 				if c.Account(a) == nil {
 					hint := "defined accounts: " + strings.Join(accountNames, ", ")
@@ -266,7 +277,7 @@ func (v *validator) schedules() {
 					v.add(s.pos, path, "accounts", hint, "accounts[%d]: unknown account %q", j, a)
 				}
 			}
-			if len(s.Accounts) == 0 {
+			if len(s.Accounts) == 0 && !template { // a template without users is reported with it
 				v.add(s.pos, path, "accounts", "name the accounts, or write accounts: all", "no accounts")
 			}
 		}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"io/fs"
 	"net"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -45,19 +47,20 @@ func (c *Config) Validate() []error {
 		}
 	}
 
-	names := map[string]int{}
+	names := map[string]string{}
 	for i := range c.Accounts {
 		a := &c.Accounts[i]
-		path := fmt.Sprintf("accounts[%d]", i)
+		path := a.keyPath(i)
 		if strings.TrimSpace(a.Name) == "" {
 			v.addAt(a.Pos, path+".name", "every account needs a name, used in logs and on the command line", "missing")
-		} else if j, dup := names[a.Name]; dup {
-			v.add(a.pos, path, "name", "", "duplicate account name %q (also accounts[%d])", a.Name, j)
+		} else if other, dup := names[a.Name]; dup {
+			v.add(a.pos, path, "name", "", "duplicate account name %q (also %s)", a.Name, other)
 		} else {
-			names[a.Name] = i
+			names[a.Name] = path
 		}
 		v.account(a, path)
 	}
+	v.budgets()
 
 	rsNames := make([]string, 0, len(c.Rulesets))
 	for _, rs := range c.Rulesets {
@@ -68,11 +71,11 @@ func (c *Config) Validate() []error {
 		boxes := map[string]int{}
 		for j := range a.Watch {
 			w := &a.Watch[j]
-			path := fmt.Sprintf("accounts[%d].watch[%d]", i, j)
+			path := fmt.Sprintf("%s.watch[%d]", a.keyPath(i), j)
 			if w.Mailbox == "" {
 				v.addAt(w.Pos, path+".mailbox", "e.g. mailbox: INBOX", "missing")
 			} else if k, dup := boxes[w.Mailbox]; dup {
-				v.add(w.pos, path, "mailbox", "watch each mailbox once", "mailbox %q is already watched (accounts[%d].watch[%d])", w.Mailbox, i, k)
+				v.add(w.pos, path, "mailbox", "watch each mailbox once", "mailbox %q is already watched (%s.watch[%d])", w.Mailbox, a.keyPath(i), k)
 			} else {
 				boxes[w.Mailbox] = j
 			}
@@ -149,7 +152,63 @@ func (c *Config) Validate() []error {
 	v.smtp()
 	v.manageSieve()
 	v.schedules()
-	return v.errs
+	return dedupe(v.errs)
+}
+
+// keyPath is the account's key path in errors: accounts[i] with i its
+// index in the file (every account of a template shares the template's).
+func (a *Account) keyPath(i int) string {
+	if a.path != "" {
+		return a.path
+	}
+	return fmt.Sprintf("accounts[%d]", i)
+}
+
+// Server is the account's server as host:port, the key of its connection
+// budget.
+func (a *Account) Server() string { return net.JoinHostPort(a.Host, strconv.Itoa(a.Port)) }
+
+// dedupe drops repeated errors: a mistake in a template is the same
+// mistake in each of its accounts, reported once.
+func dedupe(errs []error) []error {
+	seen := map[string]bool{}
+	out := errs[:0]
+	for _, e := range errs {
+		if s := e.Error(); !seen[s] {
+			seen[s] = true
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// budgets checks max_connections: at least 1 where set; accounts on one
+// server share one budget, the smallest any of them sets.
+func (v *validator) budgets() {
+	for i := range v.c.Accounts {
+		a := &v.c.Accounts[i]
+		if _, set := a.pos["max_connections"]; set && (a.MaxConnections < 1 || a.MaxConnections > 100000) {
+			v.add(a.pos, a.keyPath(i), "max_connections", "the most connections mailwarden may open to this server, e.g. 15 for Gmail; remove it for no cap",
+				"must be between 1 and 100000, got %d", a.MaxConnections)
+		}
+	}
+}
+
+// Budgets returns the connection budget of each server (host:port) that
+// has one: the smallest max_connections of the accounts on it.
+func (c *Config) Budgets() map[string]int {
+	out := map[string]int{}
+	for i := range c.Accounts {
+		a := &c.Accounts[i]
+		if a.MaxConnections <= 0 {
+			continue
+		}
+		k := a.Server()
+		if n, ok := out[k]; !ok || a.MaxConnections < n {
+			out[k] = a.MaxConnections
+		}
+	}
+	return out
 }
 
 // defaults fills in zero values and resolves relative paths.
@@ -200,6 +259,7 @@ func (c *Config) defaults() {
 		a.PasswordFile = c.abs(a.PasswordFile)
 		if a.OAuth2 != nil {
 			a.OAuth2.TokenFile = c.abs(a.OAuth2.TokenFile)
+			a.OAuth2.ClientSecretFile = c.abs(a.OAuth2.ClientSecretFile)
 		}
 		for j := range a.Watch {
 			w := &a.Watch[j]
@@ -335,8 +395,15 @@ func (v *validator) account(a *Account, path string) {
 				"environment variable %s is %s", a.PasswordEnv, state)
 		}
 	}
+	if a.AuthorizeAs != "" && a.OAuth2 != nil {
+		v.add(a.pos, path, "authorize_as", "acting as another user needs an admin's password (SASL PLAIN); remove it, or use a password source",
+			"not possible with oauth2")
+	}
 	if o := a.OAuth2; o != nil {
 		op := path + ".oauth2"
+		if o.Mechanism == "" && o.Builtin() {
+			o.Mechanism = MechXOAuth2 // what Google and Microsoft take
+		}
 		if o.Mechanism == "" {
 			v.add(a.pos, path, "oauth2", oneOf(mechanisms), "mechanism is missing")
 		} else if !contains(mechanisms, strings.ToLower(o.Mechanism)) {
@@ -344,15 +411,83 @@ func (v *validator) account(a *Account, path string) {
 		} else {
 			o.Mechanism = strings.ToLower(o.Mechanism)
 		}
+		var srcs []string
+		for _, k := range []string{"provider", "token_command", "token_file"} {
+			if _, ok := o.pos[k]; ok {
+				srcs = append(srcs, k)
+			}
+		}
 		switch {
-		case o.TokenCommand == "" && o.TokenFile == "":
-			v.add(a.pos, path, "oauth2", "set token_command (re-run to refresh the token) or token_file", "no token source")
-		case o.TokenCommand != "" && o.TokenFile != "":
-			v.add(o.pos, op, "token_file", "keep one", "more than one token source (token_command, token_file)")
+		case len(srcs) == 0:
+			v.add(a.pos, path, "oauth2", "set provider (google, microsoft or generic; then run `mailwarden auth login "+a.Name+"`), token_command (re-run to refresh the token) or token_file", "no token source")
+		case len(srcs) > 1:
+			v.add(o.pos, op, srcs[1], "keep one", "more than one token source (%s)", strings.Join(srcs, ", "))
 		case o.TokenFile != "":
 			v.passwordFile(o.pos, op, "token_file", o.TokenFile)
+		case o.Builtin():
+			v.oauthProvider(o, op)
+		}
+		if !o.Builtin() {
+			for _, k := range []string{"tenant", "client_id", "client_secret", "client_secret_file", "auth_url", "token_url", "device_auth_url", "scopes", "flow"} {
+				if _, ok := o.pos[k]; ok && len(srcs) == 1 {
+					v.add(o.pos, op, k, "it configures the built-in OAuth2 client: add provider, or remove it", "has no effect without provider")
+				}
+			}
 		}
 	}
+}
+
+// oauthProvider checks a built-in OAuth2 client's settings.
+func (v *validator) oauthProvider(o *OAuth2, op string) {
+	p := strings.ToLower(o.Provider)
+	if !contains(providers, p) {
+		v.enum(o.pos, op, "provider", o.Provider, providers)
+		return
+	}
+	o.Provider = p
+	if o.ClientID == "" {
+		v.add(o.pos, op, "provider", "register an app with the provider (see the README's OAuth2 section) and set client_id", "client_id is missing")
+	}
+	if o.ClientSecret != "" && o.ClientSecretFile != "" {
+		v.add(o.pos, op, "client_secret_file", "keep one", "more than one client secret (client_secret, client_secret_file)")
+	}
+	if o.ClientSecretFile != "" {
+		v.passwordFile(o.pos, op, "client_secret_file", o.ClientSecretFile)
+	}
+	if o.Flow != "" && !contains(flows, strings.ToLower(o.Flow)) {
+		v.enum(o.pos, op, "flow", o.Flow, flows)
+	}
+	o.Flow = strings.ToLower(o.Flow)
+	if _, ok := o.pos["tenant"]; ok && p != ProviderMicrosoft {
+		v.add(o.pos, op, "tenant", "remove it", "only used by provider microsoft")
+	}
+	for _, k := range []struct{ key, val string }{{"auth_url", o.AuthURL}, {"token_url", o.TokenURL}, {"device_auth_url", o.DeviceAuthURL}} {
+		if k.val == "" {
+			continue
+		}
+		if u, err := url.Parse(k.val); err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+			v.add(o.pos, op, k.key, "an https:// URL (http:// only for 127.0.0.1 or localhost)", "invalid endpoint %q", k.val)
+		}
+	}
+	if p == ProviderGeneric {
+		if o.TokenURL == "" {
+			v.add(o.pos, op, "provider", "a generic provider needs token_url, and device_auth_url (device flow) or auth_url (loopback flow)", "token_url is missing")
+		}
+		if o.DeviceAuthURL == "" && o.AuthURL == "" {
+			v.add(o.pos, op, "provider", "device_auth_url for the device flow, auth_url for the loopback flow", "no authorization endpoint")
+		}
+		if len(o.Scopes) == 0 {
+			v.add(o.pos, op, "provider", "the scopes the provider requires for IMAP", "scopes is missing")
+		}
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // passwordFile checks that a secret file exists, is private, can be read

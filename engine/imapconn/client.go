@@ -307,9 +307,26 @@ func (c *Client) Close() error {
 	return nil
 }
 
-// Logout sends LOGOUT (RFC 9051 §6.1.3) and closes the connection.
+// logoutLinger bounds how long Logout waits for the server to close the
+// connection after its OK.
+const logoutLinger = 2 * time.Second
+
+// Logout sends LOGOUT (RFC 9051 §6.1.3), waits (briefly) for the server to
+// close the connection, as it must after its OK, and closes it. Waiting
+// means that once Closed is closed the server has let go of the
+// connection too: a connection budget counted on Closed is then one the
+// server agrees with.
 func (c *Client) Logout(ctx context.Context) error {
 	err := c.call(ctx, func() error { return c.c.Logout().Wait() })
+	if err == nil {
+		t := time.NewTimer(logoutLinger)
+		select {
+		case <-c.c.Closed():
+		case <-t.C:
+		case <-ctx.Done():
+		}
+		t.Stop()
+	}
 	c.Close()
 	if err != nil && !errors.Is(err, ErrClosed) {
 		return fmt.Errorf("logout: %w", err)

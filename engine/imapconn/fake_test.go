@@ -184,10 +184,17 @@ func TestOAuth2(t *testing.T) {
 	}
 }
 
+// An error challenge is answered (empty response) so that the server
+// ends the command with NO and the connection can try again; the
+// challenge is kept for the error message.
 func TestXOAuth2ErrorChallenge(t *testing.T) {
-	c := newXOAuth2Client("u", "t")
-	if _, err := c.Next([]byte(`{"status":"401"}`)); err == nil || !strings.Contains(err.Error(), "401") {
-		t.Fatalf("Next = %v", err)
+	c := newXOAuth2Client("u", "t").(*xoauth2Client)
+	resp, err := c.Next([]byte(`{"status":"401"}`))
+	if err != nil || len(resp) != 0 || !strings.Contains(c.detail(), "401") {
+		t.Fatalf("Next = %q, %v; detail %q", resp, err, c.detail())
+	}
+	if _, err := c.Next([]byte(`{}`)); err == nil {
+		t.Fatal("a second challenge was answered")
 	}
 }
 

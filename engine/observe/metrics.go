@@ -11,7 +11,7 @@ import (
 
 // states are the watcher states, in the order the state metric lists them.
 var states = []watch.State{watch.StateConnecting, watch.StateCatchingUp, watch.StateIdle,
-	watch.StatePolling, watch.StateRetrying, watch.StateStopped}
+	watch.StatePolling, watch.StatePollingOverBudget, watch.StateRetrying, watch.StateStopped}
 
 // metrics are the Prometheus collectors of one Registry, on a registry of
 // their own.

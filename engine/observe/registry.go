@@ -335,7 +335,7 @@ func (r *Registry) Ready() (bool, []string) {
 	var why []string
 	for _, ws := range r.watchers {
 		switch ws.State {
-		case watch.StateIdle, watch.StatePolling:
+		case watch.StateIdle, watch.StatePolling, watch.StatePollingOverBudget:
 			continue
 		}
 		reason := fmt.Sprintf("%s/%s: %s since %s", ws.Account, ws.Mailbox, ws.State, ws.Since.Format(time.RFC3339))
@@ -387,7 +387,7 @@ func (r *Registry) Heartbeat(ctx context.Context, every time.Duration, log *slog
 		st := r.Status()
 		waiting := 0
 		for _, w := range st.Watchers {
-			if w.State == watch.StateIdle || w.State == watch.StatePolling {
+			if w.State == watch.StateIdle || w.State == watch.StatePolling || w.State == watch.StatePollingOverBudget {
 				waiting++
 			}
 		}

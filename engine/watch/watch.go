@@ -57,6 +57,10 @@ const (
 	StateIdle State = "idle"
 	// StatePolling: the server has no IDLE; waiting to poll with NOOP.
 	StatePolling State = "polling"
+	// StatePollingOverBudget: more mailboxes are watched on this server
+	// than its connection budget (max_connections) lets IDLE; this one
+	// connects every PollInterval, catches up, and disconnects.
+	StatePollingOverBudget State = "polling_over_budget"
 	// StateRetrying: the connection failed; waiting out the backoff.
 	StateRetrying State = "retrying"
 	// StateStopped: a permanent error (bad password, bad certificate):
@@ -133,13 +137,25 @@ type Options struct {
 	// that may or may not have been made). An error drops the connection
 	// and is retried like any other.
 	Recover func(ctx context.Context, c *imapconn.Client) error
+	// Resolve, if non-nil, turns Mailbox into the name to select on each
+	// new connection: the engine resolves a special-use attribute
+	// (`\Junk`, RFC 6154) as it does for actions and jobs. The checkpoint
+	// stays keyed by Mailbox as configured. Default: Mailbox as it is.
+	Resolve func(ctx context.Context, c *imapconn.Client, mailbox string) (string, error)
+	// Detached makes the watcher hold no connection between polls: every
+	// PollInterval it connects, catches up and logs out, so its connection
+	// is free for others in between. The engine sets it for the watchers
+	// beyond a server's connection budget. Default false: one connection,
+	// kept, in IDLE.
+	Detached bool
 }
 
 // Watcher watches one mailbox of one account.
 type Watcher struct {
-	o    Options
-	log  *slog.Logger
-	fail failureLog
+	o         Options
+	log       *slog.Logger
+	fail      failureLog
+	announced bool // Detached: the polling line was logged
 }
 
 // New returns a Watcher; Run starts it.
@@ -179,6 +195,17 @@ func (w *Watcher) Run(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return nil
 		}
+		if err == nil && w.o.Detached {
+			w.report(StatePollingOverBudget, nil, time.Now().Add(w.o.PollInterval))
+			t := time.NewTimer(w.o.PollInterval)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+			}
+			continue
+		}
 		w.o.Backoff.Healthy(time.Since(start))
 		if imapconn.IsPermanent(err) {
 			w.log.Error("watcher stopped: permanent error (fix the config and restart)", "err", err)
@@ -215,9 +242,15 @@ func (w *Watcher) session(ctx context.Context) error {
 			return err
 		}
 	}
-	sess, err := c.Select(ctx, w.o.Mailbox)
+	name := w.o.Mailbox
+	if w.o.Resolve != nil {
+		if name, err = w.o.Resolve(ctx, c, name); err != nil {
+			return fmt.Errorf("find mailbox %s: %w", w.o.Mailbox, err)
+		}
+	}
+	sess, err := c.Select(ctx, name)
 	if err != nil {
-		return fmt.Errorf("select %q: %w", w.o.Mailbox, err)
+		return fmt.Errorf("select %q: %w", name, err)
 	}
 	last, err := w.checkpoint(ctx, sess)
 	if err != nil {
@@ -232,6 +265,16 @@ func (w *Watcher) session(ctx context.Context) error {
 		}
 		if w.o.Ready != nil {
 			w.o.Ready()
+		}
+		if w.o.Detached {
+			if !w.announced {
+				w.log.Info("watching by polling: more mailboxes are watched on this server than max_connections lets IDLE",
+					"interval", w.o.PollInterval, "last_uid", last)
+				w.announced = true
+			}
+			// Give the connection back: LOGOUT, so the server has closed its
+			// side before our slot of the budget is free again.
+			return c.Logout(ctx)
 		}
 		if !announced {
 			// One line per connection at info: the watcher is up.

@@ -77,6 +77,13 @@ func (s *Server) writeConfig(o *Options, cert *memimap.Cert) error {
 	if !root {
 		conf += rootlessServices
 	}
+	if o.MasterUser != "" {
+		file := filepath.Join(etc, "master-users")
+		if err := os.WriteFile(file, []byte(o.MasterUser+":{PLAIN}"+o.MasterPassword+"\n"), 0o644); err != nil {
+			return err
+		}
+		conf += fmt.Sprintf(masterTemplate, file)
+	}
 	if o.ExtraConf != "" {
 		conf += "\n# ExtraConf\n" + o.ExtraConf + "\n"
 	}
@@ -240,6 +247,19 @@ func services(o *Options) serviceConf {
 		imap:   fmt.Sprintf("  service_count = 0\n  client_limit = %d\n  process_limit = 4\n  vsz_limit = %dM\n", n+16, max(256, n)),
 	}
 }
+
+// masterTemplate adds Options.MasterUser: "user*master" logins, and SASL
+// PLAIN with an authorization identity, authenticate against this passdb
+// and then become the user (the userdb is the static one above).
+const masterTemplate = `
+# Master user (Options.MasterUser)
+auth_master_user_separator = *
+passdb {
+  driver = passwd-file
+  args = %s
+  master = yes
+}
+`
 
 const rootlessServices = `
 service pop3-login {

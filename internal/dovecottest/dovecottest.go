@@ -101,6 +101,13 @@ type Options struct {
 	// mail_max_userip_connections is at least Connections+10. Default 0:
 	// one imap process per connection, at most 1024.
 	Connections int
+	// MasterUser and MasterPassword, when set, add a Dovecot master user
+	// (a passdb with master = yes): it logs in as any user either as
+	// "user*MasterUser" with MasterPassword (auth_master_user_separator =
+	// *), or with SASL PLAIN, MasterUser as the authentication identity
+	// and the user as the authorization identity (RFC 4616). Default: no
+	// master user; everything else is unchanged.
+	MasterUser, MasterPassword string
 }
 
 // Server is a running private Dovecot.

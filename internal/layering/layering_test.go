@@ -44,9 +44,12 @@ var allowed = map[string][]string{
 	"engine/imapconn": {"actions", "rules", "github.com/emersion/go-imap/v2",
 		"github.com/emersion/go-sasl", "github.com/emersion/go-message", "golang.org/x/sys"},
 	"engine/message": {"rules", "github.com/emersion/go-message"},
-	"engine/state":   {"actions", "go.etcd.io/bbolt"},
-	"engine/watch":   {"engine/imapconn", "engine/state"},
-	"engine/undo":    {"actions", "rules", "engine/state", "engine/imapconn", "engine/message"},
+	// engine/oauth gets OAuth2 tokens (x/oauth2) and stores them; it knows
+	// nothing of IMAP: the engine hands its tokens to imapconn.
+	"engine/oauth": {"golang.org/x/oauth2"},
+	"engine/state": {"actions", "go.etcd.io/bbolt"},
+	"engine/watch": {"engine/imapconn", "engine/state"},
+	"engine/undo":  {"actions", "rules", "engine/state", "engine/imapconn", "engine/message"},
 	// engine/observe sees the parts below the engine it reports on, and
 	// serves metrics with client_golang.
 	"engine/observe": {"actions", "engine/imapconn", "engine/state", "engine/watch", "engine/undo",
@@ -54,13 +57,16 @@ var allowed = map[string][]string{
 	// engine/smtp implements actions.Sender (the consumer owns the
 	// interface) and reads the config's smtp: section and its credential
 	// sources (config.SMTP.Secret), as the dialer does for accounts.
-	"engine/smtp":    {"actions", "rules", "engine/config", "github.com/emersion/go-smtp", "github.com/emersion/go-sasl"},
-	"scheduler":      {"github.com/robfig/cron/v3"},
-	"scheduler/jobs": {"rules", "actions"},
+	"engine/smtp": {"actions", "rules", "engine/config", "github.com/emersion/go-smtp", "github.com/emersion/go-sasl"},
+	// engine/managesieve serves RFC 5804 with the standard library only:
+	// the engine hands it the compile and login checks as functions.
+	"engine/managesieve": {},
+	"scheduler":          {"github.com/robfig/cron/v3"},
+	"scheduler/jobs":     {"rules", "actions"},
 	// engine wires everything below it; nothing below imports it.
 	"engine": {"rules", "rules/sieve", "rules/exprrule", "rules/ruleset", "actions",
-		"engine/config", "engine/imapconn", "engine/message", "engine/state", "engine/watch", "engine/undo", "engine/observe",
-		"engine/smtp", "scheduler", "scheduler/jobs"},
+		"engine/config", "engine/imapconn", "engine/message", "engine/oauth", "engine/state", "engine/watch", "engine/undo", "engine/observe",
+		"engine/smtp", "engine/managesieve", "scheduler", "scheduler/jobs"},
 	"examples": {},
 }
 

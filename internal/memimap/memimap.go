@@ -60,6 +60,16 @@ type Options struct {
 	TLSConfig *tls.Config
 	// Logger receives the server's error messages. Default: discarded.
 	Logger *slog.Logger
+	// OAuth, when set, makes the server offer AUTHENTICATE XOAUTH2 and
+	// OAUTHBEARER (RFC 7628) and accept a bearer token for user when
+	// OAuth(user, token) is true (internal/oauthtest's Check). Default: no
+	// OAuth2.
+	OAuth func(user, token string) bool
+	// MasterUsers maps admin names to passwords: AUTHENTICATE PLAIN with
+	// an authorization identity (RFC 4616 §2), authcid an admin and its
+	// password, logs in as the authzid user. Default: none (an authzid
+	// other than the authcid is refused).
+	MasterUsers map[string]string
 }
 
 // Server is a running in-memory IMAP server on 127.0.0.1.
@@ -69,6 +79,9 @@ type Server struct {
 
 	mu    sync.Mutex
 	users map[string]*imapmemserver.User
+
+	oauth   func(user, token string) bool
+	masters map[string]string
 
 	serveDone chan struct{}
 	closeOnce sync.Once
@@ -110,6 +123,8 @@ func Start(opts *Options) (*Server, error) {
 	}
 
 	s := &Server{
+		oauth:     opts.OAuth,
+		masters:   opts.MasterUsers,
 		users:     make(map[string]*imapmemserver.User),
 		serveDone: make(chan struct{}),
 	}
@@ -198,6 +213,21 @@ func (s *Server) Append(username, mailbox string, raw []byte, flags []string, da
 	return uint32(data.UID), nil
 }
 
+// Connections returns how many client connections are open now, and the
+// most that were open at once since Start (or ResetPeak).
+func (s *Server) Connections() (now, peak int) {
+	s.ln.mu.Lock()
+	defer s.ln.mu.Unlock()
+	return len(s.ln.conns), s.ln.peak
+}
+
+// ResetPeak sets the peak Connections reports to the current count.
+func (s *Server) ResetPeak() {
+	s.ln.mu.Lock()
+	s.ln.peak = len(s.ln.conns)
+	s.ln.mu.Unlock()
+}
+
 // DropConnections closes every client connection (server-side), as a
 // crashed or restarted server would, and returns how many it closed. The
 // listener keeps accepting new connections.
@@ -240,6 +270,7 @@ type trackingListener struct {
 	net.Listener
 	mu    sync.Mutex
 	conns map[net.Conn]struct{}
+	peak  int
 }
 
 func (l *trackingListener) Accept() (net.Conn, error) {
@@ -250,6 +281,7 @@ func (l *trackingListener) Accept() (net.Conn, error) {
 	tc := &trackedConn{Conn: c, l: l}
 	l.mu.Lock()
 	l.conns[tc] = struct{}{}
+	l.peak = max(l.peak, len(l.conns))
 	l.mu.Unlock()
 	return tc, nil
 }
