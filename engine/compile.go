@@ -22,6 +22,26 @@ type Runtime struct {
 	Rulesets map[string]*ruleset.Set
 	// Schedules are the scheduled jobs, in file order.
 	Schedules []Schedule
+	// Warnings are problems that do not stop the daemon: an account's
+	// stored ManageSieve script that no longer compiles (its
+	// `managesieve: active` step then does nothing, so its mail stays
+	// where it is). `check` prints them; run and reload log them.
+	Warnings []error
+
+	// accountSets are the variants of rule sets with a `managesieve:
+	// active` step, by account and then rule set name, for accounts that
+	// have an active stored script.
+	accountSets map[string]map[string]*ruleset.Set
+}
+
+// Ruleset returns the rule set name as account runs it: its own variant
+// when the set has a `managesieve: active` step and the account an
+// active script, else the shared set (nil when there is no such set).
+func (rt *Runtime) Ruleset(account, name string) *ruleset.Set {
+	if s := rt.accountSets[account][name]; s != nil {
+		return s
+	}
+	return rt.Rulesets[name]
 }
 
 // Schedule is one compiled `schedules:` entry.
@@ -67,13 +87,19 @@ func Compile(cfg *config.Config, opts *CompileOptions) (*Runtime, []error) {
 	if opts == nil {
 		opts = &CompileOptions{}
 	}
-	sets, errs := compileRulesets(cfg, opts)
-	scheds, serrs := compileSchedules(cfg, sets, opts)
+	rt := &Runtime{Config: cfg}
+	var errs []error
+	rt.Rulesets, errs = compileRulesets(cfg, opts)
+	if len(errs) == 0 {
+		rt.accountSets, rt.Warnings = compileManaged(cfg, opts)
+	}
+	var serrs []error
+	rt.Schedules, serrs = compileSchedules(cfg, rt, opts)
 	errs = append(errs, serrs...)
 	if len(errs) > 0 {
 		return nil, errs
 	}
-	return &Runtime{Config: cfg, Rulesets: sets, Schedules: scheds}, nil
+	return rt, nil
 }
 
 func exprOptions(cfg *config.Config, opts *CompileOptions) *exprrule.Options {
@@ -84,24 +110,43 @@ func exprOptions(cfg *config.Config, opts *CompileOptions) *exprrule.Options {
 // left out of the map and its errors returned.
 func compileRulesets(cfg *config.Config, opts *CompileOptions) (map[string]*ruleset.Set, []error) {
 	defs := make([]ruleset.Def, 0, len(cfg.Rulesets))
-	for _, rs := range cfg.Rulesets {
-		def := ruleset.Def{Name: rs.Name, Pos: exprrule.Pos(rs.Pos)}
-		for _, st := range rs.Steps {
-			if st.IsSieve() {
-				def.Steps = append(def.Steps, ruleset.Step{Sieve: st.Sieve, Pos: exprrule.Pos(st.SievePos), SkipUnsupported: st.SkipUnsupported()})
-				continue
-			}
-			spec := &exprrule.Spec{
-				Name: st.Name, When: st.When, Stop: st.Stop,
-				Pos: exprrule.Pos(st.Pos), WhenPos: exprrule.Pos(st.WhenPos),
-				WhenInline: st.WhenInline, WhenCols: st.WhenCols,
-			}
-			for _, a := range st.Actions {
-				spec.Actions = append(spec.Actions, exprrule.Action{Kind: a.Kind, Arg: a.Arg, Pos: exprrule.Pos(a.Pos)})
-			}
-			def.Steps = append(def.Steps, ruleset.Step{Expr: spec})
+	for i := range cfg.Rulesets {
+		defs = append(defs, rulesetDef(&cfg.Rulesets[i]))
+	}
+	return ruleset.CompileAll(defs, rulesetOptions(cfg, opts))
+}
+
+// rulesetDef turns a config rule set into its definition. A `managesieve:
+// active` step is an empty script (it does nothing) until compileManaged
+// puts an account's stored script in its place.
+func rulesetDef(rs *config.Ruleset) ruleset.Def {
+	def := ruleset.Def{Name: rs.Name, Pos: exprrule.Pos(rs.Pos)}
+	for _, st := range rs.Steps {
+		if st.ManageSieve {
+			def.Steps = append(def.Steps, ruleset.Step{Sieve: "managesieve:active", Source: []byte{}, Pos: exprrule.Pos(st.SievePos), SkipUnsupported: st.SkipUnsupported()})
+			continue
 		}
-		defs = append(defs, def)
+		if st.IsSieve() {
+			def.Steps = append(def.Steps, ruleset.Step{Sieve: st.Sieve, Pos: exprrule.Pos(st.SievePos), SkipUnsupported: st.SkipUnsupported()})
+			continue
+		}
+		spec := &exprrule.Spec{
+			Name: st.Name, When: st.When, Stop: st.Stop,
+			Pos: exprrule.Pos(st.Pos), WhenPos: exprrule.Pos(st.WhenPos),
+			WhenInline: st.WhenInline, WhenCols: st.WhenCols,
+		}
+		for _, a := range st.Actions {
+			spec.Actions = append(spec.Actions, exprrule.Action{Kind: a.Kind, Arg: a.Arg, Pos: exprrule.Pos(a.Pos)})
+		}
+		def.Steps = append(def.Steps, ruleset.Step{Expr: spec})
+	}
+	return def
+}
+
+// rulesetOptions are the compile options of cfg's rule sets.
+func rulesetOptions(cfg *config.Config, opts *CompileOptions) *ruleset.Options {
+	if opts == nil {
+		opts = &CompileOptions{}
 	}
 	// Sieve's include reads the config's directories (sieve.personal_dir,
 	// sieve.global_dir) unless the caller names others (`test` flags).
@@ -125,17 +170,18 @@ func compileRulesets(cfg *config.Config, opts *CompileOptions) (map[string]*rule
 	if so.VacationMaxAge == 0 {
 		so.VacationMaxAge = cfg.Sieve.VacationMaxAge
 	}
-	return ruleset.CompileAll(defs, &ruleset.Options{
+	return &ruleset.Options{
 		Expr:       *exprOptions(cfg, opts),
 		Sieve:      &so,
 		BaseDir:    cfg.Dir,
 		MaxActions: cfg.Limits.ActionsPerMessage,
-	})
+	}
 }
 
 // compileSchedules builds the job of every schedule, in file order, with
 // its `when` filter compiled. sets are the compiled rule sets.
-func compileSchedules(cfg *config.Config, sets map[string]*ruleset.Set, opts *CompileOptions) ([]Schedule, []error) {
+func compileSchedules(cfg *config.Config, rt *Runtime, opts *CompileOptions) ([]Schedule, []error) {
+	sets := rt.Rulesets
 	var out []Schedule
 	var errs []error
 	for i := range cfg.Schedules {
@@ -176,7 +222,7 @@ func compileSchedules(cfg *config.Config, sets map[string]*ruleset.Set, opts *Co
 				}
 				continue
 			}
-			job = &jobs.Sweep{Spec: spec, Mailbox: s.Mailbox, Rules: set}
+			job = &jobs.Sweep{Spec: spec, Mailbox: s.Mailbox, Rules: set, PerAccount: rt.perAccount(s.Ruleset)}
 		default:
 			errs = append(errs, fmt.Errorf("%s: schedules[%d].job: unknown job %q", s.KeyPos("job"), i, s.Job))
 			continue

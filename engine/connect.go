@@ -92,7 +92,7 @@ func checkAccount(ctx context.Context, rt *Runtime, a *config.Account, i int, di
 	for j, w := range a.Watch {
 		needs = append(needs, mailboxNeed{name: w.Mailbox, where: fmt.Sprintf("%s: %s.watch[%d].mailbox", w.Pos, path, j)})
 		if rs := rt.Config.Ruleset(w.Ruleset); rs != nil {
-			needs = append(needs, rulesetNeeds(rt, rs)...)
+			needs = append(needs, rulesetNeeds(rt, a.Name, rs)...)
 		}
 	}
 	for j := range rt.Config.Schedules {
@@ -109,7 +109,7 @@ func checkAccount(ctx context.Context, rt *Runtime, a *config.Account, i int, di
 		}
 		if s.Job == config.JobSweep {
 			if rs := rt.Config.Ruleset(s.Ruleset); rs != nil {
-				needs = append(needs, rulesetNeeds(rt, rs)...)
+				needs = append(needs, rulesetNeeds(rt, a.Name, rs)...)
 			}
 		}
 	}
@@ -147,7 +147,7 @@ func checkAccount(ctx context.Context, rt *Runtime, a *config.Account, i int, di
 // rulesetNeeds lists the destinations of a rule set: expr rules' moves
 // and copies (created when missing), and Sieve's constant fileinto targets
 // (created only with :create).
-func rulesetNeeds(rt *Runtime, rs *config.Ruleset) []mailboxNeed {
+func rulesetNeeds(rt *Runtime, account string, rs *config.Ruleset) []mailboxNeed {
 	var needs []mailboxNeed
 	for _, st := range rs.Steps {
 		for _, act := range st.Actions {
@@ -159,7 +159,7 @@ func rulesetNeeds(rt *Runtime, rs *config.Ruleset) []mailboxNeed {
 			}
 		}
 	}
-	if set := rt.Rulesets[rs.Name]; set != nil {
+	if set := rt.Ruleset(account, rs.Name); set != nil {
 		for _, t := range set.SieveTargets() {
 			needs = append(needs, mailboxNeed{name: t.Mailbox, create: t.Create, where: fmt.Sprintf("%s:%d: fileinto", t.Script, t.Line)})
 		}

@@ -17,7 +17,6 @@ import (
 	"github.com/mailwarden/mailwarden/engine/observe"
 	"github.com/mailwarden/mailwarden/engine/state"
 	"github.com/mailwarden/mailwarden/engine/watch"
-	"github.com/mailwarden/mailwarden/rules/ruleset"
 )
 
 // Options configure an Engine. Nil means defaults.
@@ -50,16 +49,19 @@ type Options struct {
 // Engine runs the watchers of one config.
 type Engine struct {
 	cfg   *config.Config
-	sets  map[string]*ruleset.Set
+	rt    *Runtime
 	store *state.Store
 	o     Options
 	log   *slog.Logger
+
+	mu   sync.Mutex
+	live map[[2]string]*liveRules // (account, rule set) → what its watchers run
 }
 
 // New returns an Engine for the compiled config rt (from Compile) and the
 // open state store.
 func New(rt *Runtime, store *state.Store, opts *Options) *Engine {
-	e := &Engine{cfg: rt.Config, sets: rt.Rulesets, store: store}
+	e := &Engine{cfg: rt.Config, rt: rt, store: store}
 	if opts != nil {
 		e.o = *opts
 	}
@@ -111,7 +113,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		account := a.Name
 		dial := func(ctx context.Context) (*imapconn.Client, error) { return e.o.Dial(ctx, account) }
 		for _, wc := range a.Watch {
-			set := e.sets[wc.Ruleset]
+			set := e.liveSet(a.Name, wc.Ruleset)
 			if set == nil {
 				return fmt.Errorf("account %q: watch %q: rule set %q was not compiled", a.Name, wc.Mailbox, wc.Ruleset)
 			}

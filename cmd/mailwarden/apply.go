@@ -100,7 +100,7 @@ func cmdApply(args []string, stdout, stderr io.Writer) int {
 	}
 	env := engine.JobEnv(&engine.JobOptions{Dial: engine.NewDialer(l.cfg, log), Store: store, DryRun: *dryRun, Logger: log, Config: l.cfg,
 		Now: now, BatchSize: *batch, Progress: progress, Sender: engine.NewSender(l.cfg, log)})
-	job := &jobs.Sweep{Spec: jobs.Spec{Name: "apply", Accounts: []string{*account}, Max: max}, Mailbox: *mailbox, Rules: l.rt.Rulesets[name]}
+	job := &jobs.Sweep{Spec: jobs.Spec{Name: "apply", Accounts: []string{*account}, Max: max}, Mailbox: *mailbox, Rules: l.rt.Ruleset(*account, name)}
 	sum, err := jobs.Run(ctx, env, job)
 	bar.finish()
 	printSummary(stdout, title, sum)

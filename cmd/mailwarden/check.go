@@ -50,6 +50,11 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
+	// A stored ManageSieve script that no longer compiles: that account
+	// runs without it (its mail stays where it is), the rest goes on.
+	for _, w := range l.rt.Warnings {
+		fmt.Fprintln(stdout, "warning:", w)
+	}
 	if *connect {
 		rep := engine.CheckConnect(context.Background(), l.rt, engine.NewDialer(l.cfg, nil))
 		for _, n := range rep.Notes {

@@ -106,7 +106,7 @@ func (d *liveDaemon) Apply(ctx context.Context, req observe.ApplyRequest, client
 	}
 	log := d.tee(client, "requested_by", "apply")
 	env := d.env(req.DryRun, log, &engine.JobOptions{BatchSize: req.Batch, Progress: progress})
-	job := &jobs.Sweep{Spec: jobs.Spec{Name: "apply", Accounts: []string{req.Account}, Max: max}, Mailbox: req.Mailbox, Rules: rt.Rulesets[name]}
+	job := &jobs.Sweep{Spec: jobs.Spec{Name: "apply", Accounts: []string{req.Account}, Max: max}, Mailbox: req.Mailbox, Rules: rt.Ruleset(req.Account, name)}
 	return jobs.Run(ctx, env, job)
 }
 

@@ -13,6 +13,7 @@
 //	mailwarden undo  -c FILE --since 2h [--rule NAME] [--dry-run] [--yes]
 //	mailwarden status -c FILE [--json]              ask the running daemon
 //	mailwarden auth  login -c FILE ACCOUNT          OAuth2 sign-in (device code or browser)
+//	mailwarden sieve list|get|put|activate|... -c FILE   scripts, through the daemon's ManageSieve
 //
 // jobs run, apply and undo are carried out by the running daemon when one
 // runs on the config's state_dir (it holds the state file), else by the
@@ -77,6 +78,7 @@ func commands() []command {
 		{"undo", "reverse what the daemon did, from its journal", cmdUndo},
 		{"status", "ask the running daemon what it is doing", cmdStatus},
 		{"auth", "sign an account in with OAuth2 (auth login ACCOUNT)", cmdAuth},
+		{"sieve", "edit an account's Sieve scripts through the daemon's ManageSieve server", cmdSieve},
 		{"demo", "run against an embedded IMAP server with the example rules", cmdDemo},
 		{"version", "print the version", cmdVersion},
 	}

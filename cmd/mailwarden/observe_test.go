@@ -43,7 +43,11 @@ func freeAddr(t *testing.T) string {
 	return ln.Addr().String()
 }
 
-func startOps(t *testing.T) *opsSetup {
+func startOps(t *testing.T) *opsSetup { t.Helper(); return startOpsWith(t, nil) }
+
+// startOpsWith is startOps with the config that cfg returns (given the
+// state directory); nil: the operations config below.
+func startOpsWith(t *testing.T, cfgText func(o *opsSetup, stateDir string) string) *opsSetup {
 	t.Helper()
 	srv := dovecottest.Start(t, nil) // private: the test stops and restarts it
 	o := &opsSetup{srv: srv, logs: &syncBuffer{}, exit: make(chan int, 1), httpAddr: freeAddr(t)}
@@ -91,6 +95,9 @@ schedules:
     to: Archive/{year}
     skip_flagged: false
 `, filepath.Join(dir, "s"), o.httpAddr, srv.Port, o.user)
+	if cfgText != nil {
+		cfg = cfgText(o, filepath.Join(dir, "s"))
+	}
 	o.path = filepath.Join(dir, "mailwarden.yaml")
 	if err := os.WriteFile(o.path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)

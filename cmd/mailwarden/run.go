@@ -177,6 +177,17 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 		go func() { defer servers.Done(); observe.Serve(srvCtx, ln, h) }()
 	}
 	listening := cfg.HTTP.Listen
+	// The ManageSieve server (managesieve:) writes scripts into state_dir,
+	// so a dry run does not serve it.
+	sieveSrv := newSieveServer(log, compileWithState(store))
+	defer sieveSrv.close()
+	if cfg.ManageSieve != nil && dryRun {
+		log.Warn("dry run: the ManageSieve server is not started (it would store scripts)")
+	} else if err := sieveSrv.start(cfg); err != nil {
+		log.Error("cannot start the ManageSieve server", "err", err)
+		return exitFail
+	}
+	logWarnings(log, rt)
 
 	for {
 		cfg, rt, sched := d.get()
@@ -197,14 +208,15 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 			}
 		}()
 		go func() { defer helpers.Done(); d.reg.Heartbeat(runCtx, cfg.Log.Heartbeat, log) }()
+		eng := engine.New(rt, store, &engine.Options{DryRun: dryRun, Logger: log, Dial: d.dial, Registry: d.reg,
+			Sender: engine.NewSender(rt.Config, log)})
 		go func() {
 			if !watchesAny(cfg) {
 				<-runCtx.Done() // only schedules: nothing for the engine to watch
 				done <- nil
 				return
 			}
-			done <- engine.New(rt, store, &engine.Options{DryRun: dryRun, Logger: log, Dial: d.dial, Registry: d.reg,
-				Sender: engine.NewSender(rt.Config, log)}).Run(runCtx)
+			done <- eng.Run(runCtx)
 		}()
 		stopRun := func() {
 			cancel()
@@ -232,6 +244,28 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 				stopRun()
 				log.Info("mailwarden stopped")
 				return exitOK
+			case <-sieveSrv.changed:
+				// An account's active script changed: the same config,
+				// compiled again with the stored scripts. The watchers
+				// run the new rules from their next batch on, without a
+				// reconnect; the scheduled jobs restart with them (a
+				// running job is stopped, as on a reload).
+				nrt, nsched, errs := compileForRun(cfg, store, d.dial, dryRun, log, d.reg)
+				if len(errs) > 0 {
+					log.Error("rules not recompiled after a ManageSieve change; still running the previous rules", "errors", len(errs))
+					for _, e := range errs {
+						log.Error("rules error", "err", e)
+					}
+					continue
+				}
+				logWarnings(log, nrt)
+				eng.UseRuntime(nrt)
+				sched.Stop(context.Background())
+				sched, rt = nsched, nrt
+				sched.Start(runCtx)
+				d.reg.Schedule(nextRuns(sched, rt))
+				d.set(cfg, rt, sched)
+				log.Info("rules recompiled; the watchers run them from their next message on")
 			case <-reload:
 				ncfg, ndial, nrt, nsched, errs := reloadConfig(path, cfg, store, dryRun, log, d.reg, budgets)
 				if len(errs) > 0 {
@@ -242,8 +276,14 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 					continue
 				}
 				log.Info("config reloaded; restarting watchers and scheduled jobs", "file", path)
+				logWarnings(log, nrt)
 				if ncfg.HTTP.Listen != listening {
 					log.Warn("http.listen changed: the listener keeps its address until mailwarden restarts", "listening", listening, "configured", ncfg.HTTP.Listen)
+				}
+				if !dryRun {
+					if err := sieveSrv.start(ncfg); err != nil {
+						log.Error("the ManageSieve server is not running", "err", err)
+					}
 				}
 				cancel()
 				if done != nil {
@@ -255,6 +295,14 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 				break wait
 			}
 		}
+	}
+}
+
+// logWarnings logs what compiled with a warning (a stored ManageSieve
+// script that no longer compiles).
+func logWarnings(log *slog.Logger, rt *engine.Runtime) {
+	for _, w := range rt.Warnings {
+		log.Warn("rules warning", "err", w)
 	}
 }
 

@@ -271,7 +271,7 @@ func TestErrors(t *testing.T) {
 		{"managesieve starttls without a certificate", "managesieve:\n  listen: \":4190\"\n  cert_file: nope.pem\n  tsl: none\n" + base, []string{
 			`mailwarden.yaml:4:3: managesieve.tsl: unknown key (hint: did you mean tls?)`,
 			`mailwarden.yaml:3:3: managesieve.cert_file: DIR/nope.pem: no such file or directory`,
-			`mailwarden.yaml:1:1: managesieve.key_file: missing (hint: STARTTLS needs the server's certificate and key (PEM); or tls: none with insecure_plaintext on a loopback address)`,
+			`mailwarden.yaml:1:1: managesieve.key_file: missing (hint: TLS needs the server's certificate and key (PEM); or tls: none with insecure_plaintext on a loopback address)`,
 		}},
 		{"managesieve step", strings.Replace(base, "    - name: r\n      when: 'true'\n      actions: [{flag: x}]\n", "    - managesieve: active\n      unsupported: skip\n    - managesieve: all\n    - managesieve: active\n      sieve: a.sieve\n", 1), []string{
 			`mailwarden.yaml:13:20: rulesets.inbox[1].managesieve: want active, got "all" (hint: ` + "`managesieve: active`" + ` runs the account's active script, as stored through the ManageSieve server)`,

@@ -15,8 +15,9 @@ type ManageSieve struct {
 	// Listen is host:port (4190 is ManageSieve's port). A port alone
 	// (":4190") listens on 127.0.0.1 only.
 	Listen string
-	// TLS is starttls (default; cert_file and key_file required) or none
-	// (insecure_plaintext and a loopback listen address required).
+	// TLS is starttls (default) or implicit (TLS from the first byte),
+	// both with cert_file and key_file, or none (insecure_plaintext and a
+	// loopback listen address required).
 	TLS               string
 	CertFile, KeyFile string // PEM; absolute after Validate
 	InsecurePlaintext bool
@@ -99,14 +100,14 @@ func (v *validator) manageSieve() {
 		host = h
 	}
 	switch m.TLS {
-	case TLSStartTLS:
+	case TLSStartTLS, TLSImplicit:
 		for _, k := range []string{"cert_file", "key_file"} {
 			f := m.CertFile
 			if k == "key_file" {
 				f = m.KeyFile
 			}
 			if f == "" {
-				v.addAt(m.Pos, path+"."+k, "STARTTLS needs the server's certificate and key (PEM); or tls: none with insecure_plaintext on a loopback address", "missing")
+				v.addAt(m.Pos, path+"."+k, "TLS needs the server's certificate and key (PEM); or tls: none with insecure_plaintext on a loopback address", "missing")
 			} else if _, err := os.Stat(f); err != nil {
 				v.add(m.pos, path, k, "", "%v", unwrapPathError(err))
 			}
@@ -122,7 +123,7 @@ func (v *validator) manageSieve() {
 			v.add(m.pos, path, "listen", "listen on 127.0.0.1, or use tls: starttls", "tls: none is allowed on a loopback address only, got %q", host)
 		}
 	default:
-		v.enum(m.pos, path, "tls", m.TLS, []string{TLSStartTLS, TLSNone})
+		v.enum(m.pos, path, "tls", m.TLS, []string{TLSStartTLS, TLSImplicit, TLSNone})
 	}
 	if m.MaxScriptSize < 0 || (m.pos["max_script_size"] != (Pos{}) && m.MaxScriptSize == 0) {
 		v.add(m.pos, path, "max_script_size", "bytes, such as 262144", "must be positive, got %d", m.MaxScriptSize)

@@ -45,6 +45,9 @@ type ClientOptions struct {
 	TLSConfig *tls.Config
 	// Plaintext skips STARTTLS (loopback test servers only).
 	Plaintext bool
+	// Implicit starts TLS (with TLSConfig) before the greeting, for a
+	// server that speaks TLS from the first byte.
+	Implicit bool
 	// Timeout bounds the dial and each exchange. Default 30 s.
 	Timeout time.Duration
 }
@@ -64,6 +67,19 @@ func DialClient(ctx context.Context, addr string, o *ClientOptions) (*Client, er
 	if err != nil {
 		return nil, err
 	}
+	if o.Implicit {
+		if o.TLSConfig == nil {
+			conn.Close()
+			return nil, errors.New("implicit TLS needs a TLS configuration")
+		}
+		tc := tls.Client(conn, o.TLSConfig)
+		tc.SetDeadline(time.Now().Add(timeout))
+		if err := tc.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("tls: %w", err)
+		}
+		conn = tc
+	}
 	c := &Client{}
 	c.setup(conn)
 	conn.SetDeadline(time.Now().Add(timeout))
@@ -71,7 +87,7 @@ func DialClient(ctx context.Context, addr string, o *ClientOptions) (*Client, er
 		conn.Close()
 		return nil, fmt.Errorf("greeting: %w", err)
 	}
-	if _, ok := c.caps["STARTTLS"]; ok && !o.Plaintext {
+	if _, ok := c.caps["STARTTLS"]; ok && !o.Plaintext && !o.Implicit {
 		if o.TLSConfig == nil {
 			conn.Close()
 			return nil, errors.New("the server offers STARTTLS: a TLS configuration is needed")
@@ -189,8 +205,12 @@ func (c *Client) cmd(line string) ([][]string, error) {
 func literal(s string) string { return fmt.Sprintf("{%d+}\r\n%s", len(s), s) }
 
 // Login authenticates with SASL PLAIN (RFC 4616).
-func (c *Client) Login(user, password string) error {
-	resp := base64.StdEncoding.EncodeToString([]byte("\x00" + user + "\x00" + password))
+func (c *Client) Login(user, password string) error { return c.LoginAs("", user, password) }
+
+// LoginAs authenticates with SASL PLAIN as user, acting for authz (an
+// administrator's login for a user's scripts; "" for user's own).
+func (c *Client) LoginAs(authz, user, password string) error {
+	resp := base64.StdEncoding.EncodeToString([]byte(authz + "\x00" + user + "\x00" + password))
 	_, err := c.cmd(`AUTHENTICATE "PLAIN" ` + quote(resp))
 	return err
 }

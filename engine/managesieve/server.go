@@ -35,9 +35,10 @@ var ErrBadLogin = errors.New("authentication failed")
 type Options struct {
 	// Store holds the scripts.
 	Store *Store
-	// Authenticate checks a login (SASL PLAIN's authcid and password) and
-	// returns the account the connection may manage.
-	Authenticate func(ctx context.Context, user, password string) (account string, err error)
+	// Authenticate checks a login (SASL PLAIN's authorization identity,
+	// "" when the client sent none, authentication identity and password;
+	// RFC 4616 §2) and returns the account the connection may manage.
+	Authenticate func(ctx context.Context, authz, user, password string) (account string, err error)
 	// Compile checks a script as the daemon would run it for account; its
 	// error text (located: script:line:col: message (hint: …)) is sent to
 	// the client. Nil accepts every script.
@@ -563,13 +564,12 @@ func (c *session) authenticate(args []token, log *slog.Logger) bool {
 		return false
 	}
 	authz, user, pass := parts[0], parts[1], parts[2]
-	if authz != "" && authz != user {
-		c.no("", "logging in as another user is not supported")
-		return false
+	if authz == user {
+		authz = ""
 	}
 	ip := c.remoteIP()
 	c.s.failDelay(c.ctx, ip)
-	account, err := c.s.o.Authenticate(c.ctx, user, pass)
+	account, err := c.s.o.Authenticate(c.ctx, authz, user, pass)
 	if err != nil {
 		if !errors.Is(err, ErrBadLogin) {
 			log.Warn("managesieve: cannot check the login now", "user", user, "err", err)

@@ -57,8 +57,11 @@ func startServer(t *testing.T, mod func(*Options)) *testServer {
 	sb := &syncBuffer{b: ts.logs}
 	opts := &Options{
 		Store: ts.store,
-		Authenticate: func(ctx context.Context, user, password string) (string, error) {
-			if user == "alice" && password == "secret" {
+		Authenticate: func(ctx context.Context, authz, user, password string) (string, error) {
+			if authz == "bob" && user == "admin" && password == "admin-pw" {
+				return "acct-bob", nil
+			}
+			if authz == "" && user == "alice" && password == "secret" {
 				return "acct-alice", nil
 			}
 			if user == "down" {
@@ -304,18 +307,31 @@ func TestLogins(t *testing.T) {
 	if !errors.As(err, &r) || r.Kind != "BYE" {
 		t.Fatalf("second failed login: %v, want BYE (MaxFailures 2)", err)
 	}
+	// An administrator's login acts for a user (SASL PLAIN's
+	// authorization identity) and sees that user's scripts.
+	c3 := dial(t, ts.addr, nil)
+	if err := c3.LoginAs("bob", "admin", "admin-pw"); err != nil {
+		t.Fatal(err)
+	}
+	if err := c3.Put("bobs", "keep;"); err != nil {
+		t.Fatal(err)
+	}
+	if names, _ := ts.store.List("acct-bob"); len(names) != 1 {
+		t.Fatalf("bob's scripts: %v", names)
+	}
+	c3.Logout()
 	// A new connection logs in, and passwords never reached the log.
 	c2 := dial(t, ts.addr, nil)
 	if err := c2.Login("alice", "secret"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := c2.List(); err != nil {
-		t.Fatal(err)
+	if names, _, err := c2.List(); err != nil || len(names) != 0 {
+		t.Fatalf("alice sees %v, %v", names, err)
 	}
 	c2.Logout()
 	time.Sleep(10 * time.Millisecond)
 	logs := ts.logs.String()
-	for _, pw := range []string{"wrong-password-1", "wrong-password-2", "secret"} {
+	for _, pw := range []string{"wrong-password-1", "wrong-password-2", "secret", "admin-pw"} {
 		if strings.Contains(logs, pw) {
 			t.Fatalf("a password reached the log:\n%s", logs)
 		}

@@ -68,6 +68,13 @@ type Step struct {
 	// SkipUnsupported compiles the Sieve script with
 	// sieve.Options.SkipUnsupported (the step's `unsupported: skip`).
 	SkipUnsupported bool
+	// Source, when not nil, is the Sieve script itself (a script stored
+	// through ManageSieve): it is compiled as is, Sieve then only names it
+	// in errors and traces, and IncludeDir is where its include :personal
+	// reads (the account's stored scripts), before any configured
+	// directory.
+	Source     []byte
+	IncludeDir string
 }
 
 // Def names a list of steps, for CompileAll.
@@ -198,28 +205,7 @@ func CompileAll(defs []Def, opts *Options) (map[string]*Set, []error) {
 // rules.Rule. The script's name (in errors and plan traces) is its path
 // relative to BaseDir when it lies below it.
 func compileSieve(set string, st Step, o *Options) (rules.Rule, []error) {
-	path := st.Sieve
-	if !filepath.IsAbs(path) && o.BaseDir != "" {
-		path = filepath.Join(o.BaseDir, path)
-	}
-	display := path
-	if o.BaseDir != "" {
-		if rel, err := filepath.Rel(o.BaseDir, path); err == nil && !strings.HasPrefix(rel, "..") {
-			display = rel
-		}
-	}
-	max := sieve.DefaultMaxScriptSize
-	if o.Sieve != nil && o.Sieve.MaxScriptSize > 0 {
-		max = o.Sieve.MaxScriptSize
-	}
-	fi, err := os.Stat(path)
-	if err == nil && fi.Size() > int64(max) {
-		err = fmt.Errorf("%s is %d bytes, more than the limit of %d", display, fi.Size(), max)
-	}
-	var src []byte
-	if err == nil {
-		src, err = os.ReadFile(path)
-	}
+	path, display, src, err := sieveSource(st, o)
 	if err != nil {
 		e := &Error{Pos: st.Pos, Ruleset: set, Msg: "sieve: " + err.Error()}
 		if errors.Is(err, fs.ErrNotExist) && o.BaseDir != "" {
@@ -237,8 +223,19 @@ func compileSieve(set string, st Step, o *Options) (rules.Rule, []error) {
 		so = &c
 	}
 	// include :personal reads the script's own directory unless the
-	// config names one (sieve.personal_dir).
-	script, err := sieve.Compile(display, src, so.WithScriptDir(filepath.Dir(path)))
+	// config names one (sieve.personal_dir); a stored script's reads the
+	// account's scripts.
+	if st.Source != nil {
+		var c sieve.Options
+		if so != nil {
+			c = *so
+		}
+		c.IncludePersonal = st.IncludeDir
+		so = &c
+	} else {
+		so = so.WithScriptDir(filepath.Dir(path))
+	}
+	script, err := sieve.Compile(display, src, so)
 	if err != nil {
 		if list, ok := err.(sieve.ErrorList); ok {
 			out := make([]error, len(list))
@@ -250,6 +247,40 @@ func compileSieve(set string, st Step, o *Options) (rules.Rule, []error) {
 		return nil, []error{err}
 	}
 	return script, nil
+}
+
+// sieveSource returns a Sieve step's script: its path, the name shown in
+// errors (relative to BaseDir when below it) and its source, read from
+// the file unless the step carries it.
+func sieveSource(st Step, o *Options) (path, display string, src []byte, err error) {
+	max := sieve.DefaultMaxScriptSize
+	if o.Sieve != nil && o.Sieve.MaxScriptSize > 0 {
+		max = o.Sieve.MaxScriptSize
+	}
+	if st.Source != nil {
+		if len(st.Source) > max {
+			return "", st.Sieve, nil, fmt.Errorf("%s is %d bytes, more than the limit of %d", st.Sieve, len(st.Source), max)
+		}
+		return "", st.Sieve, st.Source, nil
+	}
+	path = st.Sieve
+	if !filepath.IsAbs(path) && o.BaseDir != "" {
+		path = filepath.Join(o.BaseDir, path)
+	}
+	display = path
+	if o.BaseDir != "" {
+		if rel, err := filepath.Rel(o.BaseDir, path); err == nil && !strings.HasPrefix(rel, "..") {
+			display = rel
+		}
+	}
+	fi, err := os.Stat(path)
+	if err == nil && fi.Size() > int64(max) {
+		err = fmt.Errorf("%s is %d bytes, more than the limit of %d", display, fi.Size(), max)
+	}
+	if err == nil {
+		src, err = os.ReadFile(path)
+	}
+	return path, display, src, err
 }
 
 // Name returns the rule set's name.

@@ -60,12 +60,25 @@ type Sweep struct {
 	Mailbox string
 	// Rules is the rule set to run.
 	Rules Ruleset
+	// PerAccount holds the rule set's variants for accounts that have
+	// their own (a `managesieve: active` step with the account's stored
+	// script); the other accounts run Rules.
+	PerAccount map[string]Ruleset
+}
+
+// rules returns the rule set account runs.
+func (s *Sweep) rules(account string) Ruleset {
+	if rs, ok := s.PerAccount[account]; ok {
+		return rs
+	}
+	return s.Rules
 }
 
 func (s *Sweep) JobSpec() *Spec { return &s.Spec }
 func (s *Sweep) Kind() string   { return "sweep" }
 
 func (s *Sweep) runAccount(ctx context.Context, r *run) error {
+	rs := s.rules(r.account)
 	mb, err := r.conn.Select(ctx, s.Mailbox)
 	if err != nil {
 		return err
@@ -75,14 +88,14 @@ func (s *Sweep) runAccount(ctx context.Context, r *run) error {
 		return err
 	}
 	if r.env.Processor == nil {
-		return fmt.Errorf("sweep with rule set %q: the job environment has no Processor", s.Rules.Name())
+		return fmt.Errorf("sweep with rule set %q: the job environment has no Processor", rs.Name())
 	}
-	proc := r.env.Processor(r.account, s.Mailbox, s.Rules)
+	proc := r.env.Processor(r.account, s.Mailbox, rs)
 	r.progress(s.Mailbox, 0, len(uids))
 	// A batch never holds more messages than the cap still allows, so
 	// however many of them the rules act on, the cap holds.
 	var outs []Outcome
-	return r.scan(ctx, mb, s.Mailbox, uids, Want{Body: s.Rules.NeedsBody(), Fields: rules.FetchFields(s.Rules), Mailboxes: s.Rules.NeedsMailboxes()}, true, func(m *rules.Message) error {
+	return r.scan(ctx, mb, s.Mailbox, uids, Want{Body: rs.NeedsBody(), Fields: rules.FetchFields(rs), Mailboxes: rs.NeedsMailboxes()}, true, func(m *rules.Message) error {
 		outs = append(outs, proc.Decide(ctx, m))
 		return nil
 	}, func() (bool, error) {
@@ -103,7 +116,7 @@ func (s *Sweep) runAccount(ctx context.Context, r *run) error {
 		if actErr != nil {
 			// Counted first: what was applied is in the summary even
 			// when the batch must be run again.
-			return false, fmt.Errorf("sweep with rule set %q: %w", s.Rules.Name(), actErr)
+			return false, fmt.Errorf("sweep with rule set %q: %w", rs.Name(), actErr)
 		}
 		return false, nil
 	})
