@@ -93,6 +93,7 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 				Exec: executor(account), Placements: placements, Logger: log, Registry: opts.Registry,
 				DecisionLevel: slog.LevelDebug}}
 		},
+		Backups:   &maildirBackups{store: opts.Store, dryRun: opts.DryRun, log: log},
 		Quota:     opts.Registry.Quota,
 		Now:       opts.Now,
 		Logger:    log,

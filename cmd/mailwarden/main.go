@@ -11,6 +11,7 @@
 //	mailwarden apply -c FILE --account A --mailbox M [--ruleset R] [--dry-run]
 //	mailwarden jobs  list|run -c FILE [NAME] [--dry-run]
 //	mailwarden undo  -c FILE --since 2h [--rule NAME] [--dry-run] [--yes]
+//	mailwarden restore -c FILE --from DIR [--account A] [--mailbox M] [--to M2] [--since DATE] [--dry-run]
 //	mailwarden status -c FILE [--json]              ask the running daemon
 //
 // jobs run, apply and undo are carried out by the running daemon when one
@@ -74,6 +75,7 @@ func commands() []command {
 		{"apply", "run a rule set over the mail already in a mailbox", cmdApply},
 		{"jobs", "list the scheduled jobs, or run one now", cmdJobs},
 		{"undo", "reverse what the daemon did, from its journal", cmdUndo},
+		{"restore", "append a backup (a Maildir tree) back to an account", cmdRestore},
 		{"status", "ask the running daemon what it is doing", cmdStatus},
 		{"demo", "run against an embedded IMAP server with the example rules", cmdDemo},
 		{"version", "print the version", cmdVersion},

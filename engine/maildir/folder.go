@@ -7,6 +7,17 @@ import (
 	"strings"
 )
 
+// AccountRoot is the Maildir++ root of account's backups under the
+// directory dir: dir/<account>, with "/" in the name written \2f and a
+// leading "." \2e, so that it stays one visible directory.
+func AccountRoot(dir, account string) string {
+	name := strings.ReplaceAll(account, "/", `\2f`)
+	if strings.HasPrefix(name, ".") {
+		name = `\2e` + name[1:]
+	}
+	return filepath.Join(dir, name)
+}
+
 // FolderName returns the directory, relative to an account's root, that
 // holds mailbox, whose hierarchy delimiter is delim (0: flat): "" for
 // INBOX (the root itself), ".Archive.2024" for Archive/2024. Characters

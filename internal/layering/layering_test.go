@@ -45,8 +45,13 @@ var allowed = map[string][]string{
 		"github.com/emersion/go-sasl", "github.com/emersion/go-message", "golang.org/x/sys"},
 	"engine/message": {"rules", "github.com/emersion/go-message"},
 	"engine/state":   {"actions", "go.etcd.io/bbolt"},
+	// engine/maildir writes and reads backups: files only, stdlib only.
+	"engine/maildir": {},
 	"engine/watch":   {"engine/imapconn", "engine/state"},
 	"engine/undo":    {"actions", "rules", "engine/state", "engine/imapconn", "engine/message"},
+	// engine/restore appends a Maildir tree (engine/maildir) back over
+	// engine/imapconn; actions only for its TRYCREATE error.
+	"engine/restore": {"actions", "engine/imapconn", "engine/maildir", "engine/message"},
 	// engine/observe sees the parts below the engine it reports on, and
 	// serves metrics with client_golang.
 	"engine/observe": {"actions", "engine/imapconn", "engine/state", "engine/watch", "engine/undo",
@@ -56,6 +61,7 @@ var allowed = map[string][]string{
 	// engine wires everything below it; nothing below imports it.
 	"engine": {"rules", "rules/sieve", "rules/exprrule", "rules/ruleset", "actions",
 		"engine/config", "engine/imapconn", "engine/message", "engine/state", "engine/watch", "engine/undo", "engine/observe",
+		"engine/maildir",
 		"scheduler", "scheduler/jobs"},
 	"examples": {},
 }
