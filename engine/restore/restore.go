@@ -157,14 +157,16 @@ func Run(ctx context.Context, opts *Options) (*Report, error) {
 	return rep, nil
 }
 
-// findRoot returns the tree to read: from itself when it holds folders,
-// else the account's root under it (a backup job's directory).
+// findRoot returns the tree to read: from itself when it is a Maildir
+// (has cur/), else the account's root under it when there is one (a
+// backup job's directory), else the folders under from (a plain tree
+// without INBOX).
 func findRoot(from, account string) (string, []maildir.Folder, error) {
 	folders, err := maildir.Folders(from)
 	if err != nil {
 		return "", nil, err
 	}
-	if len(folders) > 0 {
+	if len(folders) > 0 && folders[0].Rel == "" {
 		return from, folders, nil
 	}
 	sub := maildir.AccountRoot(from, account)
@@ -172,7 +174,7 @@ func findRoot(from, account string) (string, []maildir.Folder, error) {
 		folders, err := maildir.Folders(sub)
 		return sub, folders, err
 	}
-	return from, nil, nil
+	return from, folders, nil
 }
 
 // delimiter returns the server's hierarchy delimiter ('/' when it names

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -402,5 +403,55 @@ func TestMatchPattern(t *testing.T) {
 		if got := jobs.MatchPattern(tt.pattern, tt.name, tt.delim); got != tt.want {
 			t.Errorf("MatchPattern(%q, %q, %q) = %v", tt.pattern, tt.name, tt.delim, got)
 		}
+	}
+}
+
+// Dovecot reads a backup as it is (Maildir++, mail_location
+// maildir:DIR:UTF-8): every message in its mailbox, with its flags,
+// keywords and internal date.
+func TestDovecotReadsTheBackup(t *testing.T) {
+	srv := dovecottest.Shared(t)
+	a := dovecotAccount(t, srv)
+	a.seed(t, "INBOX", msg{id: "m1", date: day(2026, 1, 2), flags: []string{`\Seen`, "$Label1"}},
+		msg{id: "m2", date: day(2026, 1, 3), flags: []string{`\Answered`, `\Flagged`, "Work", "$Label1"}})
+	a.seed(t, "Entwürfe/2024", msg{id: "e1", date: day(2024, 5, 1), flags: []string{`\Draft`}})
+	dir := t.TempDir()
+	d := setup(t, a, backupSchedule("bk", dir, `[INBOX, "Entwürfe/*"]`, ""), "", nil)
+	checkSum(t, d.run(t, "bk"), 3, 3, false)
+
+	// Dovecot's mail processes run as its own user: give it a copy.
+	cp := filepath.Join(srv.Dir, "backup-of-"+a.user)
+	if out, err := exec.Command("cp", "-a", maildir.AccountRoot(dir, "acct"), cp).CombinedOutput(); err != nil {
+		t.Fatalf("cp: %v %s", err, out)
+	}
+	uid, gid, err := srv.MailOwnerIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	filepath.Walk(cp, func(p string, _ os.FileInfo, _ error) error { return os.Lchown(p, uid, gid) })
+	out := srv.Doveadm(t, "-o", "mail_location=maildir:"+cp+":UTF-8", "fetch", "-u", a.user,
+		"mailbox flags date.received.unixtime hdr.message-id", "all")
+	got := map[string]string{}
+	// Records are separated by a form feed line.
+	for _, block := range strings.Split(strings.TrimSpace(out), "\n\f\n") {
+		f := map[string]string{}
+		for _, line := range strings.Split(block, "\n") {
+			k, v, _ := strings.Cut(line, ": ")
+			f[k] = v
+		}
+		flags := strings.Fields(f["flags"])
+		flags = sortedFlags(flags)
+		got[f["hdr.message-id"]] = fmt.Sprintf("%s [%s] %s", f["mailbox"], strings.Join(flags, " "), f["date.received.unixtime"])
+	}
+	want := map[string]string{}
+	for _, mb := range []string{"INBOX", "Entwürfe/2024"} {
+		_, msgs := a.fetchAll(t, mb)
+		for _, m := range msgs {
+			id := "<" + message.Parse(m.raw, message.Meta{}).MessageID() + ">"
+			want[id] = fmt.Sprintf("%s [%s] %d", mb, strings.Join(m.flags, " "), m.date.Unix())
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("Dovecot reads\n %v\nwant\n %v", got, want)
 	}
 }
