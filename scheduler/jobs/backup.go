@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/mailwarden/mailwarden/actions"
 	"github.com/mailwarden/mailwarden/rules"
@@ -145,9 +146,12 @@ func (b *Backup) export(ctx context.Context, r *run, box MailboxInfo) error {
 			"mailbox", box.Name, "messages", n)
 	}
 	r.log.Debug("backup: to export", "mailbox", box.Name, "new", len(todo), "checkpoint", last, "uidvalidity", uv)
+	start, acted0, bytes0 := time.Now(), r.sum.Acted, r.sum.Bytes
+	fetched := 0
 	var seen uint32 // highest UID fetched so far
 	err = r.scan(ctx, mb, box.Name, todo, Want{Body: true}, true, func(m *rules.Message) error {
 		seen = max(seen, m.UID)
+		fetched++
 		if !r.matchFilter(b.When, m) {
 			return nil
 		}
@@ -167,8 +171,17 @@ func (b *Backup) export(ctx context.Context, r *run, box MailboxInfo) error {
 			}
 			last = seen
 		}
+		if fetched < len(todo) {
+			r.log.Info("backup: progress", "mailbox", box.Name, "fetched", fetched, "of", len(todo),
+				"exported", r.sum.Acted-acted0, "checkpoint", last)
+		}
 		return r.sum.Capped, nil
 	})
+	if n := r.sum.Acted - acted0; n > 0 || err != nil {
+		took := time.Since(start)
+		r.log.Info("backup: mailbox exported", "mailbox", box.Name, "messages", n, "bytes", r.sum.Bytes-bytes0,
+			"took", took.Round(time.Millisecond), "msgs_per_s", int(float64(n)/max(took.Seconds(), 0.001)), "complete", err == nil && !r.sum.Capped)
+	}
 	if err != nil {
 		return err
 	}
