@@ -449,3 +449,62 @@ schedules:
 		t.Errorf("second restore: %d %s", code, out)
 	}
 }
+
+// The README's backup example loads and compiles as it is written.
+func TestReadmeBackupExample(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "## Backups and restore\n")
+	if !ok {
+		t.Fatal("README has no section \"Backups and restore\"")
+	}
+	_, block, _ := strings.Cut(section, "```yaml\n")
+	block, _, _ = strings.Cut(block, "```")
+	t.Setenv("MW_README_PASS", "x")
+	cfg := "accounts:\n  - name: work\n    host: imap.example.com\n    username: me\n    password_env: MW_README_PASS\n" + block
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := runCmd(t, "check", "-c", path); code != exitOK {
+		t.Fatalf("check: %d\n%s%s\n%s", code, out, errOut, cfg)
+	}
+}
+
+// restore refuses what it cannot do before it connects anywhere.
+func TestRestoreUsage(t *testing.T) {
+	_, path := memConfig(t, cmdRules)
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"restore", "-c", path}, "--from DIR is required"},
+		{[]string{"restore", "-c", path, "--from", t.TempDir(), "--since", "yesterday"}, `--since "yesterday": want a date`},
+		{[]string{"restore", "-c", path, "--from", t.TempDir(), "--account", "nope"}, `no account "nope" (accounts: personal)`},
+	} {
+		code, _, errOut := runCmd(t, tt.args...)
+		if code != exitUsage || !strings.Contains(errOut, tt.want) {
+			t.Errorf("%q: %d %q, want usage error %q", tt.args, code, errOut, tt.want)
+		}
+	}
+	code, out, errOut := runCmd(t, "restore", "-c", path, "--from", t.TempDir())
+	if code != exitFail || !strings.Contains(errOut, "holds no Maildir folder") {
+		t.Errorf("empty tree: %d %q %q", code, out, errOut)
+	}
+}
+
+func TestParseSince(t *testing.T) {
+	ref := time.Date(2026, 11, 26, 12, 0, 0, 0, time.UTC)
+	for in, want := range map[string]time.Time{
+		"2026-01-31":           time.Date(2026, 1, 31, 0, 0, 0, 0, time.Local),
+		"2026-01-31T10:00:00Z": time.Date(2026, 1, 31, 10, 0, 0, 0, time.UTC),
+		"30d":                  ref.Add(-30 * 24 * time.Hour),
+	} {
+		got, err := parseSince(in, ref)
+		if err != nil || !got.Equal(want) {
+			t.Errorf("parseSince(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+}
