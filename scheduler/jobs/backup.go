@@ -160,7 +160,8 @@ func (b *Backup) export(ctx context.Context, r *run, box MailboxInfo) error {
 			return err
 		}
 		r.sum.Acted++
-		r.sum.Bytes += m.Size
+		raw, _ := m.Raw() // Put has checked it was fetched whole
+		r.sum.Bytes += int64(len(raw))
 		r.sum.Actions["export"]++
 		return nil
 	}, func() (bool, error) {
