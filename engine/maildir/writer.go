@@ -106,9 +106,11 @@ func (w *Writer) init() error {
 }
 
 // create makes root and dir with cur, new and tmp (and maildirfolder in a
-// subfolder), and fsyncs the directories whose entries it added.
+// subfolder), and fsyncs the directories whose entries it added, so that a
+// checkpoint recorded later never covers a file whose directory a crash
+// could lose.
 func create(root, dir string) error {
-	if err := os.MkdirAll(root, 0o700); err != nil {
+	if err := mkdirAllSync(root); err != nil {
 		return err
 	}
 	made := false
@@ -150,6 +152,33 @@ func create(root, dir string) error {
 	}
 	if made {
 		return syncDir(dir)
+	}
+	return nil
+}
+
+// mkdirAllSync is os.MkdirAll (mode 0700) that also fsyncs the parent of
+// every directory it creates.
+func mkdirAllSync(path string) error {
+	path = filepath.Clean(path)
+	var missing []string
+	for p := path; ; p = filepath.Dir(p) {
+		if _, err := os.Stat(p); err == nil {
+			break
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+		missing = append(missing, p)
+		if filepath.Dir(p) == p {
+			break
+		}
+	}
+	if err := os.MkdirAll(path, 0o700); err != nil {
+		return err
+	}
+	for i := len(missing) - 1; i >= 0; i-- {
+		if err := syncDir(filepath.Dir(missing[i])); err != nil {
+			return err
+		}
 	}
 	return nil
 }
