@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/mailwarden/mailwarden/engine/config"
@@ -212,6 +213,12 @@ func compileSchedules(cfg *config.Config, rt *Runtime, opts *CompileOptions) ([]
 				q.Prune = append(q.Prune, jobs.PruneSpec{Mailbox: p.Mailbox, OlderThan: p.OlderThan})
 			}
 			job = q
+		case config.JobBackup:
+			var boxes []string
+			if !s.AllMailboxes {
+				boxes = s.Mailboxes
+			}
+			job = &jobs.Backup{Spec: spec, Mailboxes: boxes, When: filter, Dir: s.Dir}
 		case config.JobSweep:
 			set := sets[s.Ruleset]
 			if set == nil {
@@ -228,6 +235,36 @@ func compileSchedules(cfg *config.Config, rt *Runtime, opts *CompileOptions) ([]
 			continue
 		}
 		out = append(out, Schedule{Cron: s.Cron, Job: job, Config: s})
+	}
+	// backup_first names a backup anywhere in the file: link the jobs
+	// once all are built.
+	for i := range out {
+		s := out[i].Config
+		if s.BackupFirst == "" {
+			continue
+		}
+		var b *jobs.Backup
+		for j := range out {
+			if bj, ok := out[j].Job.(*jobs.Backup); ok && bj.Name == s.BackupFirst {
+				b = bj
+			}
+		}
+		if b == nil {
+			// The config reported a name that is no backup; a backup
+			// whose filter failed to compile is named here too, so that
+			// the retention job is never left without it.
+			if t := cfg.Schedule(s.BackupFirst); t != nil && t.Job == config.JobBackup {
+				k := slices.IndexFunc(cfg.Schedules, func(c config.Schedule) bool { return c.Name == s.Name })
+				errs = append(errs, fmt.Errorf("%s: schedules[%d].backup_first: backup %q was not compiled", s.KeyPos("backup_first"), k, s.BackupFirst))
+			}
+			continue
+		}
+		switch j := out[i].Job.(type) {
+		case *jobs.Expire:
+			j.BackupFirst = b
+		case *jobs.Quota:
+			j.BackupFirst = b
+		}
 	}
 	return out, errs
 }

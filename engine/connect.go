@@ -14,6 +14,7 @@ import (
 	"github.com/mailwarden/mailwarden/engine/config"
 	"github.com/mailwarden/mailwarden/engine/imapconn"
 	"github.com/mailwarden/mailwarden/rules"
+	"github.com/mailwarden/mailwarden/scheduler/jobs"
 )
 
 // ConnectReport is what CheckConnect found: the problems (each would make
@@ -106,6 +107,14 @@ func checkAccount(ctx context.Context, rt *Runtime, a *config.Account, i int, di
 		}
 		for k, p := range s.Prune {
 			needs = append(needs, mailboxNeed{name: p.Mailbox, where: fmt.Sprintf("%s: %s.prune[%d].mailbox", p.Pos, spath, k)})
+		}
+		for k, m := range s.Mailboxes {
+			where := fmt.Sprintf("%s: %s.mailboxes[%d]", s.KeyPos("mailboxes"), spath, k)
+			if rules.IsSpecialUse(m) || !strings.ContainsAny(m, "*%") {
+				needs = append(needs, mailboxNeed{name: m, where: where})
+			} else if !slices.ContainsFunc(boxes, func(b imapconn.MailboxInfo) bool { return b.Selectable() && jobs.MatchPattern(m, b.Name, b.Delim) }) {
+				rep.Notes = append(rep.Notes, fmt.Sprintf("%s: account %q: pattern %q matches no mailbox yet", where, a.Name, m))
+			}
 		}
 		if s.Job == config.JobSweep {
 			if rs := rt.Config.Ruleset(s.Ruleset); rs != nil {

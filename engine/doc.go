@@ -28,7 +28,9 @@
 //     from the state's placements.
 //   - JobEnv and NewScheduler give scheduler/jobs what it needs: connections
 //     adapted to jobs.Conn (messages handed over already parsed), per
-//     account executors, and the Pipeline for sweeps.
+//     account executors, the Pipeline for sweeps, and for backups the
+//     Maildir folders of engine/maildir with their checkpoints in the
+//     state file (backup.go; a dry run writes nothing).
 //
 // Supervision: every watcher runs in its own goroutine, owned by Run. A
 // panic is recovered, logged with its stack and the watcher restarted after

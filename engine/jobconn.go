@@ -44,6 +44,34 @@ func (j *jobConn) Select(ctx context.Context, mailbox string) (jobs.Mailbox, err
 	return &jobMailbox{Session: sess, account: j.account, mailbox: mailbox}, nil
 }
 
+// Examine resolves a special-use attribute like Select and EXAMINEs the
+// mailbox (read-only). Copy intents are not settled: nothing is changed.
+func (j *jobConn) Examine(ctx context.Context, mailbox string) (jobs.Mailbox, error) {
+	name, err := actions.Resolve(ctx, j.c, mailbox)
+	if err != nil {
+		return nil, err
+	}
+	sess, err := j.c.Examine(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	return &jobMailbox{Session: sess, account: j.account, mailbox: mailbox}, nil
+}
+
+// List lists every mailbox (LIST "" "*", with special-use attributes when
+// the server can return them).
+func (j *jobConn) List(ctx context.Context) ([]jobs.MailboxInfo, error) {
+	l, err := j.c.List(ctx, "*")
+	if err != nil {
+		return nil, err
+	}
+	out := make([]jobs.MailboxInfo, len(l))
+	for i, m := range l {
+		out[i] = jobs.MailboxInfo{Name: m.Name, Delim: m.Delim, Attrs: m.Attrs}
+	}
+	return out, nil
+}
+
 func (j *jobConn) Quota(ctx context.Context) (int64, int64, error) {
 	used, limit, err := j.c.QuotaRoot(ctx, "INBOX")
 	if errors.Is(err, imapconn.ErrNoQuota) {
@@ -69,8 +97,14 @@ type jobMailbox struct {
 
 var _ jobs.Mailbox = (*jobMailbox)(nil)
 
+// UIDValidity is the selected mailbox's UIDVALIDITY.
+func (m *jobMailbox) UIDValidity() uint32 {
+	_, uv := m.Selected()
+	return uv
+}
+
 func (m *jobMailbox) Search(ctx context.Context, c *jobs.Search) ([]uint32, error) {
-	return m.SearchUIDs(ctx, &imapconn.Criteria{Before: c.Before, SentBefore: c.SentBefore, Flags: c.Flags, NotFlags: c.NotFlags})
+	return m.SearchUIDs(ctx, &imapconn.Criteria{UIDFrom: c.UIDFrom, Before: c.Before, SentBefore: c.SentBefore, Flags: c.Flags, NotFlags: c.NotFlags})
 }
 
 // Fetch streams uids with one UID FETCH and parses each message as it

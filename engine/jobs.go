@@ -60,7 +60,8 @@ func (o *JobOptions) log() *slog.Logger {
 
 // JobEnv returns what jobs need to run: connections to the accounts (as
 // jobs.Conn), one executor per account (journaled in Store unless dry
-// run), and the watchers' Pipeline for sweeps.
+// run), the watchers' Pipeline for sweeps, and the backup store (Maildir
+// folders, checkpoints in Store; nothing written in a dry run).
 func JobEnv(opts *JobOptions) *jobs.Env {
 	if opts == nil {
 		opts = &JobOptions{}
@@ -106,6 +107,7 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 				Exec: executor(account), Placements: placements, Guarded: guarded, Logger: log, Registry: opts.Registry,
 				DecisionLevel: slog.LevelDebug}}
 		},
+		Backups:   &maildirBackups{store: opts.Store, dryRun: opts.DryRun, log: log},
 		Quota:     opts.Registry.Quota,
 		Now:       opts.Now,
 		Logger:    log,

@@ -95,3 +95,41 @@ schedules:
 		t.Error("the password appears in the output")
 	}
 }
+
+// check --connect checks a backup's named mailboxes and notes a pattern
+// that matches none.
+func TestCheckConnectBackupMailboxes(t *testing.T) {
+	srv := dovecottest.Shared(t)
+	user, pass := srv.NewUser(t)
+	dir := t.TempDir()
+	t.Setenv("MW_CONNECT_PASS", pass)
+	cfg := fmt.Sprintf(`state_dir: %s
+accounts:
+  - name: good
+    host: 127.0.0.1
+    port: %d
+    tls: none
+    insecure_plaintext: true
+    username: %s
+    password_env: MW_CONNECT_PASS
+schedules:
+  - name: bk
+    cron: "@daily"
+    accounts: all
+    job: backup
+    mailboxes: [INBOX, "\\Sent", Gone, "Lists/*", "%%"]
+    dir: backups
+`, filepath.Join(dir, "state"), srv.Port, user)
+	path := filepath.Join(dir, "c.yaml")
+	os.WriteFile(path, []byte(cfg), 0o600)
+	code, out, errw := runCmd(t, "check", "--connect", "-c", path)
+	if code != exitFail {
+		t.Fatalf("check --connect: exit %d, want 1\n%s%s", code, out, errw)
+	}
+	if want := `c.yaml:15:5: schedules[0].mailboxes[2]: account "good": mailbox "Gone" does not exist`; !strings.Contains(errw, want) || strings.Count(errw, "does not exist") != 1 {
+		t.Errorf("want exactly %q in:\n%s\n%s", want, errw, out)
+	}
+	if want := `schedules[0].mailboxes[3]: account "good": pattern "Lists/*" matches no mailbox yet`; !strings.Contains(out, want) || strings.Contains(out, `"%"`) {
+		t.Errorf("want only the note %q in:\n%s", want, out)
+	}
+}

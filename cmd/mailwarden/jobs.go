@@ -217,6 +217,16 @@ func printSummary(w io.Writer, title string, s *jobs.Summary) {
 	if s.QuotaLimit > 0 {
 		fmt.Fprintf(w, "  quota: %s of %s used before, %s after\n", bytesText(s.QuotaUsed), bytesText(s.QuotaLimit), bytesText(s.QuotaAfter))
 	}
+	if s.Kind == "backup" && s.Acted > 0 {
+		secs := max(s.Duration.Seconds(), 0.001)
+		fmt.Fprintf(w, "  export rate: %.0f messages/s, %.1f MiB/s\n", float64(s.Acted)/secs, float64(s.Bytes)/(1<<20)/secs)
+	}
+	if s.Skipped > 0 {
+		fmt.Fprintf(w, "  %d message(s) already in the backup past its checkpoint (an interrupted run wrote them): not written again\n", s.Skipped)
+	}
+	if s.HeldBack > 0 {
+		fmt.Fprintf(w, "  %d message(s) held back: not in the backup_first backup, so not removed\n", s.HeldBack)
+	}
 	if s.Capped {
 		fmt.Fprintln(w, "  stopped at its cap (max_messages); the next run goes on")
 	}

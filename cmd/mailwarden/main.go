@@ -11,6 +11,7 @@
 //	mailwarden apply -c FILE --account A --mailbox M [--ruleset R] [--dry-run]
 //	mailwarden jobs  list|run -c FILE [NAME] [--dry-run]
 //	mailwarden undo  -c FILE --since 2h [--rule NAME] [--dry-run] [--yes]
+//	mailwarden restore -c FILE --from DIR [--account A] [--mailbox M] [--to M2] [--since DATE] [--dry-run]
 //	mailwarden status -c FILE [--json]              ask the running daemon
 //	mailwarden auth  login -c FILE ACCOUNT          OAuth2 sign-in (device code or browser)
 //	mailwarden sieve list|get|put|activate|... -c FILE   scripts, through the daemon's ManageSieve
@@ -76,6 +77,7 @@ func commands() []command {
 		{"apply", "run a rule set over the mail already in a mailbox", cmdApply},
 		{"jobs", "list the scheduled jobs, or run one now", cmdJobs},
 		{"undo", "reverse what the daemon did, from its journal", cmdUndo},
+		{"restore", "append a backup (a Maildir tree) back to an account", cmdRestore},
 		{"status", "ask the running daemon what it is doing", cmdStatus},
 		{"auth", "sign an account in with OAuth2 (auth login ACCOUNT)", cmdAuth},
 		{"sieve", "edit an account's Sieve scripts through the daemon's ManageSieve server", cmdSieve},

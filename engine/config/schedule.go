@@ -17,6 +17,7 @@ const (
 	JobExpire  = "expire"  // remove old mail for good (UID EXPUNGE)
 	JobQuota   = "quota"   // remove the oldest mail while over quota
 	JobSweep   = "sweep"   // run a ruleset over a whole mailbox
+	JobBackup  = "backup"  // export new mail to a local Maildir tree
 )
 
 // Age bases (schedules[].by).
@@ -31,25 +32,31 @@ const DefaultMaxMessages = 10000
 // AllAccounts is the `accounts:` value that selects every account.
 const AllAccounts = "all"
 
+// AllMailboxes is the `mailboxes:` value that selects every mailbox.
+const AllMailboxes = "all"
+
 var (
-	jobKinds = []string{JobArchive, JobExpire, JobQuota, JobSweep}
+	jobKinds = []string{JobArchive, JobExpire, JobQuota, JobSweep, JobBackup}
 	byValues = []string{ByInternal, ByDate}
 
 	// scheduleKeys are the keys of a schedule; commonKeys apply to every
 	// job, jobKeys to one kind each.
 	scheduleKeys = []string{"name", "cron", "accounts", "job", "mailbox", "older_than", "by", "to",
-		"skip_flagged", "skip_unread", "when", "max_messages", "high", "low", "prune", "warn_only", "ruleset"}
+		"skip_flagged", "skip_unread", "when", "max_messages", "high", "low", "prune", "warn_only", "ruleset",
+		"mailboxes", "dir", "backup_first"}
 	commonKeys = []string{"name", "cron", "accounts", "job", "max_messages"}
 	jobKeys    = map[string][]string{
 		JobArchive: {"mailbox", "older_than", "by", "to", "skip_flagged", "skip_unread", "when"},
-		JobExpire:  {"mailbox", "older_than", "by", "skip_flagged", "skip_unread", "when"},
-		JobQuota:   {"high", "low", "prune", "warn_only"},
+		JobExpire:  {"mailbox", "older_than", "by", "skip_flagged", "skip_unread", "when", "backup_first"},
+		JobQuota:   {"high", "low", "prune", "warn_only", "backup_first"},
 		JobSweep:   {"mailbox", "ruleset"},
+		JobBackup:  {"mailboxes", "when", "dir"},
 	}
 
 	cronHint = `five fields (minute hour day-of-month month day-of-week) such as "0 3 * * *", ` +
 		`or @hourly, @daily, @weekly, @monthly, @every 30m; prefix CRON_TZ=Europe/Berlin for a time zone`
-	reTemplate = regexp.MustCompile(`\{[^{}]*\}`)
+	reTemplate    = regexp.MustCompile(`\{[^{}]*\}`)
+	mailboxesHint = `names, special-use attributes or patterns, e.g. mailboxes: [INBOX, "\\Sent", "Archive/*"], or mailboxes: all`
 )
 
 // Schedule is one scheduled job (`schedules:`). Which fields matter depends
@@ -65,7 +72,7 @@ type Schedule struct {
 	// name after Validate).
 	Accounts    []string
 	AllAccounts bool
-	Job         string // archive | expire | quota | sweep
+	Job         string // archive | expire | quota | sweep | backup
 
 	// archive, expire, sweep.
 	Mailbox string // a name or a special-use attribute (`\Trash`)
@@ -98,6 +105,17 @@ type Schedule struct {
 
 	// sweep: the ruleset to run over Mailbox.
 	Ruleset string
+
+	// backup: the mailboxes to export (names, special-use attributes,
+	// LIST patterns with * and %); `mailboxes: all` sets AllMailboxes
+	// instead. Dir is the destination directory, absolute after Validate.
+	Mailboxes    []string
+	AllMailboxes bool
+	Dir          string
+
+	// expire, quota: the backup schedule every removed message must be
+	// in first.
+	BackupFirst string
 
 	Pos Pos // the schedule's list item
 	pos map[string]Pos
@@ -194,6 +212,22 @@ func (d *decoder) schedule(n *yaml.Node, path string) Schedule {
 			s.WarnOnly = d.boolean(k, v, p)
 		case "ruleset":
 			s.Ruleset = d.str(k, v, p)
+		case "mailboxes":
+			switch {
+			case v.Kind == yaml.ScalarNode && v.Value == AllMailboxes:
+				s.AllMailboxes = true
+			case v.Kind == yaml.SequenceNode:
+				s.Mailboxes = []string{}
+				d.list(k, v, p, func(j int, item *yaml.Node) {
+					s.Mailboxes = append(s.Mailboxes, d.str(item, item, fmt.Sprintf("%s[%d]", p, j)))
+				})
+			default:
+				d.errorf(k, p, mailboxesHint, "want a list of mailboxes or all, got %s", kindName(v))
+			}
+		case "dir":
+			s.Dir = d.str(k, v, p)
+		case "backup_first":
+			s.BackupFirst = d.str(k, v, p)
 		case "prune":
 			d.list(k, v, p, func(j int, item *yaml.Node) {
 				pr := Prune{Pos: d.pos(item)}
@@ -322,6 +356,9 @@ func (v *validator) scheduleJob(s *Schedule, path string) {
 			v.addAt(s.Pos, path+"."+key, hint, "missing")
 		}
 	}
+	if s.BackupFirst != "" && (s.Job == JobExpire || s.Job == JobQuota) {
+		v.backupFirst(s, path)
+	}
 	switch s.Job {
 	case JobArchive, JobExpire:
 		need("mailbox", s.Mailbox != "", `a mailbox name or a special-use attribute, e.g. INBOX or "\\Trash"`)
@@ -369,6 +406,19 @@ func (v *validator) scheduleJob(s *Schedule, path string) {
 				v.add(pr.pos, fmt.Sprintf("%s.prune[%d]", path, j), "older_than", "leave it out to allow any age", "must be more than 0")
 			}
 		}
+	case JobBackup:
+		if _, ok := s.pos["mailboxes"]; !ok {
+			need("mailboxes", false, mailboxesHint)
+		} else if !s.AllMailboxes && s.Mailboxes != nil && len(s.Mailboxes) == 0 {
+			v.add(s.pos, path, "mailboxes", mailboxesHint, "no mailboxes")
+		}
+		for j, m := range s.Mailboxes {
+			if strings.TrimSpace(m) == "" {
+				v.add(s.pos, path, "mailboxes", mailboxesHint, "mailboxes[%d]: empty name", j)
+			}
+		}
+		need("dir", s.Dir != "", "the local directory the Maildir tree is written to, e.g. dir: /var/backups/mail")
+		s.Dir = v.c.abs(s.Dir)
 	case JobSweep:
 		need("mailbox", s.Mailbox != "", "e.g. mailbox: INBOX")
 		if s.Ruleset == "" {
@@ -386,6 +436,42 @@ func (v *validator) scheduleJob(s *Schedule, path string) {
 				hint = "did you mean " + m + "?"
 			}
 			v.add(s.pos, path, "ruleset", hint, "unknown ruleset %q", s.Ruleset)
+		}
+	}
+}
+
+// backupFirst checks that a retention job's backup_first names a backup
+// schedule that covers every account the job runs on.
+func (v *validator) backupFirst(s *Schedule, path string) {
+	var backups []string
+	for _, o := range v.c.Schedules {
+		if o.Job == JobBackup && o.Name != "" {
+			backups = append(backups, o.Name)
+		}
+	}
+	b := v.c.Schedule(s.BackupFirst)
+	switch {
+	case b == nil:
+		hint := "define a schedule with job: backup"
+		if len(backups) > 0 {
+			hint = "backups: " + strings.Join(backups, ", ")
+		}
+		if m := didYouMean(s.BackupFirst, backups); m != "" {
+			hint = "did you mean " + m + "?"
+		}
+		v.add(s.pos, path, "backup_first", hint, "unknown backup %q", s.BackupFirst)
+	case b.Job != JobBackup:
+		what := "has no job"
+		if b.Job != "" {
+			what = "is " + article(b.Job) + " job"
+		}
+		v.add(s.pos, path, "backup_first", "name a schedule with job: backup", "schedule %q %s, not a backup", b.Name, what)
+	case !b.AllAccounts:
+		for _, a := range s.Accounts {
+			if !contains(b.Accounts, a) {
+				v.add(s.pos, path, "backup_first", "add it to that backup's accounts, or give it accounts: all",
+					"backup %q does not cover account %q", b.Name, a)
+			}
 		}
 	}
 }

@@ -27,6 +27,7 @@ type metrics struct {
 	jobRuns        *prometheus.CounterVec
 	jobSeconds     *prometheus.HistogramVec
 	jobMessages    *prometheus.CounterVec
+	jobBytes       *prometheus.CounterVec
 	jobLastSuccess *prometheus.GaugeVec
 	quotaUsed      *prometheus.GaugeVec
 	quotaLimit     *prometheus.GaugeVec
@@ -66,7 +67,9 @@ func newMetrics(version string) *metrics {
 		Help:    "Duration of job runs.",
 		Buckets: prometheus.ExponentialBuckets(0.01, 4, 10)}, []string{"job"})
 	m.jobMessages = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mailwarden_job_messages_total",
-		Help: "Messages jobs acted on, or failed to."}, []string{"job", "result"})
+		Help: "Messages jobs acted on (moved, removed, changed, exported by a backup), failed to, or held back (not removed: not in the backup_first backup)."}, []string{"job", "result"})
+	m.jobBytes = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mailwarden_job_bytes_total",
+		Help: "Size of the messages jobs acted on: moved by archive, freed by expire and quota, written by backup."}, []string{"job", "kind"})
 	m.jobLastSuccess = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mailwarden_job_last_success_timestamp_seconds",
 		Help: "When each job last finished without error (Unix time)."}, []string{"job"})
 	m.quotaUsed = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mailwarden_quota_used_bytes",
@@ -74,7 +77,7 @@ func newMetrics(version string) *metrics {
 	m.quotaLimit = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "mailwarden_quota_limit_bytes",
 		Help: "Storage limit of the account's quota root, as the quota job last read it."}, []string{"account"})
 	for _, c := range []prometheus.Collector{m.state, m.reconnects, m.evaluated, m.evalSeconds, m.actions, m.applySeconds,
-		m.jobRuns, m.jobSeconds, m.jobMessages, m.jobLastSuccess, m.quotaUsed, m.quotaLimit} {
+		m.jobRuns, m.jobSeconds, m.jobMessages, m.jobBytes, m.jobLastSuccess, m.quotaUsed, m.quotaLimit} {
 		f(c)
 	}
 	return m

@@ -286,6 +286,10 @@ func (r *Registry) JobRun(sum *jobs.Summary, err error) {
 	r.m.jobSeconds.WithLabelValues(sum.Job).Observe(sum.Duration.Seconds())
 	r.m.jobMessages.WithLabelValues(sum.Job, "acted").Add(float64(sum.Acted))
 	r.m.jobMessages.WithLabelValues(sum.Job, "failed").Add(float64(sum.Failed))
+	if sum.HeldBack > 0 {
+		r.m.jobMessages.WithLabelValues(sum.Job, "held_back").Add(float64(sum.HeldBack))
+	}
+	r.m.jobBytes.WithLabelValues(sum.Job, sum.Kind).Add(float64(sum.Bytes))
 	if err == nil {
 		r.m.jobLastSuccess.WithLabelValues(sum.Job).Set(float64(now.Unix()))
 	}

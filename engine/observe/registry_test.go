@@ -83,12 +83,15 @@ func TestCountsAndJobRuns(t *testing.T) {
 	r.Acted("acct", "INBOX", 1, 10*time.Millisecond)
 	r.JobRun(&jobs.Summary{Job: "arch", Kind: "archive", Acted: 3}, nil)
 	r.JobRun(&jobs.Summary{Job: "arch", Kind: "archive"}, errors.New("boom"))
+	r.JobRun(&jobs.Summary{Job: "bk", Kind: "backup", Acted: 20, Bytes: 4096}, nil)
+	r.JobRun(&jobs.Summary{Job: "bk", Kind: "backup", Acted: 5, Bytes: 1000}, nil)
+	r.JobRun(&jobs.Summary{Job: "trash", Kind: "expire", Acted: 2, HeldBack: 3}, nil)
 	st := r.Status()
 	want := Counts{Evaluated: 3, Matched: 1, Skipped: 1, Errors: 1, Actions: 2, Failed: 1}
 	if st.Counts != want {
 		t.Errorf("counts %+v, want %+v", st.Counts, want)
 	}
-	if len(st.Jobs) != 1 || st.Jobs[0].Error != "boom" || st.Jobs[0].LastSuccess.IsZero() {
+	if len(st.Jobs) != 3 || st.Jobs[0].Error != "boom" || st.Jobs[0].LastSuccess.IsZero() {
 		t.Errorf("jobs %+v", st.Jobs)
 	}
 	for _, c := range []struct {
@@ -99,6 +102,9 @@ func TestCountsAndJobRuns(t *testing.T) {
 		{testutil.ToFloat64(r.m.jobRuns.WithLabelValues("arch", "archive", "success")), 1},
 		{testutil.ToFloat64(r.m.jobRuns.WithLabelValues("arch", "archive", "failure")), 1},
 		{testutil.ToFloat64(r.m.evaluated.WithLabelValues("acct", "INBOX", "skipped")), 1},
+		{testutil.ToFloat64(r.m.jobMessages.WithLabelValues("bk", "acted")), 25},
+		{testutil.ToFloat64(r.m.jobBytes.WithLabelValues("bk", "backup")), 5096},
+		{testutil.ToFloat64(r.m.jobMessages.WithLabelValues("trash", "held_back")), 3},
 	} {
 		if c.got != c.want {
 			t.Errorf("metric = %v, want %v", c.got, c.want)

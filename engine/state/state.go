@@ -17,6 +17,9 @@
 //     `mailwarden undo` reversed, so that a second undo does not reverse
 //     them again. Journal entries are never rewritten: an entry's sequence
 //     number (its key, increasing with every Record) names it for good.
+//   - backup checkpoints: per backup job × directory × account × mailbox,
+//     the UIDVALIDITY and the highest UID exported, advanced only after
+//     the exported files are durable (backup.go).
 //
 // Every write is one bbolt transaction, fsync'd before it returns. The file
 // is locked: a second process on the same state_dir fails at Open with a

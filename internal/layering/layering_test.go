@@ -48,8 +48,13 @@ var allowed = map[string][]string{
 	// nothing of IMAP: the engine hands its tokens to imapconn.
 	"engine/oauth": {"golang.org/x/oauth2"},
 	"engine/state": {"actions", "go.etcd.io/bbolt"},
-	"engine/watch": {"engine/imapconn", "engine/state"},
-	"engine/undo":  {"actions", "rules", "engine/state", "engine/imapconn", "engine/message"},
+	// engine/maildir writes and reads backups: files only, stdlib only.
+	"engine/maildir": {},
+	"engine/watch":   {"engine/imapconn", "engine/state"},
+	"engine/undo":    {"actions", "rules", "engine/state", "engine/imapconn", "engine/message"},
+	// engine/restore appends a Maildir tree (engine/maildir) back over
+	// engine/imapconn; actions only for its TRYCREATE error.
+	"engine/restore": {"actions", "engine/imapconn", "engine/maildir", "engine/message"},
 	// engine/observe sees the parts below the engine it reports on, and
 	// serves metrics with client_golang.
 	"engine/observe": {"actions", "engine/imapconn", "engine/state", "engine/watch", "engine/undo",
@@ -66,7 +71,7 @@ var allowed = map[string][]string{
 	// engine wires everything below it; nothing below imports it.
 	"engine": {"rules", "rules/sieve", "rules/exprrule", "rules/ruleset", "actions",
 		"engine/config", "engine/imapconn", "engine/message", "engine/oauth", "engine/state", "engine/watch", "engine/undo", "engine/observe",
-		"engine/smtp", "engine/managesieve", "scheduler", "scheduler/jobs"},
+		"engine/smtp", "engine/managesieve", "engine/maildir", "scheduler", "scheduler/jobs"},
 	"examples": {},
 }
 

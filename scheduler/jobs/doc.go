@@ -1,5 +1,5 @@
-// Package jobs holds mailwarden's scheduled jobs: archive, expire, quota and
-// sweep. Each one selects messages, builds what should happen to them, and
+// Package jobs holds mailwarden's scheduled jobs: archive, expire, quota,
+// sweep and backup. Each one selects messages, builds what should happen to them, and
 // has package actions do it, so dry run, the journal, the log format and the
 // safety rules are those of the watchers.
 //
@@ -21,6 +21,13 @@
 //     \Deleted + UID EXPUNGE of exactly those UIDs, RFC 4315 §2.1, refused
 //     without UIDPLUS). sweep runs its rule set through Env.Processor, the
 //     watchers' per-message pipeline (engine.Pipeline).
+//   - backup changes nothing on the server: it EXAMINEs each mailbox it
+//     selects, fetches whole the messages above its checkpoint, and writes
+//     them through Env.Backups (engine/maildir in package engine), whose
+//     folders know which messages they hold. expire and quota with
+//     BackupFirst save each batch into that backup before removing it,
+//     and remove only what the backup holds (Summary.HeldBack counts the
+//     rest).
 //
 // Invariants:
 //
@@ -39,5 +46,9 @@
 //   - Messages flagged \Deleted (by another client) are never archived or
 //     swept; expire and quota only ever expunge the UIDs they selected, so
 //     other messages flagged \Deleted stay.
+//   - A backup's checkpoint advances only after the batch it covers is on
+//     disk and fsync'd; a rerun skips the files a killed run wrote past it,
+//     so nothing is lost and nothing is written twice. No message is
+//     removed under backup_first unless its file is in the backup.
 //   - Time comes from Env.Now, so tests need not wait.
 package jobs

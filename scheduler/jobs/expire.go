@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -18,6 +19,10 @@ import (
 // exactly the selected UIDs (RFC 4315 §2.1), so other messages flagged
 // \Deleted stay; without UIDPLUS the job fails with actions.ErrNoUIDPlus and
 // removes nothing.
+//
+// With BackupFirst, each batch about to be removed is first saved in that
+// backup (see backupFirst), and only the messages the backup holds are
+// removed; the others are held back (Summary.HeldBack).
 type Expire struct {
 	Spec
 	Mailbox     string
@@ -26,6 +31,9 @@ type Expire struct {
 	SkipFlagged bool
 	SkipUnread  bool
 	When        Filter // optional
+	// BackupFirst, when set, is the backup every removed message must be
+	// in first.
+	BackupFirst *Backup
 }
 
 func (e *Expire) JobSpec() *Spec { return &e.Spec }
@@ -57,9 +65,10 @@ func (e *Expire) runAccount(ctx context.Context, r *run) error {
 		old = append(old, m.Slim())
 		return nil
 	}, func() (bool, error) {
-		err := r.expunge(ctx, mb, old)
+		keep, berr := r.backupFirst(ctx, e.BackupFirst, mb, e.Mailbox, old)
+		err := r.expunge(ctx, mb, keep)
 		old = nil
-		return r.sum.Capped, err
+		return r.sum.Capped, errors.Join(berr, err)
 	})
 }
 

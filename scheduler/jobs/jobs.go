@@ -36,6 +36,15 @@ type Conn interface {
 	// special-use attribute (`\Trash`, RFC 6154), resolved on the server.
 	// Selecting ends the previous Mailbox of this Conn.
 	Select(ctx context.Context, mailbox string) (Mailbox, error)
+	// Examine selects mailbox read-only (EXAMINE, RFC 9051 §6.3.3), for
+	// jobs that only read (backup): fetching never sets \Seen and no
+	// change can be made. It ends the previous Mailbox of this Conn.
+	Examine(ctx context.Context, mailbox string) (Mailbox, error)
+	// List lists every mailbox of the account with its attributes and
+	// hierarchy delimiter (LIST "" "*", RFC 9051 §6.3.9; special-use
+	// attributes per RFC 6154 §5.1). It needs no selected mailbox and
+	// leaves the selected one alone.
+	List(ctx context.Context) ([]MailboxInfo, error)
 	// Quota returns the STORAGE usage and limit, in bytes, of the quota
 	// root of INBOX (GETQUOTAROOT, RFC 9208 §4.3). An error wraps
 	// ErrNoQuota when the server has no quota to report.
@@ -58,6 +67,28 @@ type Mailbox interface {
 	// parses; this package never sees raw IMAP bytes. fn must not use the
 	// Mailbox; an error from fn ends the calls and is returned.
 	Fetch(ctx context.Context, uids []uint32, want Want, fn func(*rules.Message) error) error
+	// UIDValidity is the mailbox's UIDVALIDITY as the server announced it
+	// on selecting (RFC 9051 §2.3.1.1).
+	UIDValidity() uint32
+}
+
+// MailboxInfo is one mailbox as Conn.List lists it.
+type MailboxInfo struct {
+	Name string
+	// Delim is the hierarchy delimiter, 0 for a flat name space.
+	Delim rune
+	// Attrs are the mailbox attributes as sent (`\Noselect`, `\Trash`...).
+	Attrs []string
+}
+
+// Selectable reports whether the mailbox can be selected (no \Noselect or
+// \NonExistent, RFC 9051 §7.3.1).
+func (m MailboxInfo) Selectable() bool {
+	return !m.hasAttr(`\Noselect`) && !m.hasAttr(`\NonExistent`)
+}
+
+func (m MailboxInfo) hasAttr(attr string) bool {
+	return slices.ContainsFunc(m.Attrs, func(a string) bool { return strings.EqualFold(a, attr) })
 }
 
 // Want says what of each message a job fetches.
@@ -78,6 +109,7 @@ type Want struct {
 // Search selects messages on the server; every set field must match.
 // Dates compare by day in the server's time zone (RFC 9051 §6.4.4).
 type Search struct {
+	UIDFrom    uint32    // UID at least this (UID n:*), 0 for any
 	Before     time.Time // internal date earlier than this day (BEFORE)
 	SentBefore time.Time // Date: header earlier than this day (SENTBEFORE)
 	Flags      []string  // all set
@@ -121,6 +153,9 @@ type Env struct {
 	// Progress, when set, is called while a batch streams in (every few
 	// hundred messages) and after each batch was acted on.
 	Progress func(Progress)
+	// Backups is where backup jobs (and backup_first) write. Required by
+	// them.
+	Backups Backups
 }
 
 func (e *Env) now() time.Time {
@@ -163,11 +198,11 @@ func (s *Spec) max() int {
 	return s.Max
 }
 
-// Job is one configured job: *Archive, *Expire, *Quota or *Sweep.
+// Job is one configured job: *Archive, *Backup, *Expire, *Quota or *Sweep.
 type Job interface {
 	// Spec returns the job's common settings.
 	JobSpec() *Spec
-	// Kind is "archive", "expire", "quota" or "sweep".
+	// Kind is "archive", "backup", "expire", "quota" or "sweep".
 	Kind() string
 	runAccount(ctx context.Context, r *run) error
 }
@@ -186,6 +221,13 @@ type Summary struct {
 	// Actions counts acted-on messages per action, e.g.
 	// `move "Archive/2024"`: 12, `expunge`: 3.
 	Actions map[string]int
+	// Skipped counts messages a backup found already exported, beyond its
+	// checkpoint: written by a run that was killed before it could
+	// record them.
+	Skipped int
+	// HeldBack counts messages expire or quota selected but did not
+	// remove, because their backup_first backup does not hold them.
+	HeldBack int
 	// Capped reports that the run stopped at its cap.
 	Capped bool
 	DryRun bool
@@ -205,6 +247,8 @@ type run struct {
 	exec    *actions.Executor
 	sum     *Summary
 	log     *slog.Logger
+	// boxes caches Conn.List for the run (backup selection, backup_first).
+	boxes []MailboxInfo
 }
 
 // remaining is how many more messages this run may act on.
@@ -245,6 +289,12 @@ func Run(ctx context.Context, env *Env, j Job) (*Summary, error) {
 	sum.Err = errors.Join(errs...)
 	attrs := []any{"accounts", sum.Accounts, "scanned", sum.Scanned, "matched", sum.Matched, "acted", sum.Acted,
 		"failed", sum.Failed, "bytes", sum.Bytes, "capped", sum.Capped, "dry_run", sum.DryRun, "took", sum.Duration.Round(time.Millisecond)}
+	if sum.Skipped > 0 {
+		attrs = append(attrs, "already_exported", sum.Skipped)
+	}
+	if sum.HeldBack > 0 {
+		attrs = append(attrs, "held_back", sum.HeldBack)
+	}
 	if sum.QuotaLimit > 0 {
 		attrs = append(attrs, "quota_used", sum.QuotaUsed, "quota_limit", sum.QuotaLimit, "quota_after", sum.QuotaAfter)
 	}

@@ -20,12 +20,16 @@ import (
 // until usage is at most Low percent, re-reading the quota after every
 // batch. Messages flagged \Flagged are never pruned. WarnOnly logs the
 // overrun and removes nothing. A server without QUOTA is an error wrapping
-// ErrNoQuota.
+// ErrNoQuota. With BackupFirst, each batch is saved in that backup first
+// and only what it holds is removed (as for Expire).
 type Quota struct {
 	Spec
 	High, Low float64 // percent
 	Prune     []PruneSpec
 	WarnOnly  bool
+	// BackupFirst, when set, is the backup every removed message must be
+	// in first.
+	BackupFirst *Backup
 }
 
 // PruneSpec is one mailbox the quota job may remove mail from.
@@ -143,7 +147,12 @@ func (q *Quota) prune(ctx context.Context, r *run, mb Mailbox, p PruneSpec, now 
 		}
 		cands = cands[len(take):]
 		r.sum.Matched += len(take)
-		if err := r.expunge(ctx, mb, take); err != nil {
+		take, berr := r.backupFirst(ctx, q.BackupFirst, mb, p.Mailbox, take)
+		freed = 0
+		for _, m := range take {
+			freed += m.Size
+		}
+		if err := errors.Join(berr, r.expunge(ctx, mb, take)); err != nil {
 			return used, err
 		}
 		if r.exec.DryRun() {
