@@ -124,32 +124,9 @@ func (v *validator) smtp() {
 	if strings.TrimSpace(s.Host) == "" {
 		v.addAt(s.Pos, path+".host", "the submission server's name or address", "missing")
 	}
-	if _, written := s.pos["port"]; (written || s.Port != 0) && (s.Port < 1 || s.Port > 65535) {
-		v.add(s.pos, path, "port", "", "must be between 1 and 65535, got %d", s.Port)
-	}
-	switch s.TLS {
-	case TLSImplicit, TLSStartTLS:
-		if s.InsecurePlaintext {
-			v.add(s.pos, path, "insecure_plaintext", "remove it, or set tls: none", "only allowed with tls: none")
-		}
-	case TLSNone:
-		if !s.InsecurePlaintext {
-			v.add(s.pos, path, "tls", "use tls: implicit (port 465) or starttls (port 587), or add insecure_plaintext: true for a server on a trusted network",
-				"none sends the password and the mail in clear text")
-		}
-		for _, k := range []string{"tls_ca_file", "tls_server_name"} {
-			if _, ok := s.pos[k]; ok {
-				v.add(s.pos, path, k, "remove it, or use tls: implicit or starttls", "has no effect with tls: none")
-			}
-		}
-	default:
-		v.enum(s.pos, path, "tls", s.TLS, tlsModes)
-	}
-	if s.TLSCAFile != "" {
-		if _, err := os.Stat(s.TLSCAFile); err != nil {
-			v.add(s.pos, path, "tls_ca_file", "", "%v", unwrapPathError(err))
-		}
-	}
+	v.server(s.pos, path, s.Port, s.TLS, s.InsecurePlaintext, s.TLSCAFile,
+		"use tls: implicit (port 465) or starttls (port 587), or add insecure_plaintext: true for a server on a trusted network",
+		"none sends the password and the mail in clear text")
 	switch a, err := mail.ParseAddress(s.From); {
 	case strings.TrimSpace(s.From) == "":
 		v.addAt(s.Pos, path+".from", "your address: the sender of redirects and of vacation replies", "missing")

@@ -323,6 +323,37 @@ func (v *validator) enum(pos map[string]Pos, path, key, val string, allowed []st
 	v.add(pos, path, key, hint, "unknown value %q", val)
 }
 
+// server checks the connection keys an account and the smtp: section
+// share: port, tls with insecure_plaintext, tls_ca_file, tls_server_name.
+// noneHint and noneMsg say why tls: none needs insecure_plaintext.
+func (v *validator) server(pos map[string]Pos, path string, port int, mode string, insecure bool, caFile, noneHint, noneMsg string) {
+	if _, written := pos["port"]; (written || port != 0) && (port < 1 || port > 65535) {
+		v.add(pos, path, "port", "", "must be between 1 and 65535, got %d", port)
+	}
+	switch mode {
+	case TLSImplicit, TLSStartTLS:
+		if insecure {
+			v.add(pos, path, "insecure_plaintext", "remove it, or set tls: none", "only allowed with tls: none")
+		}
+	case TLSNone:
+		if !insecure {
+			v.add(pos, path, "tls", noneHint, "%s", noneMsg)
+		}
+		for _, k := range []string{"tls_ca_file", "tls_server_name"} {
+			if _, ok := pos[k]; ok {
+				v.add(pos, path, k, "remove it, or use tls: implicit or starttls", "has no effect with tls: none")
+			}
+		}
+	default:
+		v.enum(pos, path, "tls", mode, tlsModes)
+	}
+	if caFile != "" {
+		if _, err := os.Stat(caFile); err != nil {
+			v.add(pos, path, "tls_ca_file", "", "%v", unwrapPathError(err))
+		}
+	}
+}
+
 func (v *validator) account(a *Account, path string) {
 	if strings.TrimSpace(a.Host) == "" {
 		v.addAt(a.Pos, path+".host", "the IMAP server's name or address", "missing")
@@ -330,32 +361,9 @@ func (v *validator) account(a *Account, path string) {
 	if a.Username == "" {
 		v.addAt(a.Pos, path+".username", "", "missing")
 	}
-	if _, written := a.pos["port"]; (written || a.Port != 0) && (a.Port < 1 || a.Port > 65535) {
-		v.add(a.pos, path, "port", "", "must be between 1 and 65535, got %d", a.Port)
-	}
-	switch a.TLS {
-	case TLSImplicit, TLSStartTLS:
-		if a.InsecurePlaintext {
-			v.add(a.pos, path, "insecure_plaintext", "remove it, or set tls: none", "only allowed with tls: none")
-		}
-	case TLSNone:
-		if !a.InsecurePlaintext {
-			v.add(a.pos, path, "tls", "use tls: implicit or starttls, or add insecure_plaintext: true for a server on a trusted network",
-				"none sends the password in clear text")
-		}
-		for _, k := range []string{"tls_ca_file", "tls_server_name"} {
-			if _, ok := a.pos[k]; ok {
-				v.add(a.pos, path, k, "remove it, or use tls: implicit or starttls", "has no effect with tls: none")
-			}
-		}
-	default:
-		v.enum(a.pos, path, "tls", a.TLS, tlsModes)
-	}
-	if a.TLSCAFile != "" {
-		if _, err := os.Stat(a.TLSCAFile); err != nil {
-			v.add(a.pos, path, "tls_ca_file", "", "%v", unwrapPathError(err))
-		}
-	}
+	v.server(a.pos, path, a.Port, a.TLS, a.InsecurePlaintext, a.TLSCAFile,
+		"use tls: implicit or starttls, or add insecure_plaintext: true for a server on a trusted network",
+		"none sends the password in clear text")
 	if a.IdleRefresh < MinIdleRefresh || a.IdleRefresh > MaxIdleRefresh {
 		v.add(a.pos, path, "idle_refresh", "each refresh is DONE, NOOP, IDLE; servers may drop an IDLE after 30 minutes (RFC 2177); the default is 10m",
 			"must be between 1m and 29m, got %v", a.IdleRefresh)
