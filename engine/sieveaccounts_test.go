@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -205,4 +206,81 @@ func TestManageSieveLogins(t *testing.T) {
 	if strings.Join(changed, ",") != "alice,team-bob,team-carol" {
 		t.Errorf("Changed: %v", changed)
 	}
+}
+
+// tls: implicit: the listener speaks TLS from the first byte.
+func TestManageSieveImplicitTLS(t *testing.T) {
+	dir := t.TempDir()
+	cert := testCertFiles(t, dir)
+	src := fmt.Sprintf(`state_dir: state
+managesieve:
+  listen: "127.0.0.1:0"
+  tls: implicit
+  cert_file: %s
+  key_file: %s
+accounts:
+  - name: a
+    host: 127.0.0.1
+    username: a
+    password_env: MW_IMPLICIT_PW
+`, cert.certFile, cert.keyFile)
+	t.Setenv("MW_IMPLICIT_PW", "pw")
+	path := filepath.Join(dir, "m.yaml")
+	os.WriteFile(path, []byte(src), 0o600)
+	cfg, err := config.Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := ListenManageSieve(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := NewManageSieve(cfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- ms.Serve(ctx, ln) }()
+	defer func() { cancel(); <-done }()
+	// A plaintext client gets no greeting it can read.
+	if _, err := managesieve.DialClient(ctx, ln.Addr().String(), &managesieve.ClientOptions{Plaintext: true, Timeout: 2 * time.Second}); err == nil {
+		t.Fatal("a plaintext client was greeted on an implicit-TLS listener")
+	}
+	c, err := managesieve.DialClient(ctx, ln.Addr().String(), &managesieve.ClientOptions{Implicit: true, TLSConfig: cert.client})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if c.Caps()["SASL"] != "PLAIN" {
+		t.Fatalf("capabilities: %v", c.Caps())
+	}
+	if err := c.Login("a", "pw"); err != nil { // the configured credential
+		t.Fatal(err)
+	}
+	if err := c.Put("x", "keep;"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+type certFiles struct {
+	certFile, keyFile string
+	client            *tls.Config // trusts exactly the certificate
+}
+
+func testCertFiles(t *testing.T, dir string) certFiles {
+	t.Helper()
+	c, err := memimap.SelfSignedCert()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := certFiles{certFile: filepath.Join(dir, "cert.pem"), keyFile: filepath.Join(dir, "key.pem"),
+		client: &tls.Config{RootCAs: c.Pool, ServerName: "127.0.0.1"}}
+	if err := os.WriteFile(f.certFile, c.CertPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(f.keyFile, c.KeyPEM, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

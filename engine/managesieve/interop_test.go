@@ -23,7 +23,7 @@ func TestSieveConnect(t *testing.T) {
 	cert := selfSigned(t)
 	ts := startServer(t, func(o *Options) {
 		o.AllowPlaintext = false
-		o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert.TLS}}
 	})
 	host, port, _ := strings.Cut(ts.addr, ":")
 	dir := t.TempDir()

@@ -4,16 +4,10 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"fmt"
 	"log/slog"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -21,6 +15,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/mailwarden/mailwarden/internal/memimap"
 )
 
 // testServer runs a Server on 127.0.0.1 for the test's lifetime. The
@@ -345,7 +341,7 @@ func TestPlaintextNeedsTLS(t *testing.T) {
 	cert := selfSigned(t)
 	ts := startServer(t, func(o *Options) {
 		o.AllowPlaintext = false
-		o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert.TLS}}
 	})
 	// Without STARTTLS: no mechanism offered and PLAIN refused.
 	c := dial(t, ts.addr, &ClientOptions{Plaintext: true})
@@ -355,9 +351,7 @@ func TestPlaintextNeedsTLS(t *testing.T) {
 	wantCode(t, c.Login("alice", "secret"), "ENCRYPT-NEEDED")
 
 	// With STARTTLS: the capabilities are sent again, PLAIN works.
-	pool := x509.NewCertPool()
-	pool.AddCert(cert.Leaf)
-	tc := dial(t, ts.addr, &ClientOptions{TLSConfig: &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}})
+	tc := dial(t, ts.addr, &ClientOptions{TLSConfig: &tls.Config{RootCAs: cert.Pool, ServerName: "127.0.0.1"}})
 	if _, ok := tc.Caps()["STARTTLS"]; ok || tc.Caps()["SASL"] != "PLAIN" {
 		t.Fatalf("capabilities after TLS: %v", tc.Caps())
 	}
@@ -445,25 +439,11 @@ func TestProtocolEdges(t *testing.T) {
 	upTo("BYE")
 }
 
-func selfSigned(t *testing.T) tls.Certificate {
+func selfSigned(t *testing.T) *memimap.Cert {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	c, err := memimap.SelfSignedCert()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "mailwarden test"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf, _ := x509.ParseCertificate(der)
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}
+	return c
 }
