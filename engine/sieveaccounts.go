@@ -108,6 +108,23 @@ func (rt *Runtime) perAccount(name string) map[string]jobs.Ruleset {
 	return out
 }
 
+// SweepsManaged reports whether a scheduled sweep runs a rule set with a
+// `managesieve: active` step, so that a changed script changes a job.
+func (rt *Runtime) SweepsManaged() bool {
+	for _, s := range rt.Schedules {
+		if sw, ok := s.Job.(*jobs.Sweep); ok {
+			if rs := rt.Config.Ruleset(sw.Rules.Name()); rs != nil {
+				for _, st := range rs.Steps {
+					if st.ManageSieve {
+						return true
+					}
+				}
+			}
+		}
+	}
+	return false
+}
+
 // ManageSieveOptions configure NewManageSieve.
 type ManageSieveOptions struct {
 	// Changed is called after an account's active script changed; the

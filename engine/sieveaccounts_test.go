@@ -113,6 +113,9 @@ func TestManagedRulesetVariants(t *testing.T) {
 			t.Fatalf("%s runs %q, want the shared set that does nothing", acct, plan(acct))
 		}
 	}
+	if !rt.SweepsManaged() {
+		t.Fatal("SweepsManaged = false with a sweep of a managed rule set")
+	}
 	sweep := rt.Schedules[0].Job.(*jobs.Sweep)
 	if len(sweep.PerAccount) != 1 || sweep.PerAccount["alice"] == nil {
 		t.Fatalf("sweep variants: %v", sweep.PerAccount)

@@ -248,8 +248,9 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 				// An account's active script changed: the same config,
 				// compiled again with the stored scripts. The watchers
 				// run the new rules from their next batch on, without a
-				// reconnect; the scheduled jobs restart with them (a
-				// running job is stopped, as on a reload).
+				// reconnect. Scheduled jobs restart only when a sweep
+				// runs a rule set with such a step (a running job is
+				// then stopped, as on a reload).
 				nrt, nsched, errs := compileForRun(cfg, store, d.dial, dryRun, log, d.reg)
 				if len(errs) > 0 {
 					log.Error("rules not recompiled after a ManageSieve change; still running the previous rules", "errors", len(errs))
@@ -260,10 +261,14 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 				}
 				logWarnings(log, nrt)
 				eng.UseRuntime(nrt)
-				sched.Stop(context.Background())
-				sched, rt = nsched, nrt
-				sched.Start(runCtx)
-				d.reg.Schedule(nextRuns(sched, rt))
+				if nrt.SweepsManaged() {
+					// A sweep runs an account's script: its jobs restart.
+					sched.Stop(context.Background())
+					sched = nsched
+					sched.Start(runCtx)
+					d.reg.Schedule(nextRuns(sched, nrt))
+				}
+				rt = nrt
 				d.set(cfg, rt, sched)
 				log.Info("rules recompiled; the watchers run them from their next message on")
 			case <-reload:
