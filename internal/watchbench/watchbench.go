@@ -292,7 +292,8 @@ func (d *daemon) start() error {
 		log.Close()
 		return err
 	}
-	go func() { d.cmd.Wait(); close(d.exited) }()
+	cmd, exited := d.cmd, d.exited // the next start replaces both
+	go func() { cmd.Wait(); close(exited) }()
 	return nil
 }
 
@@ -324,9 +325,12 @@ func (d *daemon) measure(ctx context.Context, o Options, proxy *imaptrace.Proxy)
 func (d *daemon) waitIdle(ctx context.Context, o Options, proxy *imaptrace.Proxy, n int) (time.Time, error) {
 	ctx, cancel := context.WithTimeout(ctx, o.Timeout)
 	defer cancel()
+	// The goroutine may outlive this call, into the next start, which
+	// replaces d.exited: it must hold this run's channel, not the field.
+	exited := d.exited
 	go func() {
 		select {
-		case <-d.exited:
+		case <-exited:
 			cancel()
 		case <-ctx.Done():
 		}
