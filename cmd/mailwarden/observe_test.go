@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -166,6 +167,29 @@ func metric(t *testing.T, text, series string) string {
 	return "absent"
 }
 
+// waitMetrics polls /metrics until each of the series in wait has the
+// value want gives it, and returns that scrape.
+func (o *opsSetup) waitMetrics(t *testing.T, want map[string]string, wait ...string) string {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		_, text := o.get(t, "/metrics")
+		if !slices.ContainsFunc(wait, func(series string) bool { return metric(t, text, series) != want[series] }) {
+			return text
+		}
+		if time.Now().After(deadline) {
+			var diff []string
+			for _, series := range wait {
+				if got := metric(t, text, series); got != want[series] {
+					diff = append(diff, fmt.Sprintf("%s = %s, want %s", series, got, want[series]))
+				}
+			}
+			t.Fatalf("metrics never reached\n%s\n%s\nlogs:\n%s", strings.Join(diff, "\n"), text, o.logs.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func (o *opsSetup) client(t *testing.T) *imapconn.Client {
 	t.Helper()
 	c, err := imapconn.Dial(context.Background(), &imapconn.Options{Host: "127.0.0.1", Port: o.srv.Port, TLS: imapconn.TLSNone,
@@ -229,31 +253,37 @@ func TestDaemonMetricsStatusJobsAndReadiness(t *testing.T) {
 		}
 	}
 	o.waitMessages(t, "Finance", 1)
-	// Wait for all four decisions (the metrics are updated as each batch
-	// is acted on).
-	deadline := time.Now().Add(20 * time.Second)
-	var text string
-	for {
-		_, text = o.get(t, "/metrics")
-		if metric(t, text, `mailwarden_messages_evaluated_total{account="acct",mailbox="INBOX",outcome="no_match"}`) == "1" &&
-			metric(t, text, `mailwarden_messages_evaluated_total{account="acct",mailbox="INBOX",outcome="matched"}`) == "3" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("metrics never counted 3 matched, 1 no_match:\n%s\nlogs:\n%s", text, o.logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
+	// Wait until the daemon is done with all four messages, then assert
+	// every value below exactly, on one scrape. Neither the Finance move
+	// nor the evaluated counts say that the batch is done: both are seen
+	// while the daemon is still applying it, its watcher catching_up.
+	want := map[string]string{
+		`mailwarden_messages_evaluated_total{account="acct",mailbox="INBOX",outcome="matched"}`:  "3",
+		`mailwarden_messages_evaluated_total{account="acct",mailbox="INBOX",outcome="no_match"}`: "1",
+		`mailwarden_messages_evaluated_total{account="acct",mailbox="INBOX",outcome="error"}`:    "absent",
+		`mailwarden_evaluation_duration_seconds_count`:                                           "4",
+		`mailwarden_actions_total{account="acct",action="move",rule="invoices"}`:                 "1",
+		`mailwarden_actions_total{account="acct",action="flag",rule="boss"}`:                     "1",
+		`mailwarden_actions_total{account="acct",action="flag",rule="old-newsletters"}`:          "1",
+		`mailwarden_watcher_state{account="acct",mailbox="INBOX",state="idle"}`:                  "1",
+		`mailwarden_watcher_state{account="acct",mailbox="INBOX",state="retrying"}`:              "absent",
+		`mailwarden_watcher_reconnects_total{account="acct",cause="closed",mailbox="INBOX"}`:     "absent",
 	}
-	for series, want := range map[string]string{
-		`mailwarden_actions_total{account="acct",action="move",rule="invoices"}`:              "1",
-		`mailwarden_actions_total{account="acct",action="flag",rule="boss"}`:                  "1",
-		`mailwarden_actions_total{account="acct",action="flag",rule="old-newsletters"}`:       "1",
-		`mailwarden_messages_evaluated_total{account="acct",mailbox="INBOX",outcome="error"}`: "absent",
-		`mailwarden_watcher_state{account="acct",mailbox="INBOX",state="idle"}`:               "1",
-		`mailwarden_watcher_state{account="acct",mailbox="INBOX",state="retrying"}`:           "absent",
-		`mailwarden_watcher_reconnects_total{account="acct",cause="closed",mailbox="INBOX"}`:  "absent",
-		`mailwarden_evaluation_duration_seconds_count`:                                        "4",
-	} {
+	// The daemon counts in this order: each message's evaluation as it is
+	// decided, the actions as the batch's commands succeed; the watcher
+	// is back in IDLE only after the batch is checkpointed. A scrape is
+	// no snapshot (each collector is read on its own), so the idle state
+	// is waited for in a scrape after the one that showed the work done:
+	// that idle is the one after the batch, not the one before it.
+	o.waitMetrics(t, want,
+		`mailwarden_messages_evaluated_total{account="acct",mailbox="INBOX",outcome="matched"}`,
+		`mailwarden_messages_evaluated_total{account="acct",mailbox="INBOX",outcome="no_match"}`,
+		`mailwarden_evaluation_duration_seconds_count`,
+		`mailwarden_actions_total{account="acct",action="move",rule="invoices"}`,
+		`mailwarden_actions_total{account="acct",action="flag",rule="boss"}`,
+		`mailwarden_actions_total{account="acct",action="flag",rule="old-newsletters"}`)
+	text := o.waitMetrics(t, want, `mailwarden_watcher_state{account="acct",mailbox="INBOX",state="idle"}`)
+	for series, want := range want {
 		if got := metric(t, text, series); got != want {
 			t.Errorf("%s = %s, want %s", series, got, want)
 		}
