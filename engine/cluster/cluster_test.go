@@ -1,0 +1,300 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/mailwarden/mailwarden/actions"
+	"github.com/mailwarden/mailwarden/engine/state"
+	"github.com/mailwarden/mailwarden/internal/etcdtest"
+)
+
+// recorder is an Owner that remembers what it was told.
+type recorder struct {
+	mu     sync.Mutex
+	fences map[string]*Fence
+	events []string
+}
+
+func newRecorder() *recorder { return &recorder{fences: map[string]*Fence{}} }
+
+func (r *recorder) Acquire(account string, f *Fence) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.fences[account] = f
+	r.events = append(r.events, "+"+account)
+}
+
+func (r *recorder) Release(account string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.fences, account)
+	r.events = append(r.events, "-"+account)
+}
+
+func (r *recorder) owned() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for a := range r.fences {
+		out = append(out, a)
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (r *recorder) fence(a string) *Fence {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.fences[a]
+}
+
+type replica struct {
+	n      *Node
+	rec    *recorder
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func logger(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return nil
+}
+
+func startReplica(t *testing.T, endpoints []string, name, prefix string, accounts []string) *replica {
+	t.Helper()
+	n, err := Open(&Options{Name: name, Endpoints: endpoints, TTL: 2 * time.Second, Prefix: prefix,
+		DialTimeout: 2 * time.Second, Logger: logger(t)}, accounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &replica{n: n, rec: newRecorder(), cancel: cancel, done: make(chan struct{})}
+	go func() { defer close(r.done); n.Run(ctx, r.rec) }()
+	t.Cleanup(func() { r.stop() })
+	return r
+}
+
+func (r *replica) stop() {
+	r.cancel()
+	<-r.done
+	r.n.Close()
+}
+
+func accounts(n int) []string {
+	var out []string
+	for i := range n {
+		out = append(out, fmt.Sprintf("user%02d", i))
+	}
+	return out
+}
+
+// waitFor polls cond for at most a minute (the machine is shared and
+// slow; this is a deadline, not a timing assertion).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// spread reports whether the replicas own accts exactly as rendezvous
+// hashing over names says, each account once.
+func spread(accts []string, names []string, rs ...*replica) bool {
+	for _, r := range rs {
+		var want []string
+		for _, a := range accts {
+			if Preferred(a, names) == r.n.Name() {
+				want = append(want, a)
+			}
+		}
+		if !slices.Equal(r.rec.owned(), want) {
+			return false
+		}
+	}
+	return true
+}
+
+func TestOwnershipFollowsMembers(t *testing.T) {
+	etcd := etcdtest.Start(t, 1)
+	accts := accounts(30)
+	a := startReplica(t, etcd.Endpoints(), "a", "/t1/", accts)
+	b := startReplica(t, etcd.Endpoints(), "b", "/t1/", accts)
+	c := startReplica(t, etcd.Endpoints(), "c", "/t1/", accts)
+	waitFor(t, "30 accounts spread over a, b, c", func() bool { return spread(accts, []string{"a", "b", "c"}, a, b, c) })
+
+	// A graceful stop releases at once: b and c take a's accounts.
+	a.stop()
+	waitFor(t, "a's accounts moving to b and c", func() bool { return spread(accts, []string{"b", "c"}, b, c) })
+
+	// A crash (the client goes away, the lease is not revoked): c takes
+	// b's accounts once the lease has expired.
+	b.n.client.Close()
+	waitFor(t, "b's accounts moving to c after its lease expired", func() bool { return spread(accts, []string{"c"}, c) })
+	waitFor(t, "b noticing it lost its session", func() bool { return len(b.rec.owned()) == 0 })
+
+	// A new replica takes its share from c, which drains and releases it.
+	d := startReplica(t, etcd.Endpoints(), "d", "/t1/", accts)
+	waitFor(t, "d taking its share", func() bool { return spread(accts, []string{"c", "d"}, c, d) })
+
+	st := c.n.Status(context.Background())
+	if !st.Healthy || len(st.Members) != 2 || len(st.Owners) != 30 || st.Remaining <= 0 {
+		t.Errorf("status = %+v", st)
+	}
+	for acct, o := range st.Owners {
+		if o != Preferred(acct, []string{"c", "d"}) {
+			t.Errorf("status says %s owns %s", o, acct)
+		}
+	}
+}
+
+func TestFenceRefusesALostOwner(t *testing.T) {
+	etcd := etcdtest.Start(t, 1)
+	a := startReplica(t, etcd.Endpoints(), "a", "/t2/", []string{"acct"})
+	waitFor(t, "a owning acct", func() bool { return a.rec.fence("acct") != nil })
+	fa := a.rec.fence("acct")
+	ctx := context.Background()
+	cp := state.Checkpoint{UIDValidity: 7, LastUID: 10}
+	if err := fa.SetCheckpoint(ctx, "INBOX", cp); err != nil {
+		t.Fatal(err)
+	}
+	if got, ok, err := fa.Checkpoint(ctx, "INBOX"); err != nil || !ok || got.LastUID != 10 {
+		t.Fatalf("checkpoint = %+v %v %v", got, ok, err)
+	}
+
+	// Pause a's keepalives as a SIGSTOP would: its lease is revoked
+	// behind its back and b claims the account. a's fence still says
+	// valid locally, but every write it tries is refused by etcd.
+	a.n.mu.Lock()
+	lease := a.n.session.Lease()
+	a.n.mu.Unlock()
+	cl, err := clientv3.New(clientv3.Config{Endpoints: etcd.Endpoints(), DialTimeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	// b first, so it is the only member when a's keys go.
+	b := startReplica(t, etcd.Endpoints(), "b", "/t2/", []string{"acct"})
+	if _, err := cl.Revoke(ctx, lease); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b owning acct", func() bool { return b.rec.fence("acct") != nil })
+	fb := b.rec.fence("acct")
+	if fb.Revision() == fa.Revision() {
+		t.Fatal("the new claim has the old revision")
+	}
+	if err := fa.SetCheckpoint(ctx, "INBOX", state.Checkpoint{UIDValidity: 7, LastUID: 99}); !errors.Is(err, ErrFenced) {
+		t.Fatalf("lost owner's checkpoint write: err = %v, want ErrFenced", err)
+	}
+	if _, _, err := fa.ClaimTick(ctx, "job", time.Now()); !errors.Is(err, ErrFenced) {
+		t.Fatalf("lost owner's tick claim: err = %v, want ErrFenced", err)
+	}
+	ja := NewJournal(fa, openStore(t), nil)
+	if err := ja.Intend(ctx, []actions.Entry{{Account: "acct", Mailbox: "INBOX", UID: 11, Op: actions.OpCopy, Target: "X"}}); !errors.Is(err, ErrFenced) {
+		t.Fatalf("lost owner's copy intent: err = %v, want ErrFenced", err)
+	}
+	got, _, err := fb.Checkpoint(ctx, "INBOX")
+	if err != nil || got.LastUID != 10 {
+		t.Fatalf("checkpoint after the lost owner's attempt = %+v, %v; want LastUID 10", got, err)
+	}
+	if err := fb.SetCheckpoint(ctx, "INBOX", state.Checkpoint{UIDValidity: 7, LastUID: 12}); err != nil {
+		t.Fatalf("new owner's checkpoint: %v", err)
+	}
+	waitFor(t, "a dropping the account it lost", func() bool { return a.rec.fence("acct") == nil })
+}
+
+func openStore(t *testing.T) *state.Store {
+	t.Helper()
+	s, err := state.Open(t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestTicksAreClaimedOnce(t *testing.T) {
+	etcd := etcdtest.Start(t, 1)
+	a := startReplica(t, etcd.Endpoints(), "a", "/t3/", []string{"acct"})
+	waitFor(t, "a owning acct", func() bool { return a.rec.fence("acct") != nil })
+	f := a.rec.fence("acct")
+	ctx := context.Background()
+	t1 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
+	t2 := t1.Add(5 * time.Second)
+	if prev, ok, err := f.ClaimTick(ctx, "job", t1); err != nil || !ok || !prev.IsZero() {
+		t.Fatalf("first claim: prev %v ok %v err %v", prev, ok, err)
+	}
+	if _, ok, err := f.ClaimTick(ctx, "job", t1); err != nil || ok {
+		t.Fatalf("second claim of the same tick: ok %v err %v", ok, err)
+	}
+	if prev, ok, err := f.ClaimTick(ctx, "job", t2.Add(10*time.Second)); err != nil || !ok || !prev.Equal(t1) {
+		t.Fatalf("a later tick: prev %v ok %v err %v; want it to cover the ticks since %v", prev, ok, err, t1)
+	}
+	if _, ok, err := f.ClaimTick(ctx, "job", t2); err != nil || ok {
+		t.Fatalf("an earlier tick after a later one: ok %v err %v", ok, err)
+	}
+	if _, ok, err := f.ClaimTick(ctx, "other", t1); err != nil || !ok {
+		t.Fatalf("another job's tick: ok %v err %v", ok, err)
+	}
+}
+
+func TestIntentsPassToTheNextOwner(t *testing.T) {
+	etcd := etcdtest.Start(t, 1)
+	a := startReplica(t, etcd.Endpoints(), "a", "/t4/", []string{"acct"})
+	waitFor(t, "a owning acct", func() bool { return a.rec.fence("acct") != nil })
+	ctx := context.Background()
+	ja := NewJournal(a.rec.fence("acct"), openStore(t), nil)
+	date := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+	settled := actions.Entry{Account: "acct", Mailbox: "INBOX", UIDValidity: 1, UID: 5, MessageID: "<5@x>", Op: actions.OpCopy, Target: "Copies", InternalDate: date}
+	open := actions.Entry{Account: "acct", Mailbox: "INBOX", UIDValidity: 1, UID: 6, MessageID: "<6@x>", Op: actions.OpCopy, Target: "Copies", InternalDate: date}
+	if err := ja.Intend(ctx, []actions.Entry{settled}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ja.Record(ctx, []actions.Entry{settled}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ja.Intend(ctx, []actions.Entry{open}); err != nil {
+		t.Fatal(err)
+	}
+	// a crashes between the intent of UID 6 and its record.
+	a.n.client.Close()
+	b := startReplica(t, etcd.Endpoints(), "b", "/t4/", []string{"acct"})
+	waitFor(t, "b owning acct", func() bool { return b.rec.fence("acct") != nil })
+	local := openStore(t)
+	jb := NewJournal(b.rec.fence("acct"), local, nil)
+	n, err := jb.Adopt(ctx)
+	if err != nil || n != 1 {
+		t.Fatalf("adopted %d intents, err %v; want 1 (the settled one was dropped)", n, err)
+	}
+	pending, err := jb.PendingCopies("acct", "INBOX")
+	if err != nil || len(pending) != 1 || pending[0].UID != 6 || pending[0].MessageID != "<6@x>" || !pending[0].InternalDate.Equal(date) {
+		t.Fatalf("pending after adoption = %+v, %v", pending, err)
+	}
+	// The engine found the copy in Copies: settled, and gone from etcd.
+	if err := jb.SettleCopies(pending, nil); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := b.n.client.Get(ctx, b.n.k.intents("acct"), clientv3.WithPrefix(), clientv3.WithCountOnly())
+	if err != nil || resp.Count != 0 {
+		t.Fatalf("intents left in etcd: %d, %v", resp.Count, err)
+	}
+	applied, err := local.Applied(ctx, []string{open.Key()})
+	if err != nil || applied[open.Key()] != "<6@x>" {
+		t.Fatalf("the found copy is not journaled as made: %v %v", applied, err)
+	}
+}
