@@ -156,6 +156,11 @@ type Env struct {
 	// Backups is where backup jobs (and backup_first) write. Required by
 	// them.
 	Backups Backups
+	// Gate, when set, is asked before a run acts on each of its accounts:
+	// false skips the account in this run, an error is the account's
+	// error. A cluster replica runs a job only on the accounts it owns,
+	// and a scheduled run only once per tick cluster-wide. Nil runs all.
+	Gate func(ctx context.Context, job, account string) (bool, error)
 }
 
 func (e *Env) now() time.Time {
@@ -277,6 +282,17 @@ func Run(ctx context.Context, env *Env, j Job) (*Summary, error) {
 		}
 		if sum.Capped {
 			break
+		}
+		if env.Gate != nil {
+			ok, err := env.Gate(ctx, spec.Name, account)
+			if err != nil {
+				log.Error("job not run on this account", "account", account, "err", err)
+				errs = append(errs, fmt.Errorf("account %q: %w", account, err))
+				continue
+			}
+			if !ok {
+				continue
+			}
 		}
 		sum.Accounts++
 		err := runAccount(ctx, env, j, account, sum, log.With("account", account))
