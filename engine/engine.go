@@ -157,11 +157,11 @@ func (e *Engine) RunAccount(ctx context.Context, account string, o *AccountOptio
 	}
 	var taken []string
 	detach := func(a *config.Account) bool {
-		if !e.takeSlot(a.Server()) {
-			return true
+		idle, took := e.takeSlot(a.Server())
+		if took {
+			taken = append(taken, a.Server())
 		}
-		taken = append(taken, a.Server())
-		return false
+		return !idle
 	}
 	units, err := e.accountUnits(a, o, detach, nil)
 	defer func() {
@@ -178,12 +178,13 @@ func (e *Engine) RunAccount(ctx context.Context, account string, o *AccountOptio
 	return e.runUnits(ctx, units)
 }
 
-// takeSlot takes one of server's IDLE slots for RunAccount; false when
-// none is free (or the server has no budget: then always true).
-func (e *Engine) takeSlot(server string) bool {
+// takeSlot takes one of server's IDLE slots for RunAccount: idle is
+// false when none is free (a server without a budget always has one),
+// took says a slot was taken (give it back with giveSlot).
+func (e *Engine) takeSlot(server string) (idle, took bool) {
 	limit, ok := e.cfg.Budgets()[server]
 	if !ok {
-		return true
+		return true, false
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -191,10 +192,10 @@ func (e *Engine) takeSlot(server string) bool {
 		e.slots = map[string]int{}
 	}
 	if e.slots[server] >= limit-1 {
-		return false
+		return false, false
 	}
 	e.slots[server]++
-	return true
+	return true, true
 }
 
 func (e *Engine) giveSlot(server string) {
