@@ -34,6 +34,7 @@ type replica struct {
 	journals map[string]*cluster.Journal
 	running  map[string]*accountRun
 	eng      *engine.Engine
+	cfg      *config.Config // the config eng runs
 	ctx      context.Context
 }
 
@@ -84,7 +85,6 @@ func (r *replica) Acquire(account string, f *cluster.Fence) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.fences[account] = f
-	r.journals[account] = cluster.NewJournal(f, r.store, r.log)
 	if r.eng != nil {
 		r.start(account)
 	}
@@ -105,9 +105,19 @@ func (r *replica) Release(account string) {
 	}
 }
 
-// start runs account's watchers under r.ctx; r.mu is held.
+// start runs account's watchers under r.ctx; r.mu is held. Its journal
+// is made anew from the config in force (which mailboxes are watched);
+// Adopt reads every intent still in etcd, this replica's own included.
 func (r *replica) start(account string) {
-	f, j, eng := r.fences[account], r.journals[account], r.eng
+	f, eng := r.fences[account], r.eng
+	var watched []string
+	if a := r.cfg.Account(account); a != nil {
+		for _, w := range a.Watch {
+			watched = append(watched, w.Mailbox)
+		}
+	}
+	j := cluster.NewJournal(f, r.store, r.log, watched)
+	r.journals[account] = j
 	ctx, cancel := context.WithCancel(r.ctx)
 	run := &accountRun{cancel: cancel, done: make(chan struct{})}
 	r.running[account] = run
@@ -131,19 +141,19 @@ func (r *replica) start(account string) {
 			}
 		}
 		err := eng.RunAccount(ctx, account, &engine.AccountOptions{
-			Checkpoints: &cluster.Checkpoints{Fence: f, Seed: r.store}, Journal: j, Intents: j})
+			Checkpoints: &cluster.Checkpoints{Fence: f, Seed: r.store, Journal: j}, Journal: j, Intents: j})
 		if err != nil && ctx.Err() == nil {
 			r.log.Error("every watcher of the account has stopped; it stays owned here (fix the config and reload)", "account", account, "err", err)
 		}
 	}()
 }
 
-// runEngine runs the owned accounts with eng until ctx is done, then
-// stops them (they stay owned: a reload restarts them with the next
-// engine).
-func (r *replica) runEngine(ctx context.Context, eng *engine.Engine) {
+// runEngine runs the owned accounts with eng (compiled from cfg) until
+// ctx is done, then stops them (they stay owned: a reload restarts them
+// with the next engine).
+func (r *replica) runEngine(ctx context.Context, eng *engine.Engine, cfg *config.Config) {
 	r.mu.Lock()
-	r.eng, r.ctx = eng, ctx
+	r.eng, r.ctx, r.cfg = eng, ctx, cfg
 	for a := range r.fences {
 		r.start(a)
 	}

@@ -238,7 +238,7 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 			Sender: engine.NewSender(rt.Config, log)})
 		go func() {
 			if d.rep != nil {
-				d.rep.runEngine(runCtx, eng) // the accounts this replica owns
+				d.rep.runEngine(runCtx, eng, cfg) // the accounts this replica owns
 				done <- nil
 				return
 			}

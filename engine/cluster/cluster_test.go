@@ -204,7 +204,7 @@ func TestFenceRefusesALostOwner(t *testing.T) {
 	if _, _, err := fa.ClaimTick(ctx, "job", time.Now()); !errors.Is(err, ErrFenced) {
 		t.Fatalf("lost owner's tick claim: err = %v, want ErrFenced", err)
 	}
-	ja := NewJournal(fa, openStore(t), nil)
+	ja := NewJournal(fa, openStore(t), nil, []string{"INBOX"})
 	if err := ja.Intend(ctx, []actions.Entry{{Account: "acct", Mailbox: "INBOX", UID: 11, Op: actions.OpCopy, Target: "X"}}); !errors.Is(err, ErrFenced) {
 		t.Fatalf("lost owner's copy intent: err = %v, want ErrFenced", err)
 	}
@@ -258,43 +258,74 @@ func TestIntentsPassToTheNextOwner(t *testing.T) {
 	a := startReplica(t, etcd.Endpoints(), "a", "/t4/", []string{"acct"})
 	waitFor(t, "a owning acct", func() bool { return a.rec.fence("acct") != nil })
 	ctx := context.Background()
-	ja := NewJournal(a.rec.fence("acct"), openStore(t), nil)
+	ja := NewJournal(a.rec.fence("acct"), openStore(t), nil, []string{"INBOX"})
 	date := time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
-	settled := actions.Entry{Account: "acct", Mailbox: "INBOX", UIDValidity: 1, UID: 5, MessageID: "<5@x>", Op: actions.OpCopy, Target: "Copies", InternalDate: date}
-	open := actions.Entry{Account: "acct", Mailbox: "INBOX", UIDValidity: 1, UID: 6, MessageID: "<6@x>", Op: actions.OpCopy, Target: "Copies", InternalDate: date}
-	if err := ja.Intend(ctx, []actions.Entry{settled}); err != nil {
+	entry := func(mailbox string, uid uint32) actions.Entry {
+		return actions.Entry{Account: "acct", Mailbox: mailbox, UIDValidity: 1, UID: uid, MessageID: fmt.Sprintf("<%d@x>", uid),
+			Op: actions.OpCopy, Target: "Copies", InternalDate: date}
+	}
+	// UID 4 was copied and its batch finished: the checkpoint passed it.
+	// UID 5 was copied (settled here) but its batch not finished: the
+	// next owner must know the copy exists. UID 6's copy was intended,
+	// not settled. A job's copy from Backlog (unwatched), settled, is no
+	// one's concern any more.
+	for _, e := range []actions.Entry{entry("INBOX", 4), entry("INBOX", 5), entry("Backlog", 9)} {
+		if err := ja.Intend(ctx, []actions.Entry{e}); err != nil {
+			t.Fatal(err)
+		}
+		if err := ja.Record(ctx, []actions.Entry{e}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cpa := &Checkpoints{Fence: a.rec.fence("acct"), Journal: ja}
+	if err := cpa.SetCheckpoint("acct", "INBOX", state.Checkpoint{UIDValidity: 1, LastUID: 4}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ja.Record(ctx, []actions.Entry{settled}); err != nil {
+	if err := ja.Intend(ctx, []actions.Entry{entry("INBOX", 6)}); err != nil {
 		t.Fatal(err)
 	}
-	if err := ja.Intend(ctx, []actions.Entry{open}); err != nil {
-		t.Fatal(err)
-	}
-	// a crashes between the intent of UID 6 and its record.
+	// a crashes.
 	a.n.client.Close()
 	b := startReplica(t, etcd.Endpoints(), "b", "/t4/", []string{"acct"})
 	waitFor(t, "b owning acct", func() bool { return b.rec.fence("acct") != nil })
 	local := openStore(t)
-	jb := NewJournal(b.rec.fence("acct"), local, nil)
+	jb := NewJournal(b.rec.fence("acct"), local, nil, []string{"INBOX"})
 	n, err := jb.Adopt(ctx)
-	if err != nil || n != 1 {
-		t.Fatalf("adopted %d intents, err %v; want 1 (the settled one was dropped)", n, err)
+	if err != nil || n != 2 {
+		t.Fatalf("adopted %d intents, err %v; want 2 (UIDs 5 and 6)", n, err)
 	}
 	pending, err := jb.PendingCopies("acct", "INBOX")
-	if err != nil || len(pending) != 1 || pending[0].UID != 6 || pending[0].MessageID != "<6@x>" || !pending[0].InternalDate.Equal(date) {
+	if err != nil || len(pending) != 2 || pending[0].UID != 5 || pending[1].UID != 6 || !pending[1].InternalDate.Equal(date) {
 		t.Fatalf("pending after adoption = %+v, %v", pending, err)
 	}
-	// The engine found the copy in Copies: settled, and gone from etcd.
+	// The engine found both copies in Copies: recorded as made here.
 	if err := jb.SettleCopies(pending, nil); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := b.n.client.Get(ctx, b.n.k.intents("acct"), clientv3.WithPrefix(), clientv3.WithCountOnly())
-	if err != nil || resp.Count != 0 {
-		t.Fatalf("intents left in etcd: %d, %v", resp.Count, err)
+	for _, uid := range []uint32{5, 6} {
+		e := entry("INBOX", uid)
+		applied, err := local.Applied(ctx, []string{e.Key()})
+		if err != nil || applied[e.Key()] != e.MessageID {
+			t.Fatalf("the found copy of UID %d is not journaled as made: %v %v", uid, applied, err)
+		}
 	}
-	applied, err := local.Applied(ctx, []string{open.Key()})
-	if err != nil || applied[open.Key()] != "<6@x>" {
-		t.Fatalf("the found copy is not journaled as made: %v %v", applied, err)
+	count := func() int64 {
+		resp, err := b.n.client.Get(ctx, b.n.k.intents("acct"), clientv3.WithPrefix(), clientv3.WithCountOnly())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp.Count
+	}
+	if c := count(); c != 2 {
+		t.Fatalf("intents in etcd before the checkpoint passed them: %d, want 2", c)
+	}
+	// b's watcher finishes the batch: the checkpoint passes UID 6 and takes
+	// the intents with it, in one transaction.
+	cpb := &Checkpoints{Fence: b.rec.fence("acct"), Journal: jb}
+	if err := cpb.SetCheckpoint("acct", "INBOX", state.Checkpoint{UIDValidity: 1, LastUID: 6}); err != nil {
+		t.Fatal(err)
+	}
+	if c := count(); c != 0 {
+		t.Fatalf("intents left in etcd after the checkpoint passed them: %d", c)
 	}
 }

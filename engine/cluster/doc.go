@@ -47,14 +47,20 @@
 //     neither finds it above the checkpoint nor moves it again. A copy
 //     (fileinto :copy, or the copy half of a multi-destination fileinto)
 //     is preceded by a fenced intent in etcd naming the message
-//     (Message-ID, INTERNALDATE, destination); the new owner adopts the
-//     intents its predecessor left unsettled into its own journal and,
-//     before it acts on the mailbox, looks for each in the destination by
-//     Message-ID (engine's copy recovery): found, the copy is recorded as
-//     made and not repeated; not found, it is made. The one window left is
-//     a replica paused between its fenced intent and the COPY reaching the
-//     server, then resumed after its successor checked the destination: a
-//     duplicate copy, never a lost message.
+//     (Message-ID, INTERNALDATE, destination). In a watched mailbox the
+//     intent stays until the watcher's checkpoint passes the message (it
+//     is deleted in the checkpoint's own transaction), settled or not: a
+//     batch that copied and then died before its move leaves the message
+//     above the checkpoint, copied. The new owner adopts the intents left
+//     in etcd into its own journal and, before it acts on the mailbox,
+//     looks for each copy in the destination by Message-ID (the engine's
+//     copy recovery): found, it is recorded as made and not repeated; not
+//     found, it is made. The one window left is a replica paused between
+//     its fenced intent and the COPY reaching the server, then resumed
+//     after its successor looked: a duplicate copy, never a lost message.
+//     A scheduled sweep's copy of a message that stays where it is is
+//     known only to the journal of the replica that made it (its intent
+//     goes once settled), so a sweep run by the next owner copies it again.
 //   - Scheduled jobs run on the owner of their account. Each run at a cron
 //     tick claims the tick in etcd with a fenced transaction; a tick is
 //     claimed once cluster-wide, and a claim covers the ticks since the

@@ -92,8 +92,9 @@ func (f *Fence) Checkpoint(ctx context.Context, mailbox string) (state.Checkpoin
 	return cp, true, nil
 }
 
-// SetCheckpoint writes the account's checkpoint of mailbox, fenced.
-func (f *Fence) SetCheckpoint(ctx context.Context, mailbox string, cp state.Checkpoint) error {
+// SetCheckpoint writes the account's checkpoint of mailbox, fenced, and
+// deletes the keys in drop in the same transaction.
+func (f *Fence) SetCheckpoint(ctx context.Context, mailbox string, cp state.Checkpoint, drop ...string) error {
 	if cp.Updated.IsZero() {
 		cp.Updated = time.Now()
 	}
@@ -101,7 +102,11 @@ func (f *Fence) SetCheckpoint(ctx context.Context, mailbox string, cp state.Chec
 	if err != nil {
 		return err
 	}
-	if err := f.put(ctx, f.n.k.checkpoint(f.account, mailbox), string(v)); err != nil {
+	ops := []clientv3.Op{clientv3.OpPut(f.n.k.checkpoint(f.account, mailbox), string(v))}
+	for _, k := range drop {
+		ops = append(ops, clientv3.OpDelete(k))
+	}
+	if _, err := f.txn(ctx, nil, ops...); err != nil {
 		return fmt.Errorf("advance the checkpoint: %w", err)
 	}
 	return nil
@@ -110,12 +115,15 @@ func (f *Fence) SetCheckpoint(ctx context.Context, mailbox string, cp state.Chec
 // Checkpoints is a Fence seen as the watchers' checkpoint store
 // (engine/watch.Checkpoints). A checkpoint missing in etcd is taken from
 // Seed when it has one (a single-process install turned into a cluster
-// goes on from where its state file was), and written to etcd.
+// goes on from where its state file was), and written to etcd. When
+// Journal is set, the copy intents a checkpoint passes are deleted from
+// etcd in the checkpoint's transaction.
 type Checkpoints struct {
 	Fence *Fence
 	Seed  interface {
 		Checkpoint(account, mailbox string) (state.Checkpoint, bool, error)
 	}
+	Journal *Journal
 }
 
 // Checkpoint implements watch.Checkpoints.
@@ -138,7 +146,17 @@ func (c *Checkpoints) SetCheckpoint(account, mailbox string, cp state.Checkpoint
 	if err := c.same(account); err != nil {
 		return err
 	}
-	return c.Fence.SetCheckpoint(context.Background(), mailbox, cp)
+	var drop []string
+	if c.Journal != nil {
+		drop = c.Journal.passed(mailbox, cp)
+	}
+	if err := c.Fence.SetCheckpoint(context.Background(), mailbox, cp, drop...); err != nil {
+		return err
+	}
+	if c.Journal != nil {
+		c.Journal.forget(drop)
+	}
+	return nil
 }
 
 func (c *Checkpoints) same(account string) error {

@@ -11,6 +11,7 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/mailwarden/mailwarden/actions"
+	"github.com/mailwarden/mailwarden/engine/state"
 )
 
 // Local is the replica's own journal (*state.Store): the changes it made
@@ -23,28 +24,50 @@ type Local interface {
 
 // Journal is the journal of a clustered account: the local one, plus
 // each copy intent written to etcd first, fenced, so that the next owner
-// knows which copies this replica may have made (see the package doc).
-// It implements actions.Journal and the engine's copy recovery
+// knows which copies this replica made or may have made (see the package
+// doc). It implements actions.Journal and the engine's copy recovery
 // (PendingCopies, SettleCopies).
+//
+// How long an intent stays in etcd depends on its source mailbox. In a
+// watched one, until the watcher's checkpoint passes its UID (deleted in
+// the checkpoint's own transaction, Checkpoints): a batch that copied a
+// message and then died before its move leaves the message above the
+// checkpoint, and the next owner must learn that the copy was made even
+// though it was settled here. Elsewhere (a job's mailbox), until it is
+// settled here.
 type Journal struct {
-	f     *Fence
-	local Local
-	log   *slog.Logger
+	f       *Fence
+	local   Local
+	log     *slog.Logger
+	watched map[string]bool
 
 	mu     sync.Mutex
 	seq    int
-	chunks map[string]map[string]bool // etcd key → intent keys not yet settled
-	where  map[string]string          // intent key → etcd key
+	chunks map[string]*chunk // etcd key → what it holds
+	where  map[string]string // intent key → etcd key (not yet settled)
+}
+
+// chunk is one Intend call's entries in etcd: one source mailbox.
+type chunk struct {
+	mailbox     string
+	uidValidity uint32
+	maxUID      uint32
+	pending     map[string]bool // intent keys not yet settled here
 }
 
 var _ actions.Journal = (*Journal)(nil)
 
-// NewJournal returns the journal of f's account over local.
-func NewJournal(f *Fence, local Local, log *slog.Logger) *Journal {
+// NewJournal returns the journal of f's account over local; watched are
+// the account's watched mailboxes (as configured).
+func NewJournal(f *Fence, local Local, log *slog.Logger, watched []string) *Journal {
 	if log == nil {
 		log = f.n.log
 	}
-	return &Journal{f: f, local: local, log: log, chunks: map[string]map[string]bool{}, where: map[string]string{}}
+	j := &Journal{f: f, local: local, log: log, watched: map[string]bool{}, chunks: map[string]*chunk{}, where: map[string]string{}}
+	for _, m := range watched {
+		j.watched[m] = true
+	}
+	return j
 }
 
 // Applied implements actions.Journal (the local record).
@@ -79,14 +102,15 @@ func (j *Journal) Intend(ctx context.Context, entries []actions.Entry) error {
 func (j *Journal) track(key string, entries []actions.Entry) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	set := j.chunks[key]
-	if set == nil {
-		set = map[string]bool{}
-		j.chunks[key] = set
+	c := j.chunks[key]
+	if c == nil {
+		c = &chunk{mailbox: entries[0].Mailbox, uidValidity: entries[0].UIDValidity, pending: map[string]bool{}}
+		j.chunks[key] = c
 	}
 	for i := range entries {
 		k := entries[i].IntentKey()
-		set[k] = true
+		c.pending[k] = true
+		c.maxUID = max(c.maxUID, entries[i].UID)
 		j.where[k] = key
 	}
 }
@@ -116,9 +140,10 @@ func (j *Journal) SettleCopies(found, missing []actions.Entry) error {
 	return nil
 }
 
-// settle deletes the etcd chunks whose every intent is settled. A delete
-// that fails leaves the chunk: the next owner then looks for those copies
-// in their destinations again, which costs a search and is harmless.
+// settle marks intents settled, and deletes the etcd chunks of unwatched
+// mailboxes whose every intent is. A delete that fails leaves the chunk:
+// the next owner then looks for those copies in their destinations
+// again, which costs a search and is harmless.
 func (j *Journal) settle(ctx context.Context, entries []actions.Entry) {
 	var empty []string
 	j.mu.Lock()
@@ -127,16 +152,16 @@ func (j *Journal) settle(ctx context.Context, entries []actions.Entry) {
 			continue
 		}
 		k := entries[i].IntentKey()
-		chunk, ok := j.where[k]
+		key, ok := j.where[k]
 		if !ok {
 			continue
 		}
 		delete(j.where, k)
-		set := j.chunks[chunk]
-		delete(set, k)
-		if len(set) == 0 {
-			delete(j.chunks, chunk)
-			empty = append(empty, chunk)
+		c := j.chunks[key]
+		delete(c.pending, k)
+		if len(c.pending) == 0 && !j.watched[c.mailbox] {
+			delete(j.chunks, key)
+			empty = append(empty, key)
 		}
 	}
 	j.mu.Unlock()
@@ -174,4 +199,39 @@ func (j *Journal) Adopt(ctx context.Context) (int, error) {
 		n += len(entries)
 	}
 	return n, nil
+}
+
+// maxPassedPerTxn bounds the deletes one checkpoint transaction carries
+// (etcd allows 128 operations per transaction by default).
+const maxPassedPerTxn = 100
+
+// passed returns the etcd chunks of mailbox that checkpoint cp has passed:
+// every UID at or below cp.LastUID (or of an older UIDVALIDITY, void).
+func (j *Journal) passed(mailbox string, cp state.Checkpoint) []string {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	var out []string
+	for key, c := range j.chunks {
+		if c.mailbox == mailbox && (c.uidValidity != cp.UIDValidity || c.maxUID <= cp.LastUID) {
+			out = append(out, key)
+			if len(out) == maxPassedPerTxn {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// forget drops chunks deleted from etcd.
+func (j *Journal) forget(keys []string) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for _, key := range keys {
+		if c := j.chunks[key]; c != nil {
+			for k := range c.pending {
+				delete(j.where, k)
+			}
+		}
+		delete(j.chunks, key)
+	}
 }
