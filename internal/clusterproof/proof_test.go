@@ -88,7 +88,19 @@ type replica struct {
 }
 
 func runProof(t *testing.T, p params) {
-	pr := &proof{t: t, p: p, dir: t.TempDir(), users: map[string]string{}, ids: map[string][]string{}}
+	// The replicas' logs are kept when the proof fails, to be read.
+	dir, err := os.MkdirTemp("", "clusterproof-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("logs kept in %s", dir)
+			return
+		}
+		os.RemoveAll(dir)
+	})
+	pr := &proof{t: t, p: p, dir: dir, users: map[string]string{}, ids: map[string][]string{}}
 	pr.etcd = etcdtest.Start(t, 3)
 	pr.imap = dovecottest.Start(t, &dovecottest.Options{Users: nAccounts})
 	pr.build()
