@@ -73,8 +73,8 @@ var allowed = map[string][]string{
 	// copy intents are actions.Entry values and it implements
 	// actions.Journal (the consumer owns the interface).
 	"engine/cluster": {"actions", "engine/state", "go.etcd.io/etcd/client/v3", "go.uber.org/zap"},
-	"scheduler":          {"github.com/robfig/cron/v3"},
-	"scheduler/jobs":     {"rules", "actions"},
+	"scheduler":      {"github.com/robfig/cron/v3"},
+	"scheduler/jobs": {"rules", "actions"},
 	// engine wires everything below it; nothing below imports it.
 	"engine": {"rules", "rules/sieve", "rules/exprrule", "rules/ruleset", "actions",
 		"engine/config", "engine/imapconn", "engine/message", "engine/oauth", "engine/state", "engine/watch", "engine/undo", "engine/observe",
