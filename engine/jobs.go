@@ -56,6 +56,9 @@ type JobOptions struct {
 	// Gate is jobs.Env.Gate: which accounts a run acts on (a cluster
 	// replica: those it owns, once per tick). Nil: all.
 	Gate func(ctx context.Context, job, account string) (bool, error)
+	// Ran is jobs.Env.Ran: told when an admitted run is done with an
+	// account.
+	Ran func(ctx context.Context, job, account string, err error)
 }
 
 // journal returns account's journal and copy intents (nil, nil without
@@ -139,6 +142,7 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 		BatchSize: opts.BatchSize,
 		Progress:  opts.Progress,
 		Gate:      opts.Gate,
+		Ran:       opts.Ran,
 	}
 }
 

@@ -201,20 +201,40 @@ func (r *replica) gate(ctx context.Context, job, account string) (bool, error) {
 	if !scheduled {
 		return true, nil // jobs run: on what this replica owns
 	}
-	prev, ok, err := f.ClaimTick(ctx, job, due)
+	c, err := f.ClaimTick(ctx, job, due)
 	if err != nil {
 		return false, err
 	}
-	if !ok {
-		r.log.Info("scheduled run skipped: its tick was already claimed", "job", job, "account", account, "tick", due.UTC().Format(time.RFC3339))
+	attrs := []any{"job", job, "account", account, "tick", due.UTC().Format(time.RFC3339)}
+	if !c.OK {
+		r.log.Info("scheduled run skipped: its tick was already claimed", attrs...)
 		return false, nil
 	}
-	attrs := []any{"job", job, "account", account, "tick", due.UTC().Format(time.RFC3339)}
-	if !prev.IsZero() {
-		attrs = append(attrs, "previous_tick", prev.UTC().Format(time.RFC3339))
+	if !c.Prev.IsZero() {
+		attrs = append(attrs, "previous_tick", c.Prev.UTC().Format(time.RFC3339))
 	}
-	r.log.Info("scheduled run claimed", attrs...)
+	if c.Resumed {
+		r.log.Info("scheduled run claimed again: the replica that claimed it lost the account before its run finished", attrs...)
+	} else {
+		r.log.Info("scheduled run claimed", attrs...)
+	}
 	return true, nil
+}
+
+// ran is jobs.Env.Ran: a scheduled run that finished on an owned account
+// marks its tick done in etcd, so that the account's next owner does not
+// run it again. A run that failed or was cut short leaves it claimed: the
+// next owner, or nobody if this replica keeps the account (the next tick
+// covers it), runs it again.
+func (r *replica) ran(ctx context.Context, job, account string, err error) {
+	due, scheduled := scheduler.Due(ctx)
+	f := r.fence(account)
+	if !scheduled || err != nil || f == nil {
+		return
+	}
+	if err := f.FinishTick(ctx, job, due); err != nil {
+		r.log.Warn("cannot mark the scheduled run done in etcd; if the account changes owner now, its next owner runs this tick again", "job", job, "account", account, "tick", due.UTC().Format(time.RFC3339), "err", err)
+	}
 }
 
 // status is the registry's cluster view.

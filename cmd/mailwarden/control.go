@@ -67,7 +67,7 @@ func (d *liveDaemon) env(dryRun bool, log *slog.Logger, o *engine.JobOptions) *j
 	}
 	o.Dial, o.Store, o.DryRun, o.Logger, o.Registry, o.Config = dial, d.store, dryRun || d.dryRun, log, d.reg, cfg
 	if d.rep != nil {
-		o.Account, o.Gate = d.rep.account, d.rep.gate
+		o.Account, o.Gate, o.Ran = d.rep.account, d.rep.gate, d.rep.ran
 	}
 	return engine.JobEnv(o)
 }

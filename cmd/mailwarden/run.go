@@ -134,7 +134,7 @@ func newScheduler(rt *engine.Runtime, store *state.Store, dial imapconn.Dialer, 
 	o := &engine.JobOptions{Dial: dial, Store: store, DryRun: dryRun, Logger: log, Registry: reg, Config: rt.Config,
 		Sender: engine.NewSender(rt.Config, log)}
 	if rep != nil {
-		o.Account, o.Gate = rep.account, rep.gate
+		o.Account, o.Gate, o.Ran = rep.account, rep.gate, rep.ran
 	}
 	return engine.NewScheduler(rt, engine.JobEnv(o), &scheduler.Options{Logger: log, Align: rep != nil}, reg)
 }

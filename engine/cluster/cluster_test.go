@@ -152,14 +152,20 @@ func TestOwnershipFollowsMembers(t *testing.T) {
 	d := startReplica(t, etcd.Endpoints(), "d", "/t1/", accts)
 	waitFor(t, "d taking its share", func() bool { return spread(accts, []string{"c", "d"}, c, d) })
 
-	st := c.n.Status(context.Background())
-	if !st.Healthy || len(st.Members) != 2 || len(st.Owners) != 30 || st.Remaining <= 0 {
-		t.Errorf("status = %+v", st)
-	}
-	for acct, o := range st.Owners {
-		if o != Preferred(acct, []string{"c", "d"}) {
-			t.Errorf("status says %s owns %s", o, acct)
+	// c learns other replicas' claims through its watch of the owner
+	// keys: its view follows d's claims, shortly after them.
+	ownersAgree := func(st Status) bool {
+		for _, acct := range accts {
+			if st.Owners[acct] != Preferred(acct, []string{"c", "d"}) {
+				return false
+			}
 		}
+		return len(st.Owners) == len(accts)
+	}
+	var st Status
+	waitFor(t, "c's status naming d's claims", func() bool { st = c.n.Status(context.Background()); return ownersAgree(st) })
+	if !st.Healthy || len(st.Members) != 2 || st.Remaining <= 0 || !slices.Equal(st.Owned, c.rec.owned()) {
+		t.Errorf("status = %+v", st)
 	}
 }
 
@@ -201,7 +207,7 @@ func TestFenceRefusesALostOwner(t *testing.T) {
 	if err := fa.SetCheckpoint(ctx, "INBOX", state.Checkpoint{UIDValidity: 7, LastUID: 99}); !errors.Is(err, ErrFenced) {
 		t.Fatalf("lost owner's checkpoint write: err = %v, want ErrFenced", err)
 	}
-	if _, _, err := fa.ClaimTick(ctx, "job", time.Now()); !errors.Is(err, ErrFenced) {
+	if _, err := fa.ClaimTick(ctx, "job", time.Now()); !errors.Is(err, ErrFenced) {
 		t.Fatalf("lost owner's tick claim: err = %v, want ErrFenced", err)
 	}
 	ja := NewJournal(fa, openStore(t), nil, []string{"INBOX"})
@@ -236,21 +242,35 @@ func TestTicksAreClaimedOnce(t *testing.T) {
 	ctx := context.Background()
 	t1 := time.Date(2026, 12, 3, 12, 0, 0, 0, time.UTC)
 	t2 := t1.Add(5 * time.Second)
-	if prev, ok, err := f.ClaimTick(ctx, "job", t1); err != nil || !ok || !prev.IsZero() {
-		t.Fatalf("first claim: prev %v ok %v err %v", prev, ok, err)
+	t4 := t1.Add(15 * time.Second)
+	claim := func(job string, due time.Time, want Claim) {
+		t.Helper()
+		c, err := f.ClaimTick(ctx, job, due)
+		if err != nil || c != want {
+			t.Fatalf("claim %s %v: %+v, %v; want %+v", job, due.Format(time.TimeOnly), c, err, want)
+		}
 	}
-	if _, ok, err := f.ClaimTick(ctx, "job", t1); err != nil || ok {
-		t.Fatalf("second claim of the same tick: ok %v err %v", ok, err)
+	claim("job", t1, Claim{OK: true})
+	claim("job", t1, Claim{})                   // claimed already, by us
+	claim("job", t4, Claim{OK: true, Prev: t1}) // covers t2 and t3 too
+	claim("job", t2, Claim{})                   // before the last claim
+	claim("other", t1, Claim{OK: true})
+	if err := f.FinishTick(ctx, "other", t1); err != nil {
+		t.Fatal(err)
 	}
-	if prev, ok, err := f.ClaimTick(ctx, "job", t2.Add(10*time.Second)); err != nil || !ok || !prev.Equal(t1) {
-		t.Fatalf("a later tick: prev %v ok %v err %v; want it to cover the ticks since %v", prev, ok, err, t1)
+	if last, ok, err := f.LastTick(ctx, "other"); err != nil || !ok || !last.Done || last.By != "a" {
+		t.Fatalf("last tick of other = %+v %v %v", last, ok, err)
 	}
-	if _, ok, err := f.ClaimTick(ctx, "job", t2); err != nil || ok {
-		t.Fatalf("an earlier tick after a later one: ok %v err %v", ok, err)
-	}
-	if _, ok, err := f.ClaimTick(ctx, "other", t1); err != nil || !ok {
-		t.Fatalf("another job's tick: ok %v err %v", ok, err)
-	}
+
+	// a dies with job's tick t4 claimed and not finished, other's t1
+	// finished: the next owner runs t4 again, not t1.
+	a.n.client.Close()
+	b := startReplica(t, etcd.Endpoints(), "b", "/t3/", []string{"acct"})
+	waitFor(t, "b owning acct", func() bool { return b.rec.fence("acct") != nil })
+	f = b.rec.fence("acct")
+	claim("job", t4, Claim{OK: true, Prev: t1, Resumed: true})
+	claim("job", t4, Claim{})
+	claim("other", t1, Claim{})
 }
 
 func TestIntentsPassToTheNextOwner(t *testing.T) {

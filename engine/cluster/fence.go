@@ -169,42 +169,118 @@ func (c *Checkpoints) same(account string) error {
 // Tick is the last scheduled run of a job on an account, as claimed.
 type Tick struct {
 	Due time.Time `json:"due"`
-	By  string    `json:"by"`
+	// Prev is the tick the claim followed (zero for the first): the claim
+	// covers the ticks after Prev up to Due.
+	Prev time.Time `json:"prev,omitzero"`
+	By   string    `json:"by"`
+	// Rev is the claimer's claim revision on the account: a claim made
+	// under another revision than the current owner's was made by a
+	// replica that has since lost the account.
+	Rev int64 `json:"rev"`
+	// Done: the run finished (FinishTick).
+	Done bool `json:"done"`
 }
 
-// ClaimTick claims job's scheduled run due at due on this account. It
-// returns ok=false when that tick (or a later one) was already claimed,
-// by this replica or another; otherwise the claim covers every tick after
-// prev (zero when the job never ran here) up to due: a tick that came due
-// while nobody owned the account runs now, once.
-func (f *Fence) ClaimTick(ctx context.Context, job string, due time.Time) (prev time.Time, ok bool, err error) {
+// Claim is the outcome of ClaimTick.
+type Claim struct {
+	// OK: this replica runs the tick now.
+	OK bool
+	// Prev is the tick the claim follows (zero when the job never ran on
+	// the account): the claim covers the ticks after it up to the one
+	// claimed, so ticks that came due while nobody owned the account run
+	// now, once, with this one.
+	Prev time.Time
+	// Resumed: the tick had been claimed by a replica that lost the
+	// account before its run finished; this replica runs it again (jobs
+	// are idempotent: a run finishes what a cut-short one began).
+	Resumed bool
+}
+
+// LastTick returns job's last claimed tick on this account.
+func (f *Fence) LastTick(ctx context.Context, job string) (Tick, bool, error) {
+	gctx, cancel := f.ctx(ctx)
+	defer cancel()
+	resp, err := f.n.client.Get(gctx, f.n.k.tick(job, f.account))
+	if err != nil {
+		return Tick{}, false, fmt.Errorf("read the job's last tick: %w", err)
+	}
+	if len(resp.Kvs) == 0 {
+		return Tick{}, false, nil
+	}
+	var t Tick
+	if err := json.Unmarshal(resp.Kvs[0].Value, &t); err != nil {
+		return Tick{}, false, fmt.Errorf("job tick in etcd: %w", err)
+	}
+	return t, true, nil
+}
+
+// ClaimTick claims job's scheduled run due at due on this account, with
+// a fenced transaction, so that a tick is claimed once cluster-wide. It
+// refuses (OK false) a tick already claimed — a later one, or this one
+// unless its claimer lost the account before finishing (then it is
+// Resumed).
+func (f *Fence) ClaimTick(ctx context.Context, job string, due time.Time) (Claim, error) {
 	key := f.n.k.tick(job, f.account)
+	due = due.UTC()
 	for range 3 {
 		gctx, cancel := f.ctx(ctx)
 		resp, err := f.n.client.Get(gctx, key)
 		cancel()
 		if err != nil {
-			return time.Time{}, false, fmt.Errorf("read the job's last tick: %w", err)
+			return Claim{}, fmt.Errorf("read the job's last tick: %w", err)
 		}
 		var last Tick
 		var rev int64
 		if len(resp.Kvs) > 0 {
 			rev = resp.Kvs[0].ModRevision
 			if err := json.Unmarshal(resp.Kvs[0].Value, &last); err != nil {
-				return time.Time{}, false, fmt.Errorf("job tick in etcd: %w", err)
-			}
-			if !last.Due.Before(due) {
-				return last.Due, false, nil
+				return Claim{}, fmt.Errorf("job tick in etcd: %w", err)
 			}
 		}
-		v, _ := json.Marshal(Tick{Due: due.UTC(), By: f.n.o.Name})
+		next := Tick{Due: due, Prev: last.Due, By: f.n.o.Name, Rev: f.rev}
+		c := Claim{OK: true, Prev: last.Due}
+		switch {
+		case last.Due.After(due):
+			return Claim{}, nil
+		case last.Due.Equal(due):
+			if last.Done || last.Rev == f.rev {
+				return Claim{}, nil
+			}
+			next.Prev, c.Prev, c.Resumed = last.Prev, last.Prev, true
+		}
+		v, _ := json.Marshal(next)
 		tr, err := f.txn(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(key), "=", rev)}, clientv3.OpPut(key, string(v)))
 		if err != nil {
-			return time.Time{}, false, err
+			return Claim{}, err
 		}
 		if tr.Succeeded {
-			return last.Due, true, nil
+			return c, nil
 		}
 	}
-	return time.Time{}, false, fmt.Errorf("claim the tick of job %q: the key kept changing", job)
+	return Claim{}, fmt.Errorf("claim the tick of job %q: the key kept changing", job)
+}
+
+// FinishTick records that this replica's run of job's tick due finished.
+func (f *Fence) FinishTick(ctx context.Context, job string, due time.Time) error {
+	key := f.n.k.tick(job, f.account)
+	gctx, cancel := f.ctx(ctx)
+	resp, err := f.n.client.Get(gctx, key)
+	cancel()
+	if err != nil {
+		return err
+	}
+	if len(resp.Kvs) == 0 {
+		return nil
+	}
+	var t Tick
+	if err := json.Unmarshal(resp.Kvs[0].Value, &t); err != nil {
+		return err
+	}
+	if !t.Due.Equal(due.UTC()) || t.Rev != f.rev || t.Done {
+		return nil // a later claim, or another's
+	}
+	t.Done = true
+	v, _ := json.Marshal(t)
+	_, err = f.txn(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(key), "=", resp.Kvs[0].ModRevision)}, clientv3.OpPut(key, string(v)))
+	return err
 }

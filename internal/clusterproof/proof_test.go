@@ -202,7 +202,7 @@ func runProof(t *testing.T, p params) {
 	}
 	took := time.Since(start)
 	dups, losses := pr.census()
-	ticks, late, tickErrs := pr.ticks()
+	ticks, late, resumed, tickErrs := pr.ticks()
 	fenced := pr.grep("no longer the owner")
 	lost := pr.grep("cluster session ended")
 	for _, e := range tickErrs {
@@ -216,7 +216,7 @@ func runProof(t *testing.T, p params) {
 	t.Logf("cluster proof: %d messages over %d accounts in %s; %d SIGKILLs, %d SIGSTOPs past the %s TTL, %d etcd member kills, %d quorum losses",
 		pr.delivered.Load(), nAccounts, took.Round(time.Second), pr.kills, pr.pauses, p.ttl, p.rounds, p.rounds)
 	t.Logf("failover (fault to the first new message processed, per moved account): %s", summary(pr.failovers))
-	t.Logf("scheduled job: %d ticks claimed, %d of them covering ticks that came due while nobody owned the account, 0 twice (else reported above)", ticks, late)
+	t.Logf("scheduled job: %d ticks claimed, %d of them covering ticks that came due while nobody owned the account, %d resumed by the next owner after their claimer lost the account mid-run, 0 twice (else reported above)", ticks, late, resumed)
 	t.Logf("writes refused by the fence (a replica that had lost an account): %d; etcd sessions lost and renewed: %d", fenced, lost)
 	t.Logf("duplicates: %d, losses: %d", dups, losses)
 	if testing.Verbose() {
@@ -589,17 +589,29 @@ type logLine struct {
 // ticks checks the scheduled job's claims in every replica's logs: per
 // account no tick twice, and each claim follows on from the one before
 // (its previous tick is the last claimed one), so every tick between the
-// first and the last was run once. It returns the claims and how many
-// covered more than one tick (ticks that came due while nobody owned the
-// account, run late by the next owner).
-func (pr *proof) ticks() (claims, late int, errs []string) {
-	type claim struct{ tick, prev, by string }
+// first and the last was run once. A tick is claimed again (resumed) only
+// by the account's next owner, after the process that claimed it first
+// lost the account before its run finished (killed or paused). It returns
+// the claims, how many covered more than one tick (ticks that came due
+// while nobody owned the account, run late by the next owner) and how
+// many were resumed.
+func (pr *proof) ticks() (claims, late, resumed int, errs []string) {
+	type claim struct {
+		tick, prev, by string
+		resumed        bool
+	}
 	per := map[string][]claim{}
 	for _, r := range pr.replicas {
 		for _, path := range r.logs {
 			pr.eachLine(path, func(l logLine) {
-				if l.Msg == "scheduled run claimed" && l.Job == "tick" {
+				if l.Job != "tick" {
+					return
+				}
+				switch l.Msg {
+				case "scheduled run claimed":
 					per[l.Account] = append(per[l.Account], claim{tick: l.Tick, prev: l.PreviousTick, by: filepath.Base(path)})
+				case "scheduled run claimed again: the replica that claimed it lost the account before its run finished":
+					per[l.Account] = append(per[l.Account], claim{tick: l.Tick, prev: l.PreviousTick, by: filepath.Base(path), resumed: true})
 				}
 			})
 		}
@@ -610,27 +622,46 @@ func (pr *proof) ticks() (claims, late int, errs []string) {
 			errs = append(errs, fmt.Sprintf("%s: the scheduled job never ran", a))
 			continue
 		}
-		sort.Slice(cs, func(i, j int) bool { return cs[i].tick < cs[j].tick })
+		// By tick; a tick's first claim before its resumptions.
+		sort.SliceStable(cs, func(i, j int) bool {
+			if cs[i].tick != cs[j].tick {
+				return cs[i].tick < cs[j].tick
+			}
+			return !cs[i].resumed && cs[j].resumed
+		})
+		if cs[0].resumed {
+			errs = append(errs, fmt.Sprintf("%s: tick %s resumed by %s, but nobody claimed it first", a, cs[0].tick, cs[0].by))
+		}
+		last := 0 // the index of the last first claim
 		for i, c := range cs {
 			claims++
 			if i == 0 {
 				continue
 			}
-			if c.tick == cs[i-1].tick {
-				errs = append(errs, fmt.Sprintf("%s: tick %s claimed twice (%s and %s)", a, c.tick, cs[i-1].by, c.by))
+			if c.resumed {
+				resumed++
+				if c.tick != cs[i-1].tick || c.by == cs[i-1].by || c.prev != cs[last].prev {
+					errs = append(errs, fmt.Sprintf("%s: tick %s resumed by %s (after %q), but the claim before it is %s's of %s (after %q)", a, c.tick, c.by, c.prev, cs[i-1].by, cs[i-1].tick, cs[last].prev))
+				}
 				continue
 			}
-			if c.prev != cs[i-1].tick {
-				errs = append(errs, fmt.Sprintf("%s: the claim of tick %s follows %q, but the tick claimed before it is %s", a, c.tick, c.prev, cs[i-1].tick))
+			prev := cs[last]
+			last = i
+			if c.tick == prev.tick {
+				errs = append(errs, fmt.Sprintf("%s: tick %s claimed twice (%s and %s)", a, c.tick, prev.by, c.by))
+				continue
 			}
-			t0, _ := time.Parse(time.RFC3339, cs[i-1].tick)
+			if c.prev != prev.tick {
+				errs = append(errs, fmt.Sprintf("%s: the claim of tick %s follows %q, but the tick claimed before it is %s", a, c.tick, c.prev, prev.tick))
+			}
+			t0, _ := time.Parse(time.RFC3339, prev.tick)
 			t1, _ := time.Parse(time.RFC3339, c.tick)
 			if t1.Sub(t0) > tickEvery {
 				late++
 			}
 		}
 	}
-	return claims, late, errs
+	return claims, late, resumed, errs
 }
 
 func (pr *proof) eachLine(path string, fn func(logLine)) {
