@@ -65,7 +65,12 @@
 //     tick claims the tick in etcd with a fenced transaction; a tick is
 //     claimed once cluster-wide, and a claim covers the ticks since the
 //     previous one (a tick that came due while nobody owned the account
-//     runs with the next one, never twice).
+//     runs with the next one, never twice). A run that finishes marks its
+//     tick done (FinishTick); a tick claimed under an older claim revision
+//     and not done — its claimer lost the account mid-run — is claimed
+//     again, Resumed, by the next owner: jobs are idempotent (expire,
+//     archive and quota pick what is still there), so the second run
+//     finishes what the first began.
 //   - The local state file keeps what is local: the journal used by undo,
 //     loop-protection placements, Sieve's duplicate and send records. Each
 //     replica has its own.
