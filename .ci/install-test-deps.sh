@@ -2,11 +2,14 @@
 # .ci/install-test-deps.sh — install what mailwarden's tests need, idempotently:
 #   dovecot-imapd and dovecot-sieve (they pull dovecot-core; Pigeonhole's
 #   sieve-test is the Sieve oracle), sieve-connect (a ManageSieve client the
-#   managesieve tests drive), and the unprivileged user `dovetest` that
-#   owns the test maildirs (Dovecot refuses to run mail processes as root).
+#   managesieve tests drive), etcd-server (the cluster tests start private
+#   etcd members, internal/etcdtest), and the unprivileged user `dovetest`
+#   that owns the test maildirs (Dovecot refuses to run mail processes as
+#   root).
 #
-# The tests start their own private Dovecot instances (internal/dovecottest);
-# the system's dovecot service must never start: while packages are installed
+# The tests start their own private Dovecot and etcd instances
+# (internal/dovecottest, internal/etcdtest); the system's dovecot and etcd
+# services must never start: while packages are installed
 # a temporary /usr/sbin/policy-rc.d (exit 101) forbids service starts, and it
 # is removed afterwards if this script created it. Nothing here calls
 # systemctl. `apt-get update` runs only when something is missing.
@@ -14,8 +17,8 @@
 # Runs as root, or with sudo otherwise. Exit status 0 means ready.
 set -euo pipefail
 
-PKGS=(dovecot-core dovecot-imapd dovecot-sieve sieve-connect)
-BINS=(/usr/sbin/dovecot /usr/bin/doveadm /usr/lib/dovecot/imap /usr/bin/sieve-test /usr/bin/sieve-connect)
+PKGS=(dovecot-core dovecot-imapd dovecot-sieve sieve-connect etcd-server)
+BINS=(/usr/sbin/dovecot /usr/bin/doveadm /usr/lib/dovecot/imap /usr/bin/sieve-test /usr/bin/sieve-connect /usr/bin/etcd)
 MAIL_OWNER=dovetest
 
 if [ "$(id -u)" -eq 0 ]; then
@@ -63,4 +66,4 @@ fi
 for b in "${BINS[@]}"; do
   [ -x "$b" ] || { echo "install-test-deps: missing $b after install" >&2; exit 1; }
 done
-echo "install-test-deps: ok: dovecot $(/usr/sbin/dovecot --version | cut -d' ' -f1), user $MAIL_OWNER"
+echo "install-test-deps: ok: dovecot $(/usr/sbin/dovecot --version | cut -d' ' -f1), etcd $(/usr/bin/etcd --version | sed -n 's/^etcd Version: //p'), user $MAIL_OWNER"

@@ -49,6 +49,37 @@ type JobOptions struct {
 	// Sender submits the redirects and vacation replies of sweeps and
 	// apply (NewSender); nil when the config has no smtp: section.
 	Sender actions.Sender
+	// Account, when set, says where an account's journal and copy
+	// intents are kept when not in Store (a cluster replica's accounts:
+	// through etcd); nil, or nil fields, mean Store.
+	Account func(account string) *AccountOptions
+	// Gate is jobs.Env.Gate: which accounts a run acts on (a cluster
+	// replica: those it owns, once per tick). Nil: all.
+	Gate func(ctx context.Context, job, account string) (bool, error)
+	// Ran is jobs.Env.Ran: told when an admitted run is done with an
+	// account.
+	Ran func(ctx context.Context, job, account string, err error)
+}
+
+// journal returns account's journal and copy intents (nil, nil without
+// Store).
+func (o *JobOptions) journal(account string) (actions.Journal, CopyIntents) {
+	var j actions.Journal
+	var ci CopyIntents
+	if o.Store != nil {
+		j, ci = o.Store, o.Store
+	}
+	if o.Account != nil {
+		if ao := o.Account(account); ao != nil {
+			if ao.Journal != nil {
+				j = ao.Journal
+			}
+			if ao.Intents != nil {
+				ci = ao.Intents
+			}
+		}
+	}
+	return j, ci
 }
 
 func (o *JobOptions) log() *slog.Logger {
@@ -68,10 +99,7 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 	}
 	log := opts.log()
 	executor := func(account string) *actions.Executor {
-		var journal actions.Journal
-		if opts.Store != nil {
-			journal = opts.Store // read only in dry run
-		}
+		journal, _ := opts.journal(account) // read only in dry run
 		// A job removes at most a batch at once (jobs.Env.BatchSize), and
 		// every run is capped (max_messages).
 		return actions.New(&actions.Options{Account: account, DryRun: opts.DryRun, Logger: log, Journal: journal,
@@ -92,8 +120,8 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 				return nil, err
 			}
 			jc := &jobConn{c: c, account: account, log: log}
-			if opts.Store != nil && !opts.DryRun {
-				jc.intents = opts.Store
+			if !opts.DryRun {
+				_, jc.intents = opts.journal(account)
 			}
 			return jc, nil
 		},
@@ -113,6 +141,8 @@ func JobEnv(opts *JobOptions) *jobs.Env {
 		Logger:    log,
 		BatchSize: opts.BatchSize,
 		Progress:  opts.Progress,
+		Gate:      opts.Gate,
+		Ran:       opts.Ran,
 	}
 }
 

@@ -79,7 +79,26 @@ type Options struct {
 	// StopTimeout bounds how long Stop waits for running jobs. Default
 	// DefaultStopTimeout.
 	StopTimeout time.Duration
+	// Align makes "@every D" fire at the multiples of D since the Unix
+	// epoch rather than D after the scheduler started, so that several
+	// processes (cluster replicas) agree on every due time: a tick is
+	// then a name for one run, cluster-wide. Default false.
+	Align bool
 }
+
+// Due returns the time a scheduled run was due (the tick it is for),
+// from the context the scheduler hands the job; false for a manual run.
+func Due(ctx context.Context) (time.Time, bool) {
+	t, ok := ctx.Value(dueKey{}).(time.Time)
+	return t, ok
+}
+
+type dueKey struct{}
+
+// aligned is "@every D" aligned to the epoch (Options.Align).
+type aligned struct{ every time.Duration }
+
+func (a aligned) Next(t time.Time) time.Time { return t.Truncate(a.every).Add(a.every) }
 
 // Entry describes one job for listings (`mailwarden jobs list`).
 type Entry struct {
@@ -160,6 +179,9 @@ func (s *Scheduler) Add(name, spec string, fn Func) error {
 	sched, err := Parse(spec)
 	if err != nil {
 		return fmt.Errorf("job %q: schedule %q: %w", name, spec, err)
+	}
+	if d, ok := sched.(cron.ConstantDelaySchedule); ok && s.o.Align {
+		sched = aligned{every: d.Delay}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -254,12 +276,14 @@ func (s *Scheduler) run(jobs []*job) {
 			if j.next.IsZero() || j.next.After(now) {
 				continue
 			}
+			due := j.next
 			j.next = j.sched.Next(now)
 			next := j.next
 			s.wg.Add(1)
 			go func() {
 				defer s.wg.Done()
-				if err := s.runJob(j, "schedule"); errors.Is(err, ErrRunning) {
+				ctx := context.WithValue(s.runCtx, dueKey{}, due)
+				if err := s.runJobCtx(ctx, j, "schedule", j.fn); errors.Is(err, ErrRunning) {
 					s.log.Warn("job skipped: the previous run is still going", "job", j.name, "next", next)
 				}
 			}()
@@ -299,10 +323,6 @@ func (s *Scheduler) RunWith(ctx context.Context, name string, fn Func) error {
 		fn = j.fn
 	}
 	return s.runJobCtx(ctx, j, "manual", fn)
-}
-
-func (s *Scheduler) runJob(j *job, trigger string) error {
-	return s.runJobCtx(s.runCtx, j, trigger, j.fn)
 }
 
 // runJobCtx runs fn as j once unless j is running, recovering a panic.

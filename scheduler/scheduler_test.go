@@ -214,3 +214,45 @@ func TestAddRejectsBadSpecs(t *testing.T) {
 		t.Error("duplicate name accepted")
 	}
 }
+
+// With Align, "@every" fires at multiples of its interval whenever the
+// scheduler started, and a scheduled run knows the tick it is for (Due);
+// a manual run has none.
+func TestAlignedEveryAndDue(t *testing.T) {
+	start := t0.Add(7*time.Second + 300*time.Millisecond) // 02:00:07.3
+	clk := newFakeClock(start)
+	s := New(&Options{Clock: clk, Align: true})
+	dues := make(chan time.Time, 10)
+	if err := s.Add("tick", "@every 5s", func(ctx context.Context) error {
+		due, ok := Due(ctx)
+		if !ok {
+			due = time.Time{}
+		}
+		dues <- due
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if next := s.Entries()[0].Next; !next.Equal(t0.Add(10 * time.Second)) {
+		t.Fatalf("next = %v, want 02:00:10 (aligned), not 5s after the start", next)
+	}
+	s.Start(context.Background())
+	defer s.Stop(context.Background())
+	clk.waitArmed(t)
+	clk.advance(t0.Add(10*time.Second + 40*time.Millisecond)) // the timer fires a little late
+	select {
+	case due := <-dues:
+		if !due.Equal(t0.Add(10 * time.Second)) {
+			t.Errorf("Due = %v, want the tick 02:00:10", due)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("tick did not run")
+	}
+	clk.waitArmed(t)
+	if err := s.Run(context.Background(), "tick"); err != nil {
+		t.Fatal(err)
+	}
+	if due := <-dues; !due.IsZero() {
+		t.Errorf("a manual run has Due %v", due)
+	}
+}

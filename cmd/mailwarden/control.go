@@ -28,6 +28,9 @@ type liveDaemon struct {
 	dryRun bool // the daemon runs in dry run: so does everything it is asked
 	log    *slog.Logger
 	reg    *observe.Registry
+	// rep is the cluster replica (nil without cluster:): commands act
+	// only on the accounts it owns.
+	rep *replica
 
 	mu    sync.Mutex
 	cfg   *config.Config
@@ -63,6 +66,9 @@ func (d *liveDaemon) env(dryRun bool, log *slog.Logger, o *engine.JobOptions) *j
 		o.Sender = engine.NewSender(cfg, log)
 	}
 	o.Dial, o.Store, o.DryRun, o.Logger, o.Registry, o.Config = dial, d.store, dryRun || d.dryRun, log, d.reg, cfg
+	if d.rep != nil {
+		o.Account, o.Gate, o.Ran = d.rep.account, d.rep.gate, d.rep.ran
+	}
 	return engine.JobEnv(o)
 }
 
@@ -99,6 +105,9 @@ func (d *liveDaemon) Apply(ctx context.Context, req observe.ApplyRequest, client
 	name, err := applyRuleset(cfg, rt, req.Account, req.Mailbox, req.Ruleset)
 	if err != nil {
 		return nil, err
+	}
+	if d.rep != nil && d.rep.fence(req.Account) == nil {
+		return nil, fmt.Errorf("account %q is not run by this replica (%s): ask the replica that owns it (mailwarden status shows which)", req.Account, d.rep.node.Name())
 	}
 	max := req.Max
 	if max <= 0 {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"reflect"
 	"sync"
 	"syscall"
 	"time"
@@ -46,6 +47,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	cfg := l.cfg
+	if cfg.Cluster != nil && *dryRun {
+		fmt.Fprintln(stderr, "mailwarden run: --dry-run does not join the cluster (it would take accounts from the replicas that act); use apply --dry-run, or a config without cluster:")
+		return exitUsage
+	}
 	// The config's log section applies unless a flag says otherwise.
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -112,21 +117,26 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 // compileForRun compiles cfg as `run` needs it (Sieve's duplicate test
 // backed by the state file) and builds its scheduler, whose jobs connect
 // with dial and report to reg.
-func compileForRun(cfg *config.Config, store *state.Store, dial imapconn.Dialer, dryRun bool, log *slog.Logger, reg *observe.Registry) (*engine.Runtime, *scheduler.Scheduler, []error) {
+func compileForRun(cfg *config.Config, store *state.Store, dial imapconn.Dialer, dryRun bool, log *slog.Logger, reg *observe.Registry, rep *replica) (*engine.Runtime, *scheduler.Scheduler, []error) {
 	rt, errs := engine.Compile(cfg, compileWithState(store))
 	if len(errs) > 0 {
 		return nil, nil, errs
 	}
-	sched, errs := newScheduler(rt, store, dial, dryRun, log, reg)
+	sched, errs := newScheduler(rt, store, dial, dryRun, log, reg, rep)
 	return rt, sched, errs
 }
 
 // newScheduler builds the scheduler of rt, whose jobs connect with dial
-// and report to reg.
-func newScheduler(rt *engine.Runtime, store *state.Store, dial imapconn.Dialer, dryRun bool, log *slog.Logger, reg *observe.Registry) (*scheduler.Scheduler, []error) {
-	env := engine.JobEnv(&engine.JobOptions{Dial: dial, Store: store, DryRun: dryRun, Logger: log, Registry: reg, Config: rt.Config,
-		Sender: engine.NewSender(rt.Config, log)})
-	return engine.NewScheduler(rt, env, &scheduler.Options{Logger: log}, reg)
+// and report to reg. A cluster replica (rep) runs a job only on the
+// accounts it owns, each tick once cluster-wide, with "@every" aligned so
+// that every replica names the same ticks.
+func newScheduler(rt *engine.Runtime, store *state.Store, dial imapconn.Dialer, dryRun bool, log *slog.Logger, reg *observe.Registry, rep *replica) (*scheduler.Scheduler, []error) {
+	o := &engine.JobOptions{Dial: dial, Store: store, DryRun: dryRun, Logger: log, Registry: reg, Config: rt.Config,
+		Sender: engine.NewSender(rt.Config, log)}
+	if rep != nil {
+		o.Account, o.Gate, o.Ran = rep.account, rep.gate, rep.ran
+	}
+	return engine.NewScheduler(rt, engine.JobEnv(o), &scheduler.Options{Logger: log, Align: rep != nil}, reg)
 }
 
 // daemon runs the watchers and scheduled jobs of cfg until ctx is done. On
@@ -146,7 +156,23 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 	// connection opened under the previous config counts until it closes.
 	budgets := engine.NewBudgets(cfg)
 	d.dial = engine.NewDialerWith(cfg, &engine.DialerOptions{Logger: log, Budgets: budgets})
-	rt, sched, errs := compileForRun(cfg, store, d.dial, dryRun, log, d.reg)
+	// A cluster replica (cluster:) runs only the accounts it owns; the
+	// node claims and releases them for the life of the process.
+	if cfg.Cluster != nil {
+		rep, err := openReplica(cfg, store, log)
+		if err != nil {
+			log.Error("cannot set up the cluster", "err", err)
+			return exitFail
+		}
+		nodeCtx, stopNode := context.WithCancel(ctx)
+		nodeDone := make(chan struct{})
+		go func() { defer close(nodeDone); rep.node.Run(nodeCtx, rep) }()
+		defer func() { stopNode(); <-nodeDone; rep.node.Close() }()
+		d.rep = rep
+		d.reg.SetCluster(rep.status)
+		log.Info("cluster replica", "name", cfg.Cluster.Name, "endpoints", cfg.Cluster.Endpoints, "lease_ttl", cfg.Cluster.LeaseTTL)
+	}
+	rt, sched, errs := compileForRun(cfg, store, d.dial, dryRun, log, d.reg, d.rep)
 	if len(errs) > 0 {
 		printErrors(stderr, errs)
 		return exitFail
@@ -211,6 +237,11 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 		eng := engine.New(rt, store, &engine.Options{DryRun: dryRun, Logger: log, Dial: d.dial, Registry: d.reg,
 			Sender: engine.NewSender(rt.Config, log)})
 		go func() {
+			if d.rep != nil {
+				d.rep.runEngine(runCtx, eng, cfg) // the accounts this replica owns
+				done <- nil
+				return
+			}
 			if !watchesAny(cfg) {
 				<-runCtx.Done() // only schedules: nothing for the engine to watch
 				done <- nil
@@ -251,7 +282,7 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 				// reconnect. Scheduled jobs restart only when a sweep
 				// runs a rule set with such a step (a running job is
 				// then stopped, as on a reload).
-				nrt, nsched, errs := compileForRun(cfg, store, d.dial, dryRun, log, d.reg)
+				nrt, nsched, errs := compileForRun(cfg, store, d.dial, dryRun, log, d.reg, d.rep)
 				if len(errs) > 0 {
 					log.Error("rules not recompiled after a ManageSieve change; still running the previous rules", "errors", len(errs))
 					for _, e := range errs {
@@ -272,7 +303,7 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 				d.set(cfg, rt, sched)
 				log.Info("rules recompiled; the watchers run them from their next message on")
 			case <-reload:
-				ncfg, ndial, nrt, nsched, errs := reloadConfig(path, cfg, store, dryRun, log, d.reg, budgets)
+				ncfg, ndial, nrt, nsched, errs := reloadConfig(path, cfg, store, dryRun, log, d.reg, budgets, d.rep)
 				if len(errs) > 0 {
 					log.Error("config reload failed; still running the previous config", "file", path, "errors", len(errs))
 					for _, e := range errs {
@@ -297,6 +328,9 @@ func daemon(ctx context.Context, path string, cfg *config.Config, store *state.S
 				stopRun()
 				d.dial = ndial
 				d.set(ncfg, nrt, nsched)
+				if d.rep != nil {
+					d.rep.node.SetAccounts(accountNames(ncfg))
+				}
 				break wait
 			}
 		}
@@ -326,7 +360,7 @@ func nextRuns(sched *scheduler.Scheduler, rt *engine.Runtime) (map[string]time.T
 // reloadConfig loads and compiles the config file again, reporting every
 // error of the config, its rules and its schedules at once, as `check`
 // does. The state directory cannot change while the state file is open.
-func reloadConfig(path string, old *config.Config, store *state.Store, dryRun bool, log *slog.Logger, reg *observe.Registry, budgets *engine.Budgets) (*config.Config, imapconn.Dialer, *engine.Runtime, *scheduler.Scheduler, []error) {
+func reloadConfig(path string, old *config.Config, store *state.Store, dryRun bool, log *slog.Logger, reg *observe.Registry, budgets *engine.Budgets, rep *replica) (*config.Config, imapconn.Dialer, *engine.Runtime, *scheduler.Scheduler, []error) {
 	l, errs := loadAll(path, compileWithState(store))
 	if len(errs) > 0 {
 		return nil, nil, nil, nil, errs
@@ -335,8 +369,14 @@ func reloadConfig(path string, old *config.Config, store *state.Store, dryRun bo
 	if cfg.StateDir != old.StateDir {
 		return nil, nil, nil, nil, []error{fmt.Errorf("%s: state_dir changed from %s to %s: restart mailwarden to move the state", path, old.StateDir, cfg.StateDir)}
 	}
+	if (old.Cluster == nil) != (cfg.Cluster == nil) {
+		return nil, nil, nil, nil, []error{fmt.Errorf("%s: cluster: added or removed: restart mailwarden to join or leave a cluster", path)}
+	}
+	if old.Cluster != nil && !reflect.DeepEqual(old.Cluster, cfg.Cluster) {
+		log.Warn("cluster: changed: the replica keeps its name, etcd endpoints and lease until mailwarden restarts")
+	}
 	dial := engine.NewDialerWith(cfg, &engine.DialerOptions{Logger: log, Budgets: budgets})
-	sched, errs := newScheduler(l.rt, store, dial, dryRun, log, reg)
+	sched, errs := newScheduler(l.rt, store, dial, dryRun, log, reg, rep)
 	if len(errs) == 0 {
 		budgets.Set(cfg.Budgets())
 	}

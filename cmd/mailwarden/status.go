@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -74,6 +75,9 @@ func printStatus(w io.Writer, st *observe.Status) {
 	for _, why := range st.NotReady {
 		fmt.Fprintf(w, "  %s\n", why)
 	}
+	if cl := st.Cluster; cl != nil {
+		printCluster(w, st.Now, cl)
+	}
 	if len(st.Watchers) > 0 {
 		fmt.Fprintln(w)
 		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
@@ -118,6 +122,43 @@ func printStatus(w io.Writer, st *observe.Status) {
 	c := st.Counts
 	fmt.Fprintf(w, "\nsince start: %d evaluated, %d matched, %d skipped (placed by the daemon), %d rule errors, %d changes made, %d failed\n",
 		c.Evaluated, c.Matched, c.Skipped, c.Errors, c.Actions, c.Failed)
+}
+
+// printCluster prints a replica's view of its cluster: its lease, the
+// live members and who owns each account.
+func printCluster(w io.Writer, now time.Time, cl *observe.ClusterStatus) {
+	fmt.Fprintln(w)
+	if cl.Healthy {
+		fmt.Fprintf(w, "cluster: replica %s, lease %s (ttl %s, %s left), session up %s, owns %d of %d accounts\n",
+			cl.Name, cl.Lease, cl.TTL, cl.Remaining, ago(now, cl.Since), len(cl.Owned), len(cl.Owners))
+	} else {
+		fmt.Fprintf(w, "cluster: replica %s has NO etcd session: it runs no account\n", cl.Name)
+	}
+	if cl.LastError != "" {
+		fmt.Fprintf(w, "  last error %s ago: %s\n", ago(now, cl.LastErrorTime), oneLine(cl.LastError, 100))
+	}
+	var names []string
+	for _, m := range cl.Members {
+		names = append(names, fmt.Sprintf("%s (%s, up %s)", m.Name, m.Version, ago(now, m.Since)))
+	}
+	fmt.Fprintf(w, "  members: %s\n", strings.Join(names, ", "))
+	accounts := make([]string, 0, len(cl.Owners))
+	for a := range cl.Owners {
+		accounts = append(accounts, a)
+	}
+	slices.Sort(accounts)
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "  ACCOUNT\tOWNER")
+	for _, a := range accounts {
+		o := cl.Owners[a]
+		if o == "" {
+			o = "- (none: being taken over)"
+		} else if o == cl.Name {
+			o += " (here)"
+		}
+		fmt.Fprintf(tw, "  %s\t%s\n", a, o)
+	}
+	tw.Flush()
 }
 
 // ago is how long before now t was, rounded for reading.

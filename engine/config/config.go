@@ -92,8 +92,12 @@ type Config struct {
 	// ManageSieve is the optional `managesieve:` section (nil when
 	// absent): the ManageSieve server.
 	ManageSieve *ManageSieve
-	Accounts    []Account
-	Rulesets    []Ruleset // in file order
+	// Cluster is the optional `cluster:` section (nil when absent): this
+	// process is one replica of several that share the accounts through
+	// etcd.
+	Cluster  *Cluster
+	Accounts []Account
+	Rulesets []Ruleset // in file order
 	// Schedules are the scheduled jobs (`schedules:`), in file order.
 	Schedules []Schedule
 

@@ -144,7 +144,7 @@ func TestErrors(t *testing.T) {
 			`mailwarden.yaml:1:1: journal_retention: invalid duration "forever": expected a number (hint: e.g. 90s, 10m, 1h30m, 7d, 2w)`,
 		}},
 		{"unknown top-level key", "jobs: []\nshedules: []\n" + base, []string{
-			`mailwarden.yaml:1:1: jobs: unknown key (hint: known keys are state_dir, journal_retention, log, limits, http, sieve, smtp, managesieve, accounts, rulesets, schedules)`,
+			`mailwarden.yaml:1:1: jobs: unknown key (hint: known keys are state_dir, journal_retention, log, limits, http, sieve, smtp, managesieve, cluster, accounts, rulesets, schedules)`,
 			`mailwarden.yaml:2:1: shedules: unknown key (hint: did you mean schedules?)`,
 		}},
 		{"tls none without insecure_plaintext", strings.Replace(base, "    username: me\n", "    username: me\n    tls: none\n", 1), []string{
@@ -278,7 +278,7 @@ func TestErrors(t *testing.T) {
 			`mailwarden.yaml:14:7: rulesets.inbox[2].managesieve: a step is a sieve script or the managesieve one, not both (hint: put each in a step of its own)`,
 		}},
 		{"not a mapping", "- a\n", []string{
-			`mailwarden.yaml:1:1: want a mapping of state_dir, journal_retention, log, limits, http, sieve, smtp, managesieve, accounts, rulesets, schedules, got a list`,
+			`mailwarden.yaml:1:1: want a mapping of state_dir, journal_retention, log, limits, http, sieve, smtp, managesieve, cluster, accounts, rulesets, schedules, got a list`,
 		}},
 	}
 	for _, tt := range tests {

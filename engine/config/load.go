@@ -218,7 +218,7 @@ func (d *decoder) list(k, v *yaml.Node, path string, fn func(i int, item *yaml.N
 	}
 }
 
-var topKeys = []string{"state_dir", "journal_retention", "log", "limits", "http", "sieve", "smtp", "managesieve", "accounts", "rulesets", "schedules"}
+var topKeys = []string{"state_dir", "journal_retention", "log", "limits", "http", "sieve", "smtp", "managesieve", "cluster", "accounts", "rulesets", "schedules"}
 
 func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 	c.pos = d.mapping(n, "", topKeys, func(key string, k, v *yaml.Node) {
@@ -270,6 +270,8 @@ func (d *decoder) decodeTop(n *yaml.Node, c *Config) {
 			d.smtp(k, v, c)
 		case "managesieve":
 			d.manageSieve(k, v, c)
+		case "cluster":
+			d.cluster(k, v, c)
 		case "accounts":
 			d.list(k, v, key, func(i int, item *yaml.Node) {
 				path := fmt.Sprintf("accounts[%d]", i)

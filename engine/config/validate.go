@@ -151,6 +151,7 @@ func (c *Config) Validate() []error {
 	}
 	v.smtp()
 	v.manageSieve()
+	v.cluster()
 	v.schedules()
 	return dedupe(v.errs)
 }
@@ -221,6 +222,7 @@ func (c *Config) defaults() {
 	c.Sieve.GlobalDir = c.abs(c.Sieve.GlobalDir)
 	c.smtpDefaults()
 	c.manageSieveDefaults()
+	c.clusterDefaults()
 	if c.JournalRetention == 0 {
 		c.JournalRetention = DefaultJournalRetention
 	}

@@ -37,6 +37,7 @@ type Registry struct {
 	m       *metrics
 
 	mu       sync.Mutex
+	cluster  func() *ClusterStatus
 	watchers map[string]*WatcherStatus // account\x00mailbox → status
 	jobs     map[string]*JobStatus
 	counts   Counts
@@ -118,6 +119,72 @@ type Status struct {
 	Watchers []WatcherStatus `json:"watchers"`
 	Jobs     []JobStatus     `json:"jobs"`
 	Counts   Counts          `json:"counts"`
+	// Cluster is this replica's view of the cluster (nil without
+	// `cluster:`).
+	Cluster *ClusterStatus `json:"cluster,omitempty"`
+}
+
+// ClusterStatus is a replica's view of its cluster (engine/cluster).
+type ClusterStatus struct {
+	Name string `json:"name"`
+	// Healthy: the replica holds a live etcd session (its lease is kept
+	// alive); without one it runs no account.
+	Healthy   bool            `json:"healthy"`
+	Since     time.Time       `json:"since,omitzero"`
+	Lease     string          `json:"lease,omitempty"`
+	TTL       time.Duration   `json:"ttl"`
+	Remaining time.Duration   `json:"remaining"`
+	Members   []ClusterMember `json:"members"`
+	// Owners maps each configured account to the replica that owns it
+	// ("" for none at the moment).
+	Owners        map[string]string `json:"owners"`
+	Owned         []string          `json:"owned"`
+	LastError     string            `json:"last_error,omitempty"`
+	LastErrorTime time.Time         `json:"last_error_time,omitzero"`
+}
+
+// ClusterMember is one live replica.
+type ClusterMember struct {
+	Name    string    `json:"name"`
+	Version string    `json:"version"`
+	Since   time.Time `json:"since"`
+}
+
+// SetCluster makes Status and Ready include the cluster as fn reports
+// it (a cluster replica's daemon sets it once).
+func (r *Registry) SetCluster(fn func() *ClusterStatus) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.cluster = fn
+}
+
+func (r *Registry) clusterStatus() *ClusterStatus {
+	r.mu.Lock()
+	fn := r.cluster
+	r.mu.Unlock()
+	if fn == nil {
+		return nil
+	}
+	return fn()
+}
+
+// ForgetAccount drops the watchers of account: a cluster replica no
+// longer runs it.
+func (r *Registry) ForgetAccount(account string) {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for k, ws := range r.watchers {
+		if ws.Account == account {
+			delete(r.watchers, k)
+			r.m.forgetWatcher(ws.Account, ws.Mailbox)
+		}
+	}
 }
 
 func key(account, mailbox string) string { return account + "\x00" + mailbox }
@@ -329,14 +396,26 @@ func (r *Registry) Quota(account string, used, limit int64) {
 
 // Ready reports whether every watcher is connected and waiting for mail
 // (idle or polling) and, when not, why not: one reason per watcher. With
-// no watcher (only scheduled jobs) the daemon is ready.
+// no watcher (only scheduled jobs) the daemon is ready. A cluster replica
+// without a live etcd session is not.
 func (r *Registry) Ready() (bool, []string) {
 	if r == nil {
 		return false, []string{"no registry"}
 	}
+	return r.ready(r.clusterStatus())
+}
+
+func (r *Registry) ready(cl *ClusterStatus) (bool, []string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var why []string
+	if cl != nil && !cl.Healthy {
+		reason := "cluster: no etcd session, so no account runs here"
+		if cl.LastError != "" {
+			reason += ": " + cl.LastError
+		}
+		why = append(why, reason)
+	}
 	for _, ws := range r.watchers {
 		switch ws.State {
 		case watch.StateIdle, watch.StatePolling, watch.StatePollingOverBudget:
@@ -354,11 +433,12 @@ func (r *Registry) Ready() (bool, []string) {
 
 // Status returns a snapshot, watchers and jobs sorted by name.
 func (r *Registry) Status() Status {
-	ready, why := r.Ready()
+	cl := r.clusterStatus()
+	ready, why := r.ready(cl)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := Status{Version: r.version, Started: r.started, Now: r.now(), Ready: ready, NotReady: why, Counts: r.counts,
-		Watchers: []WatcherStatus{}, Jobs: []JobStatus{}}
+		Watchers: []WatcherStatus{}, Jobs: []JobStatus{}, Cluster: cl}
 	for _, ws := range r.watchers {
 		st.Watchers = append(st.Watchers, *ws)
 	}

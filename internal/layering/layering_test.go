@@ -66,8 +66,15 @@ var allowed = map[string][]string{
 	// engine/managesieve serves RFC 5804 with the standard library only:
 	// the engine hands it the compile and login checks as functions.
 	"engine/managesieve": {},
-	"scheduler":          {"github.com/robfig/cron/v3"},
-	"scheduler/jobs":     {"rules", "actions"},
+	// engine/cluster (opt-in `cluster:`) keeps membership, ownership and
+	// fenced checkpoints in etcd through its Go client (zap only to
+	// silence the client's logger). It stores state.Checkpoint values as
+	// the watchers' checkpoint store, and its journal wraps the local one:
+	// copy intents are actions.Entry values and it implements
+	// actions.Journal (the consumer owns the interface).
+	"engine/cluster": {"actions", "engine/state", "go.etcd.io/etcd/client/v3", "go.uber.org/zap"},
+	"scheduler":      {"github.com/robfig/cron/v3"},
+	"scheduler/jobs": {"rules", "actions"},
 	// engine wires everything below it; nothing below imports it.
 	"engine": {"rules", "rules/sieve", "rules/exprrule", "rules/ruleset", "actions",
 		"engine/config", "engine/imapconn", "engine/message", "engine/oauth", "engine/state", "engine/watch", "engine/undo", "engine/observe",

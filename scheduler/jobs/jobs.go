@@ -156,6 +156,16 @@ type Env struct {
 	// Backups is where backup jobs (and backup_first) write. Required by
 	// them.
 	Backups Backups
+	// Gate, when set, is asked before a run acts on each of its accounts:
+	// false skips the account in this run, an error is the account's
+	// error. A cluster replica runs a job only on the accounts it owns,
+	// and a scheduled run only once per tick cluster-wide. Nil runs all.
+	Gate func(ctx context.Context, job, account string) (bool, error)
+	// Ran, when set, is told when a run Gate admitted is done with an
+	// account, with the account's error (nil: it finished). A replica
+	// marks the tick done, so that only a cut-short run is run again by
+	// the account's next owner.
+	Ran func(ctx context.Context, job, account string, err error)
 }
 
 func (e *Env) now() time.Time {
@@ -278,8 +288,22 @@ func Run(ctx context.Context, env *Env, j Job) (*Summary, error) {
 		if sum.Capped {
 			break
 		}
+		if env.Gate != nil {
+			ok, err := env.Gate(ctx, spec.Name, account)
+			if err != nil {
+				log.Error("job not run on this account", "account", account, "err", err)
+				errs = append(errs, fmt.Errorf("account %q: %w", account, err))
+				continue
+			}
+			if !ok {
+				continue
+			}
+		}
 		sum.Accounts++
 		err := runAccount(ctx, env, j, account, sum, log.With("account", account))
+		if env.Ran != nil {
+			env.Ran(ctx, spec.Name, account, err)
+		}
 		if err != nil {
 			log.Error("job failed on this account", "account", account, "err", err)
 			errs = append(errs, fmt.Errorf("account %q: %w", account, err))
