@@ -67,6 +67,9 @@ func TestClusterErrors(t *testing.T) {
 			`mailwarden.yaml:5:3: cluster.prefix: must start with / and have no empty segment, got "mw" (hint: a key prefix such as "/mailwarden/")`,
 			`mailwarden.yaml:7:3: cluster.tls_cert_file: set both or neither (hint: a client certificate needs both tls_cert_file and tls_key_file)`,
 		}},
+		{"with managesieve", "cluster:\n  name: a\n  endpoints: [\"h:2379\"]\nmanagesieve:\n  listen: 127.0.0.1:4190\n  tls: none\n  insecure_plaintext: true\n", []string{
+			`mailwarden.yaml:4:1: managesieve: not supported together with cluster: yet: scripts are stored per replica (state_dir/sieve), and an account owned by another replica would silently not run them (hint: remove managesieve: from the replicas' config, or run the accounts that need it in a separate, unclustered mailwarden)`,
+		}},
 		{"missing CA file", "cluster:\n  name: a\n  endpoints: [\"https://h:2379\"]\n  tls_ca_file: ca.pem\n", []string{
 			`mailwarden.yaml:4:3: cluster.tls_ca_file: DIR/ca.pem: no such file or directory`,
 		}},

@@ -83,6 +83,12 @@ func (v *validator) manageSieve() {
 		return
 	}
 	const path = "managesieve"
+	if v.c.Cluster != nil {
+		// Stored scripts live in the replica's state_dir; an account
+		// owned by another replica would never run them.
+		v.addAt(m.Pos, path, "remove managesieve: from the replicas' config, or run the accounts that need it in a separate, unclustered mailwarden",
+			"not supported together with cluster: yet: scripts are stored per replica (state_dir/sieve), and an account owned by another replica would silently not run them")
+	}
 	host := ""
 	if m.Listen == "" {
 		v.addAt(m.Pos, path+".listen", `host:port such as "127.0.0.1:4190", or ":4190" for 127.0.0.1`, "missing")
