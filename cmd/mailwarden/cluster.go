@@ -213,6 +213,9 @@ func (r *replica) gate(ctx context.Context, job, account string) (bool, error) {
 	if !c.Prev.IsZero() {
 		attrs = append(attrs, "previous_tick", c.Prev.UTC().Format(time.RFC3339))
 	}
+	if !c.Unfinished.IsZero() {
+		attrs = append(attrs, "unfinished_tick", c.Unfinished.UTC().Format(time.RFC3339))
+	}
 	if c.Resumed {
 		r.log.Info("scheduled run claimed again: the replica that claimed it lost the account before its run finished", attrs...)
 	} else {
@@ -223,9 +226,9 @@ func (r *replica) gate(ctx context.Context, job, account string) (bool, error) {
 
 // ran is jobs.Env.Ran: a scheduled run that finished on an owned account
 // marks its tick done in etcd, so that the account's next owner does not
-// run it again. A run that failed or was cut short leaves it claimed: the
-// next owner, or nobody if this replica keeps the account (the next tick
-// covers it), runs it again.
+// run it again. A run that failed or was cut short leaves it claimed and
+// not done: the account's next owner runs it again for the same tick, or
+// the next tick's run covers it.
 func (r *replica) ran(ctx context.Context, job, account string, err error) {
 	due, scheduled := scheduler.Due(ctx)
 	f := r.fence(account)
@@ -233,8 +236,10 @@ func (r *replica) ran(ctx context.Context, job, account string, err error) {
 		return
 	}
 	if err := f.FinishTick(ctx, job, due); err != nil {
-		r.log.Warn("cannot mark the scheduled run done in etcd; if the account changes owner now, its next owner runs this tick again", "job", job, "account", account, "tick", due.UTC().Format(time.RFC3339), "err", err)
+		r.log.Warn("cannot mark the scheduled run done in etcd; the account's next run covers this tick again", "job", job, "account", account, "tick", due.UTC().Format(time.RFC3339), "err", err)
+		return
 	}
+	r.log.Debug("scheduled run done", "job", job, "account", account, "tick", due.UTC().Format(time.RFC3339))
 }
 
 // status is the registry's cluster view.

@@ -250,14 +250,23 @@ func TestTicksAreClaimedOnce(t *testing.T) {
 			t.Fatalf("claim %s %v: %+v, %v; want %+v", job, due.Format(time.TimeOnly), c, err, want)
 		}
 	}
-	claim("job", t1, Claim{OK: true})
-	claim("job", t1, Claim{})                   // claimed already, by us
-	claim("job", t4, Claim{OK: true, Prev: t1}) // covers t2 and t3 too
-	claim("job", t2, Claim{})                   // before the last claim
-	claim("other", t1, Claim{OK: true})
-	if err := f.FinishTick(ctx, "other", t1); err != nil {
-		t.Fatal(err)
+	finish := func(job string, due time.Time) {
+		t.Helper()
+		if err := f.FinishTick(ctx, job, due); err != nil {
+			t.Fatal(err)
+		}
 	}
+	t3 := t1.Add(10 * time.Second)
+	claim("job", t1, Claim{OK: true})
+	claim("job", t1, Claim{}) // claimed already, by us
+	finish("job", t1)
+	claim("job", t3, Claim{OK: true, Prev: t1}) // covers t2 too
+	claim("job", t2, Claim{})                   // before the last claim
+	// t3's run never finished (failed, or the answer to its claim was
+	// lost): t4's claim covers it too, from t1 on.
+	claim("job", t4, Claim{OK: true, Prev: t1, Unfinished: t3})
+	claim("other", t1, Claim{OK: true})
+	finish("other", t1)
 	if last, ok, err := f.LastTick(ctx, "other"); err != nil || !ok || !last.Done || last.By != "a" {
 		t.Fatalf("last tick of other = %+v %v %v", last, ok, err)
 	}

@@ -194,6 +194,10 @@ type Claim struct {
 	// account before its run finished; this replica runs it again (jobs
 	// are idempotent: a run finishes what a cut-short one began).
 	Resumed bool
+	// Unfinished is the earlier tick this claim also covers because its
+	// run never finished (zero when the last claimed tick did): Prev is
+	// then the tick before that one.
+	Unfinished time.Time
 }
 
 // LastTick returns job's last claimed tick on this account.
@@ -239,6 +243,13 @@ func (f *Fence) ClaimTick(ctx context.Context, job string, due time.Time) (Claim
 		}
 		next := Tick{Due: due, Prev: last.Due, By: f.n.o.Name, Rev: f.rev}
 		c := Claim{OK: true, Prev: last.Due}
+		if !last.Done && last.Due.Before(due) && !last.Due.IsZero() {
+			// The last claimed tick never finished: its run failed,
+			// was cut short, or its claim's answer was lost (a
+			// transaction applied while the client timed out, as when
+			// quorum is lost). This claim covers it too.
+			next.Prev, c.Prev, c.Unfinished = last.Prev, last.Prev, last.Due
+		}
 		switch {
 		case last.Due.After(due):
 			return Claim{}, nil

@@ -202,7 +202,7 @@ func runProof(t *testing.T, p params) {
 	}
 	took := time.Since(start)
 	dups, losses := pr.census()
-	ticks, late, resumed, tickErrs := pr.ticks()
+	ticks, late, resumed, unfinished, tickErrs := pr.ticks()
 	fenced := pr.grep("no longer the owner")
 	lost := pr.grep("cluster session ended")
 	for _, e := range tickErrs {
@@ -216,7 +216,7 @@ func runProof(t *testing.T, p params) {
 	t.Logf("cluster proof: %d messages over %d accounts in %s; %d SIGKILLs, %d SIGSTOPs past the %s TTL, %d etcd member kills, %d quorum losses",
 		pr.delivered.Load(), nAccounts, took.Round(time.Second), pr.kills, pr.pauses, p.ttl, p.rounds, p.rounds)
 	t.Logf("failover (fault to the first new message processed, per moved account): %s", summary(pr.failovers))
-	t.Logf("scheduled job: %d ticks claimed, %d of them covering ticks that came due while nobody owned the account, %d resumed by the next owner after their claimer lost the account mid-run, 0 twice (else reported above)", ticks, late, resumed)
+	t.Logf("scheduled job: %d ticks claimed, %d of them covering ticks that came due while nobody owned the account, %d resumed by the next owner after their claimer lost the account mid-run, %d covering a claimed tick whose run never finished, 0 twice (else reported above)", ticks, late, resumed, unfinished)
 	t.Logf("writes refused by the fence (a replica that had lost an account): %d; etcd sessions lost and renewed: %d", fenced, lost)
 	t.Logf("duplicates: %d, losses: %d", dups, losses)
 	if testing.Verbose() {
@@ -268,7 +268,7 @@ func freeAddr(t *testing.T) string {
 func (pr *proof) newReplica(name string) *replica {
 	r := &replica{name: name, cfg: filepath.Join(pr.dir, name+".yaml"), http: freeAddr(pr.t)}
 	var b strings.Builder
-	fmt.Fprintf(&b, "state_dir: %s\nlog:\n  format: json\n  heartbeat: 0s\nhttp:\n  listen: %s\n", filepath.Join(pr.dir, "state-"+name), r.http)
+	fmt.Fprintf(&b, "state_dir: %s\nlog:\n  level: debug\n  format: json\n  heartbeat: 0s\nhttp:\n  listen: %s\n", filepath.Join(pr.dir, "state-"+name), r.http)
 	fmt.Fprintf(&b, "cluster:\n  name: %s\n  lease_ttl: %s\n  prefix: /proof/\n  endpoints: [%s]\n", name, pr.p.ttl, strings.Join(pr.etcd.Endpoints(), ", "))
 	b.WriteString("accounts:\n")
 	for _, a := range pr.accounts {
@@ -584,35 +584,48 @@ type logLine struct {
 	Account      string `json:"account"`
 	Tick         string `json:"tick"`
 	PreviousTick string `json:"previous_tick"`
+	// UnfinishedTick: the claim also covers this earlier tick, whose
+	// run never finished.
+	UnfinishedTick string `json:"unfinished_tick"`
 }
 
-// ticks checks the scheduled job's claims in every replica's logs: per
-// account no tick twice, and each claim follows on from the one before
-// (its previous tick is the last claimed one), so every tick between the
-// first and the last was run once. A tick is claimed again (resumed) only
-// by the account's next owner, after the process that claimed it first
-// lost the account before its run finished (killed or paused). It returns
-// the claims, how many covered more than one tick (ticks that came due
-// while nobody owned the account, run late by the next owner) and how
-// many were resumed.
-func (pr *proof) ticks() (claims, late, resumed int, errs []string) {
+// ticks checks the scheduled job's claims in every replica's logs (at
+// debug level, which also says when a run is done): per account no tick
+// twice, and each claim follows on from the one before — its previous
+// tick is the last claimed one, or, when that one's run never finished
+// (no "done" line), the one before it — so every tick between the first
+// and the last was run to its end once. A tick is claimed again (resumed)
+// only by the account's next owner, after the process that claimed it
+// first lost the account before its run finished (killed or paused). It
+// returns the claims, how many covered more than one tick (ticks that
+// came due while nobody owned the account, run late by the next owner)
+// and how many were resumed.
+func (pr *proof) ticks() (claims, late, resumed, unfinished int, errs []string) {
 	type claim struct {
-		tick, prev, by string
-		resumed        bool
+		tick, prev, unfinished, by string
+		resumed                    bool
 	}
 	per := map[string][]claim{}
+	done := map[string]bool{} // account/tick, and account/tick/log of the process that ran it
 	for _, r := range pr.replicas {
 		for _, path := range r.logs {
 			pr.eachLine(path, func(l logLine) {
 				if l.Job != "tick" {
 					return
 				}
+				c := claim{tick: l.Tick, prev: l.PreviousTick, unfinished: l.UnfinishedTick, by: filepath.Base(path)}
 				switch l.Msg {
 				case "scheduled run claimed":
-					per[l.Account] = append(per[l.Account], claim{tick: l.Tick, prev: l.PreviousTick, by: filepath.Base(path)})
 				case "scheduled run claimed again: the replica that claimed it lost the account before its run finished":
-					per[l.Account] = append(per[l.Account], claim{tick: l.Tick, prev: l.PreviousTick, by: filepath.Base(path), resumed: true})
+					c.resumed = true
+				case "scheduled run done":
+					done[l.Account+"/"+l.Tick] = true
+					done[l.Account+"/"+l.Tick+"/"+c.by] = true
+					return
+				default:
+					return
 				}
+				per[l.Account] = append(per[l.Account], c)
 			})
 		}
 	}
@@ -640,8 +653,9 @@ func (pr *proof) ticks() (claims, late, resumed int, errs []string) {
 			}
 			if c.resumed {
 				resumed++
-				if c.tick != cs[i-1].tick || c.by == cs[i-1].by || c.prev != cs[last].prev {
-					errs = append(errs, fmt.Sprintf("%s: tick %s resumed by %s (after %q), but the claim before it is %s's of %s (after %q)", a, c.tick, c.by, c.prev, cs[i-1].by, cs[i-1].tick, cs[last].prev))
+				if c.tick != cs[i-1].tick || c.by == cs[i-1].by || c.prev != cs[last].prev || done[a+"/"+c.tick+"/"+cs[i-1].by] {
+					errs = append(errs, fmt.Sprintf("%s: tick %s resumed by %s (after %q), but the claim before it is %s's of %s (after %q, done %v)",
+						a, c.tick, c.by, c.prev, cs[i-1].by, cs[i-1].tick, cs[last].prev, done[a+"/"+c.tick+"/"+cs[i-1].by]))
 				}
 				continue
 			}
@@ -651,8 +665,14 @@ func (pr *proof) ticks() (claims, late, resumed int, errs []string) {
 				errs = append(errs, fmt.Sprintf("%s: tick %s claimed twice (%s and %s)", a, c.tick, prev.by, c.by))
 				continue
 			}
-			if c.prev != prev.tick {
-				errs = append(errs, fmt.Sprintf("%s: the claim of tick %s follows %q, but the tick claimed before it is %s", a, c.tick, c.prev, prev.tick))
+			switch {
+			case c.prev == prev.tick:
+			case c.unfinished == prev.tick && c.prev == prev.prev && !done[a+"/"+prev.tick]:
+				// prev's run never finished; this claim covers it.
+				unfinished++
+			default:
+				errs = append(errs, fmt.Sprintf("%s: the claim of tick %s follows %q (unfinished %q), but the tick claimed before it is %s (after %q, done %v)",
+					a, c.tick, c.prev, c.unfinished, prev.tick, prev.prev, done[a+"/"+prev.tick]))
 			}
 			t0, _ := time.Parse(time.RFC3339, prev.tick)
 			t1, _ := time.Parse(time.RFC3339, c.tick)
@@ -661,7 +681,7 @@ func (pr *proof) ticks() (claims, late, resumed int, errs []string) {
 			}
 		}
 	}
-	return claims, late, resumed, errs
+	return claims, late, resumed, unfinished, errs
 }
 
 func (pr *proof) eachLine(path string, fn func(logLine)) {
