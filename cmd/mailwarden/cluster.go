@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -235,11 +236,15 @@ func (r *replica) ran(ctx context.Context, job, account string, err error) {
 	if !scheduled || err != nil || f == nil {
 		return
 	}
-	if err := f.FinishTick(ctx, job, due); err != nil {
-		r.log.Warn("cannot mark the scheduled run done in etcd; the account's next run covers this tick again", "job", job, "account", account, "tick", due.UTC().Format(time.RFC3339), "err", err)
+	attrs := []any{"job", job, "account", account, "tick", due.UTC().Format(time.RFC3339)}
+	if err := f.FinishTick(ctx, job, due); errors.Is(err, cluster.ErrTickMoved) {
+		r.log.Info("scheduled run finished, but the account changed hands during it; its tick stays open and the account's next run covers it", attrs...)
+		return
+	} else if err != nil {
+		r.log.Warn("cannot mark the scheduled run done in etcd; the account's next run covers this tick again", append(attrs, "err", err)...)
 		return
 	}
-	r.log.Debug("scheduled run done", "job", job, "account", account, "tick", due.UTC().Format(time.RFC3339))
+	r.log.Debug("scheduled run done", attrs...)
 }
 
 // status is the registry's cluster view.

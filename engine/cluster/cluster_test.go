@@ -277,6 +277,10 @@ func TestTicksAreClaimedOnce(t *testing.T) {
 	b := startReplica(t, etcd.Endpoints(), "b", "/t3/", []string{"acct"})
 	waitFor(t, "b owning acct", func() bool { return b.rec.fence("acct") != nil })
 	f = b.rec.fence("acct")
+	// a's run of t4 was under a's ownership: b cannot mark it done.
+	if err := f.FinishTick(ctx, "job", t4); !errors.Is(err, ErrTickMoved) {
+		t.Fatalf("finishing a tick claimed under another ownership: err = %v, want ErrTickMoved", err)
+	}
 	claim("job", t4, Claim{OK: true, Prev: t1, Resumed: true})
 	claim("job", t4, Claim{})
 	claim("other", t1, Claim{})

@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -271,27 +272,44 @@ func (f *Fence) ClaimTick(ctx context.Context, job string, due time.Time) (Claim
 	return Claim{}, fmt.Errorf("claim the tick of job %q: the key kept changing", job)
 }
 
+// ErrTickMoved is FinishTick's answer when the tick's claim is not this
+// ownership's any more: a later tick was claimed, or the tick was claimed
+// under an earlier ownership of the account (the run straddled a lost
+// session). The run is not marked done; the account's next run covers
+// its tick again.
+var ErrTickMoved = errors.New("the tick's claim is no longer this ownership's")
+
 // FinishTick records that this replica's run of job's tick due finished.
+// It returns nil only when the tick is marked done in etcd.
 func (f *Fence) FinishTick(ctx context.Context, job string, due time.Time) error {
 	key := f.n.k.tick(job, f.account)
 	gctx, cancel := f.ctx(ctx)
 	resp, err := f.n.client.Get(gctx, key)
 	cancel()
 	if err != nil {
-		return err
+		return fmt.Errorf("read the job's last tick: %w", err)
 	}
 	if len(resp.Kvs) == 0 {
-		return nil
+		return ErrTickMoved
 	}
 	var t Tick
 	if err := json.Unmarshal(resp.Kvs[0].Value, &t); err != nil {
-		return err
+		return fmt.Errorf("job tick in etcd: %w", err)
 	}
-	if !t.Due.Equal(due.UTC()) || t.Rev != f.rev || t.Done {
-		return nil // a later claim, or another's
+	if !t.Due.Equal(due.UTC()) || t.Rev != f.rev {
+		return ErrTickMoved
+	}
+	if t.Done {
+		return nil
 	}
 	t.Done = true
 	v, _ := json.Marshal(t)
-	_, err = f.txn(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(key), "=", resp.Kvs[0].ModRevision)}, clientv3.OpPut(key, string(v)))
-	return err
+	tr, err := f.txn(ctx, []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(key), "=", resp.Kvs[0].ModRevision)}, clientv3.OpPut(key, string(v)))
+	if err != nil {
+		return err
+	}
+	if !tr.Succeeded {
+		return ErrTickMoved // claimed anew since it was read
+	}
+	return nil
 }
