@@ -170,6 +170,9 @@ func (n *Node) Run(ctx context.Context, owner Owner) error {
 			b.reset()
 		}
 		delay := b.next()
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w; %s", err, n.diagnose(ctx))
+		}
 		n.failed(err)
 		n.log.Warn("cluster session ended; this replica's accounts are stopped until it has a new one", "err", err, "retry_in", delay.Round(time.Millisecond))
 		t := time.NewTimer(delay)

@@ -11,6 +11,7 @@
 package etcdtest
 
 import (
+	"crypto/tls"
 	"fmt"
 	"net"
 	"net/http"
@@ -42,6 +43,18 @@ type Cluster struct {
 	t       testing.TB
 	dir     string
 	members []*member
+	tls     *TLS
+	health  *http.Client
+}
+
+// TLS makes the members serve clients over TLS only (https:// endpoints)
+// and require a client certificate signed by CAFile. The peers talk
+// plain HTTP among themselves on 127.0.0.1.
+type TLS struct {
+	CertFile, KeyFile string // the members' server certificate
+	CAFile            string // trusted for client certificates
+	// Client is what the test's own health checks present.
+	Client *tls.Config
 }
 
 type member struct {
@@ -58,16 +71,27 @@ type member struct {
 // leader. They are killed when the test ends.
 func Start(t testing.TB, n int) *Cluster {
 	t.Helper()
+	return StartTLS(t, n, nil)
+}
+
+// StartTLS is Start with the client side over TLS when tc is not nil.
+func StartTLS(t testing.TB, n int, tc *TLS) *Cluster {
+	t.Helper()
 	if err := Available(); err != nil {
 		if os.Getenv("CI") != "" {
 			t.Fatalf("etcdtest: %v (CI is set, so this is a failure)", err)
 		}
 		t.Skipf("etcdtest: %v", err)
 	}
-	c := &Cluster{t: t, dir: t.TempDir()}
+	c := &Cluster{t: t, dir: t.TempDir(), tls: tc, health: &http.Client{Timeout: time.Second}}
+	scheme := "http://"
+	if tc != nil {
+		scheme = "https://"
+		c.health.Transport = &http.Transport{TLSClientConfig: tc.Client}
+	}
 	var initial []string
 	for i := range n {
-		m := &member{name: fmt.Sprintf("etcd%d", i+1), client: "http://" + freeAddr(t), peer: "http://" + freeAddr(t)}
+		m := &member{name: fmt.Sprintf("etcd%d", i+1), client: scheme + freeAddr(t), peer: "http://" + freeAddr(t)}
 		m.dataDir = filepath.Join(c.dir, m.name)
 		m.logFile = filepath.Join(c.dir, m.name+".log")
 		c.members = append(c.members, m)
@@ -75,7 +99,7 @@ func Start(t testing.TB, n int) *Cluster {
 	}
 	t.Cleanup(c.stopAll)
 	for _, m := range c.members {
-		if err := m.start(strings.Join(initial, ","), "new"); err != nil {
+		if err := m.start(strings.Join(initial, ","), "new", tc); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -113,7 +137,7 @@ func (c *Cluster) Restart(i int) {
 	for _, m := range c.members {
 		initial = append(initial, m.name+"="+m.peer)
 	}
-	if err := c.members[i].start(strings.Join(initial, ","), "existing"); err != nil {
+	if err := c.members[i].start(strings.Join(initial, ","), "existing", c.tls); err != nil {
 		c.t.Fatal(err)
 	}
 }
@@ -127,7 +151,7 @@ func (c *Cluster) WaitHealthy(t testing.TB) {
 		if !m.running() {
 			continue
 		}
-		for !healthy(m.client) {
+		for !healthy(c.health, m.client) {
 			if time.Now().After(deadline) {
 				log, _ := os.ReadFile(m.logFile)
 				t.Fatalf("etcd member %s not healthy after a minute; log tail:\n%s", m.name, tail(string(log), 3000))
@@ -143,7 +167,7 @@ func (m *member) running() bool {
 	return m.cmd != nil
 }
 
-func (m *member) start(initial, state string) error {
+func (m *member) start(initial, state string, tc *TLS) error {
 	logf, err := os.OpenFile(m.logFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return err
@@ -158,6 +182,10 @@ func (m *member) start(initial, state string) error {
 		"--initial-cluster-token", "mailwarden-test",
 		"--heartbeat-interval", "100", "--election-timeout", "1000",
 		"--logger", "zap", "--log-outputs", "stderr")
+	if tc != nil {
+		cmd.Args = append(cmd.Args, "--cert-file", tc.CertFile, "--key-file", tc.KeyFile,
+			"--client-cert-auth", "--trusted-ca-file", tc.CAFile)
+	}
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL, Setpgid: true}
 	if err := dovecottest.StartChild(cmd); err != nil {
@@ -179,8 +207,7 @@ func (c *Cluster) stopAll() {
 
 // healthy asks a member's /health (etcd answers {"health":"true"} when
 // the cluster has a leader and the member can serve).
-func healthy(clientURL string) bool {
-	cl := http.Client{Timeout: time.Second}
+func healthy(cl *http.Client, clientURL string) bool {
 	resp, err := cl.Get(clientURL + "/health")
 	if err != nil {
 		return false

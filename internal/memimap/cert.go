@@ -25,6 +25,10 @@ type Cert struct {
 
 // SelfSignedCert creates a self-signed ECDSA P-256 certificate valid for a
 // year for hosts (default "localhost" and 127.0.0.1), with crypto/x509 only.
+// It is its own CA and is good for both ends of a TLS connection (server
+// and client authentication), so one certificate can also stand for a
+// client certificate the server is told to trust (etcd's client-cert-auth
+// in internal/etcdtest).
 func SelfSignedCert(hosts ...string) (*Cert, error) {
 	if len(hosts) == 0 {
 		hosts = []string{"localhost", "127.0.0.1"}
@@ -44,7 +48,7 @@ func SelfSignedCert(hosts ...string) (*Cert, error) {
 		NotBefore:             now.Add(-time.Hour),
 		NotAfter:              now.Add(365 * 24 * time.Hour),
 		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true,
 	}
