@@ -4,7 +4,6 @@ import (
 	"context"
 	"net"
 	"net/mail"
-	"os"
 	"strconv"
 	"strings"
 
@@ -154,16 +153,7 @@ func (v *validator) smtp() {
 		v.passwordFile(s.pos, path, "password_file", s.PasswordFile)
 	}
 	if s.PasswordEnv != "" {
-		if !validEnvName(s.PasswordEnv) {
-			v.add(s.pos, path, "password_env", "the name of an environment variable, not its value", "%q is not a variable name", s.PasswordEnv)
-		} else if val, ok := os.LookupEnv(s.PasswordEnv); !ok || strings.TrimSpace(val) == "" {
-			state := "not set"
-			if ok {
-				state = "empty"
-			}
-			v.add(s.pos, path, "password_env", "export it where mailwarden runs (under systemd: Environment= or EnvironmentFile=)",
-				"environment variable %s is %s", s.PasswordEnv, state)
-		}
+		v.passwordEnv(s.pos, path, "password_env", s.PasswordEnv)
 	}
 }
 

@@ -394,16 +394,7 @@ func (v *validator) account(a *Account, path string) {
 		v.passwordFile(a.pos, path, "password_file", a.PasswordFile)
 	}
 	if a.PasswordEnv != "" {
-		if !validEnvName(a.PasswordEnv) {
-			v.add(a.pos, path, "password_env", "the name of an environment variable, not its value", "%q is not a variable name", a.PasswordEnv)
-		} else if val, ok := os.LookupEnv(a.PasswordEnv); !ok || strings.TrimSpace(val) == "" {
-			state := "not set"
-			if ok {
-				state = "empty"
-			}
-			v.add(a.pos, path, "password_env", "export it where mailwarden runs (under systemd: Environment= or EnvironmentFile=)",
-				"environment variable %s is %s", a.PasswordEnv, state)
-		}
+		v.passwordEnv(a.pos, path, "password_env", a.PasswordEnv)
 	}
 	if a.AuthorizeAs != "" && a.OAuth2 != nil {
 		v.add(a.pos, path, "authorize_as", "acting as another user needs an admin's password (SASL PLAIN); remove it, or use a password source",
@@ -503,6 +494,23 @@ func isLoopback(host string) bool {
 // passwordFile checks that a secret file exists, is private, can be read
 // and holds a secret, as Account.Secret will need at every connect. The
 // secret read here is dropped at once and never part of a message.
+// passwordEnv checks that name is a variable name (not the password
+// itself) and that the variable is set and not blank.
+func (v *validator) passwordEnv(pos map[string]Pos, path, key, name string) {
+	if !validEnvName(name) {
+		v.add(pos, path, key, "the name of an environment variable, not its value", "%q is not a variable name", name)
+		return
+	}
+	if val, ok := os.LookupEnv(name); !ok || strings.TrimSpace(val) == "" {
+		state := "not set"
+		if ok {
+			state = "empty"
+		}
+		v.add(pos, path, key, "export it where mailwarden runs (under systemd: Environment= or EnvironmentFile=)",
+			"environment variable %s is %s", name, state)
+	}
+}
+
 func (v *validator) passwordFile(pos map[string]Pos, path, key, file string) {
 	fi, err := os.Stat(file)
 	if err != nil {
