@@ -256,7 +256,7 @@ func (e *Executor) Apply(ctx context.Context, mb Mailbox, items []Item) (*Report
 			msg = "dry run: would apply"
 		}
 		log.Info(msg, "uid", uid, "message_id", w.item.Message.MessageID(),
-			"subject", w.item.Message.Subject(), "plan", w.item.Plan.Compact(), "rules", ruleNames(w.item.Plan.Trace))
+			"subject", w.item.Message.Subject(), "plan", w.item.Plan.Compact(), "rules", w.item.Plan.RuleNames())
 	}
 	return rep, ctx.Err()
 }
@@ -333,16 +333,6 @@ func (e *Executor) skipJournaled(ctx context.Context, mailbox string, uidValidit
 }
 
 func skip(rep *Report) bool { rep.Skipped++; return true }
-
-func ruleNames(trace []rules.Step) string {
-	var names []string
-	for _, s := range trace {
-		if s.Rule != "" && !slices.Contains(names, s.Rule) {
-			names = append(names, s.Rule)
-		}
-	}
-	return strings.Join(names, ",")
-}
 
 // sameFlags reports whether a and b hold the same flags, ignoring order,
 // case (IMAP flags are case-insensitive, RFC 9051 §2.3.2) and \Recent,

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
-	"slices"
 	"strings"
 	"time"
 
@@ -254,23 +253,12 @@ func (p *Pipeline) logUnchanged(ctx context.Context, log *slog.Logger, events []
 		}
 		attrs := []any{"uid", m.UID, "message_id", m.MessageID(), "from", from, "subject", m.Subject()}
 		msg := "no rule matched; message stays"
-		if names := ruleNames(ev.Plan.Trace); names != "" {
+		if names := ev.Plan.RuleNames(); names != "" {
 			msg = "rules kept the message where it is"
 			attrs = append(attrs, "rules", names)
 		}
 		log.Log(ctx, p.DecisionLevel, msg, attrs...)
 	}
-}
-
-// ruleNames lists the rules of a trace, each once, in order.
-func ruleNames(trace []rules.Step) string {
-	var names []string
-	for _, s := range trace {
-		if s.Rule != "" && !slices.Contains(names, s.Rule) {
-			names = append(names, s.Rule)
-		}
-	}
-	return strings.Join(names, ",")
 }
 
 // retryable reports whether any failure is worth retrying on a new

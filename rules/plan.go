@@ -61,6 +61,18 @@ type Step struct {
 	Action string `json:"action"` // human-readable, e.g. `move "Finance"`, `flag \Flagged`
 }
 
+// RuleNames lists the rules of the plan's trace, each once, in order,
+// comma-separated: what log lines name as the rules that decided.
+func (p *Plan) RuleNames() string {
+	var names []string
+	for _, s := range p.Trace {
+		if s.Rule != "" && !slices.Contains(names, s.Rule) {
+			names = append(names, s.Rule)
+		}
+	}
+	return strings.Join(names, ",")
+}
+
 // IsZero reports whether the plan changes nothing.
 func (p *Plan) IsZero() bool {
 	return len(p.AddFlags) == 0 && len(p.RemoveFlags) == 0 && len(p.Deliveries) == 0 && !p.Remove && len(p.Sends) == 0

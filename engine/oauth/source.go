@@ -54,12 +54,8 @@ func (s *Source) ctx(ctx context.Context) context.Context {
 func (s *Source) Token(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tok == nil {
-		tok, err := s.Store.Load(s.Account)
-		if err != nil {
-			return "", err
-		}
-		s.tok = tok
+	if err := s.loadLocked(); err != nil {
+		return "", err
 	}
 	margin := s.Margin
 	if margin <= 0 {
@@ -76,14 +72,23 @@ func (s *Source) Token(ctx context.Context) (string, error) {
 func (s *Source) Refresh(ctx context.Context) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.tok == nil {
-		tok, err := s.Store.Load(s.Account)
-		if err != nil {
-			return "", err
-		}
-		s.tok = tok
+	if err := s.loadLocked(); err != nil {
+		return "", err
 	}
 	return s.refreshLocked(ctx)
+}
+
+// loadLocked reads the stored token the first time it is needed.
+func (s *Source) loadLocked() error {
+	if s.tok != nil {
+		return nil
+	}
+	tok, err := s.Store.Load(s.Account)
+	if err != nil {
+		return err
+	}
+	s.tok = tok
+	return nil
 }
 
 // refreshLocked exchanges the refresh token (RFC 6749 §6) and stores the

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/mailwarden/mailwarden/internal/dovecottest"
 )
 
 // proc is one child process of the harness (a daemon, an apply, a job
@@ -43,7 +43,7 @@ func startProc(name, logPath, bin string, args []string, env []string) (*proc, e
 	cmd.Env = env
 	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	p := &proc{name: name, logPath: logPath, cmd: cmd, exited: make(chan struct{})}
-	if err := spawn(cmd.Start); err != nil {
+	if err := dovecottest.StartChild(cmd); err != nil {
 		f.Close()
 		return nil, fmt.Errorf("start %s: %w", name, err)
 	}
@@ -174,29 +174,4 @@ func killedBySignal(err error, sig syscall.Signal) bool {
 	}
 	ws, ok := ee.Sys().(syscall.WaitStatus)
 	return ok && ws.Signaled() && ws.Signal() == sig
-}
-
-// spawn runs start on one OS thread that never exits. Linux sends the
-// parent-death signal when the thread that forked the child exits, not
-// the process, and Go may retire threads; so every child is forked from a
-// goroutine locked to its thread for the life of the test binary (as
-// internal/dovecottest does for Dovecot).
-func spawn(start func() error) error {
-	spawner.once.Do(func() {
-		spawner.jobs = make(chan func())
-		go func() {
-			runtime.LockOSThread() // never unlocked: the thread lives as long as the process
-			for job := range spawner.jobs {
-				job()
-			}
-		}()
-	})
-	errc := make(chan error, 1)
-	spawner.jobs <- func() { errc <- start() }
-	return <-errc
-}
-
-var spawner struct {
-	once sync.Once
-	jobs chan func()
 }
