@@ -15,6 +15,8 @@ import (
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.etcd.io/etcd/client/v3/concurrency"
 	"go.uber.org/zap"
+
+	"github.com/mailwarden/mailwarden/engine/watch"
 )
 
 // Options configure a Node. Fields without a default are required.
@@ -156,7 +158,8 @@ func sortedUnique(s []string) []string {
 // releases every account, then revokes its lease, so the others take
 // over at once rather than after the TTL.
 func (n *Node) Run(ctx context.Context, owner Owner) error {
-	b := backoff{min: 200 * time.Millisecond, max: n.o.TTL}
+	// A session that lasted two TTLs starts the delays again from Min.
+	b := watch.Backoff{Min: 200 * time.Millisecond, Max: n.o.TTL, HealthyAfter: 2 * n.o.TTL}
 	var stale clientv3.LeaseID
 	for {
 		start := time.Now()
@@ -166,10 +169,8 @@ func (n *Node) Run(ctx context.Context, owner Owner) error {
 			return nil
 		}
 		stale = lease
-		if time.Since(start) > 2*n.o.TTL {
-			b.reset()
-		}
-		delay := b.next()
+		b.Healthy(time.Since(start))
+		delay := b.Next()
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("%w; %s", err, n.diagnose(ctx))
 		}
@@ -465,20 +466,3 @@ func (n *Node) leave(owner Owner, s *concurrency.Session) {
 	}
 	n.log.Info("left the cluster")
 }
-
-// backoff is a capped, jittered exponential delay.
-type backoff struct {
-	min, max, cur time.Duration
-}
-
-func (b *backoff) next() time.Duration {
-	if b.cur == 0 {
-		b.cur = b.min
-	} else {
-		b.cur = min(2*b.cur, b.max)
-	}
-	j := time.Duration(time.Now().UnixNano() % int64(b.cur/2+1))
-	return b.cur/2 + j
-}
-
-func (b *backoff) reset() { b.cur = 0 }

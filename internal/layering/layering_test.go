@@ -71,8 +71,9 @@ var allowed = map[string][]string{
 	// silence the client's logger). It stores state.Checkpoint values as
 	// the watchers' checkpoint store, and its journal wraps the local one:
 	// copy intents are actions.Entry values and it implements
-	// actions.Journal (the consumer owns the interface).
-	"engine/cluster": {"actions", "engine/state", "go.etcd.io/etcd/client/v3", "go.uber.org/zap"},
+	// actions.Journal (the consumer owns the interface). Its sessions
+	// retry with the watchers' reconnect backoff (watch.Backoff).
+	"engine/cluster": {"actions", "engine/state", "engine/watch", "go.etcd.io/etcd/client/v3", "go.uber.org/zap"},
 	"scheduler":      {"github.com/robfig/cron/v3"},
 	"scheduler/jobs": {"rules", "actions"},
 	// engine wires everything below it; nothing below imports it.
