@@ -201,3 +201,19 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// A cluster replica without an etcd session is not ready, whatever its
+// watchers say (it runs no account), and /readyz says why.
+func TestReadinessOfAClusterReplica(t *testing.T) {
+	r := New(&Options{Version: "test", Now: fixedClock()})
+	cl := &ClusterStatus{Name: "mw-1", Healthy: true}
+	r.SetCluster(func() *ClusterStatus { return cl })
+	if ok, why := r.Ready(); !ok || len(why) != 0 {
+		t.Fatalf("replica with a session: ready %v %q, want ready", ok, why)
+	}
+	cl = &ClusterStatus{Name: "mw-1", LastError: "grant a lease: context deadline exceeded"}
+	ok, why := r.Ready()
+	if ok || len(why) != 1 || why[0] != "cluster: no etcd session, so no account runs here: grant a lease: context deadline exceeded" {
+		t.Fatalf("replica without a session: ready %v %q", ok, why)
+	}
+}
